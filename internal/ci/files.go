@@ -1,0 +1,61 @@
+package ci
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// RandomHex returns n random bytes as hex.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// GitHubFileCommand formats name=value for $GITHUB_OUTPUT (or $GITHUB_ENV)
+// as a heredoc with a random delimiter, as GitHub's own toolkit does, so no
+// value can end the block early and inject other entries. A value holding
+// the delimiter is refused.
+func GitHubFileCommand(name, value, random string) (string, error) {
+	delim := "ghadelimiter_" + random
+	if strings.Contains(name, delim) || strings.Contains(value, delim) {
+		return "", fmt.Errorf("value of %s contains the delimiter", name)
+	}
+	return name + "<<" + delim + "\n" + value + "\n" + delim + "\n", nil
+}
+
+// dotenvSafe reports whether a value can go in a GitLab dotenv report as is:
+// one line of characters that no dotenv reader quotes, expands or splits.
+func dotenvSafe(v string) bool {
+	for _, r := range v {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("-_.:/@%+,~=?&", r):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// appendFile appends text to a file. GitHub's runner creates its
+// file-command files, so there a missing file means this container cannot
+// see it and create is false; $BASH_ENV may be created.
+func appendFile(path, text string, create bool) error {
+	flags := os.O_APPEND | os.O_WRONLY
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

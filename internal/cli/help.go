@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/escape"
+)
+
+func writeHelp(w io.Writer) {
+	fmt.Fprint(w, `splx-probe: trigger an SPLX Probe red-team test run from CI, wait for it,
+gate the job on its findings and report them.
+
+Usage:
+  splx-probe [flags]          trigger a test run (and wait, with --wait)
+  splx-probe demo [flags]     the whole flow against a built-in fake API, no account needed
+  splx-probe --print-config   show every effective setting and where it came from
+
+Every setting has three spellings, in order of precedence: a flag, a GitHub
+action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
+
+`)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FLAG\tINPUT\tVARIABLE\tDEFAULT\t")
+	for _, s := range config.Settings {
+		flag := "--" + s.Name
+		if s.Secret {
+			flag = "(none)"
+		}
+		def := s.Default
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", flag, s.Name, s.EnvName(), def)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
+	for _, s := range config.Settings {
+		fmt.Fprintf(w, "  %-22s %s\n", s.Name, s.Help)
+	}
+	fmt.Fprint(w, `
+Other flags: --help, --version, --print-config.
+
+Exit codes: 0 success; 1 gate failed (findings over the threshold); 2 invalid
+input; 3 authentication or permission (401/403); 4 run ended without a verdict
+(ERROR or CANCELED); 5 wait timed out; 6 API or network failure; 130 interrupted.
+`)
+}
+
+// writeConfig prints every effective setting and its source, the token
+// redacted.
+func writeConfig(w io.Writer, c *config.Config) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE\t")
+	for _, s := range config.Settings {
+		src := c.Sources[s.Name]
+		v := c.Raw[s.Name]
+		switch {
+		case s.Secret && src != config.SourceUnset && src != "":
+			v = "*** (set, redacted)"
+		case src == config.SourceUnset || src == "":
+			v, src = "(not set)", config.SourceUnset
+		}
+		if src == config.SourceInput {
+			src = config.Source(s.InputName())
+		} else if src == config.SourceEnv {
+			src = config.Source(s.EnvName())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", s.Name, escape.Line(v, 120), src)
+	}
+	_ = tw.Flush()
+}

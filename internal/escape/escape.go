@@ -1,0 +1,128 @@
+// Package escape makes untrusted text (everything the Probe API returns) safe
+// for each place the tool writes it: log lines, Markdown, shell, dotenv files.
+//
+// The API is a red-team platform: probe names and error messages are written by
+// whoever configured the target and may be hostile on purpose. Every function
+// here assumes the worst about its input.
+package escape
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// TruncatedMarker ends any string that was cut to fit its cap.
+const TruncatedMarker = "…(truncated)"
+
+// Truncate cuts s to at most max bytes on a rune boundary, adding
+// TruncatedMarker when anything was removed. max <= 0 means no cap.
+func Truncate(s string, max int) string {
+	if max <= 0 || len(s) <= max {
+		return s
+	}
+	cut := max - len(TruncatedMarker)
+	if cut < 0 {
+		cut = 0
+	}
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + TruncatedMarker
+}
+
+// Line makes s safe to print as part of one line of a CI log, capped at max
+// bytes. Control characters (newlines, carriage returns, ANSI escapes) are
+// shown as visible escapes so that no text can start a new line, rewrite the
+// terminal or hide itself; GitHub's workflow commands, both the "::cmd::" form
+// and the legacy "##[cmd]" form, are neutralised wherever they appear.
+func Line(s string, max int) string {
+	s = strings.ToValidUTF8(s, "�")
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == 0x1b:
+			b.WriteString(`\e`)
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029', isBidi(r):
+			b.WriteString(`\u`)
+			const hex = "0123456789abcdef"
+			b.WriteByte(hex[r>>12&0xf])
+			b.WriteByte(hex[r>>8&0xf])
+			b.WriteByte(hex[r>>4&0xf])
+			b.WriteByte(hex[r&0xf])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	out := neutraliseCommands(b.String())
+	return Truncate(out, max)
+}
+
+// neutraliseCommands breaks every "##[" (the legacy command form, honoured
+// anywhere in a line) and every "::" (the modern form, honoured at the start
+// of a line, which a caller's prefix could be trimmed away from) by putting
+// a space between the two characters.
+func neutraliseCommands(s string) string {
+	if !strings.Contains(s, "##[") && !strings.Contains(s, "::") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "##[", "# #[")
+	return strings.ReplaceAll(s, "::", ": :")
+}
+
+// isBidi reports Unicode bidirectional controls, which can make a log line
+// read differently from what it contains.
+func isBidi(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r == '\u200e' || r == '\u200f'
+}
+
+// MarkdownCell makes s safe inside a cell of a GitHub-flavoured Markdown
+// table: HTML is written as entities, and the characters that end a cell, start
+// code, emphasis, links or images are backslash-escaped.
+func MarkdownCell(s string, max int) string {
+	s = Line(s, max)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '"':
+			b.WriteString("&quot;")
+		case '|', '`', '*', '_', '[', ']', '(', ')', '!', '#', '~', '\\', '@':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// ShellQuote quotes s for a POSIX shell as one word, single-quoted, so that
+// sourcing it runs nothing.
+func ShellQuote(s string) string {
+	s = strings.ReplaceAll(s, "\x00", "") // a shell variable cannot hold NUL
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Excerpt turns a response body into a short single-line excerpt for an error
+// message.
+func Excerpt(body []byte, max int) string {
+	s := strings.TrimSpace(string(body))
+	if s == "" {
+		return "(empty body)"
+	}
+	return Line(strings.Join(strings.Fields(s), " "), max)
+}

@@ -1,0 +1,474 @@
+// Package probe is a client for the SPLX Probe Platform API: trigger a test
+// run, read its status, cancel it and download its PDF report.
+//
+// One HTTP policy covers every call: bounded timeouts, retries only where
+// they are safe (a trigger spends credits and is never sent twice unless the
+// server certainly did not act on it), the token only ever sent in the
+// X-Api-Key header to the configured host, and size-capped bodies.
+package probe
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/splx-ai/splx-probe-action/internal/escape"
+)
+
+// Size caps for response bodies.
+const (
+	MaxJSONBody   = 4 << 20
+	MaxReportBody = 256 << 20
+	// maxErrorBody bounds what is read of an error answer.
+	maxErrorBody = 64 << 10
+)
+
+// RetryEvent describes one retry, for the log.
+type RetryEvent struct {
+	Op      string
+	Attempt int // the attempt that failed, from 1
+	Wait    time.Duration
+	Reason  string
+}
+
+// Client talks to the Platform API. Create it with NewClient.
+type Client struct {
+	base           *url.URL
+	apiKey         string
+	http           *http.Client
+	userAgent      string
+	requestTimeout time.Duration
+	maxAttempts    int
+	backoffBase    time.Duration
+	backoffMax     time.Duration
+	onRetry        func(RetryEvent)
+	sleep          func(context.Context, time.Duration) error
+	now            func() time.Time
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
+
+// WithRequestTimeout bounds each HTTP request, body included.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *Client) { c.requestTimeout = d }
+}
+
+// WithRetry sets how many attempts a retryable call makes and the bounds of
+// its exponential backoff.
+func WithRetry(attempts int, base, max time.Duration) Option {
+	return func(c *Client) { c.maxAttempts, c.backoffBase, c.backoffMax = attempts, base, max }
+}
+
+// WithRetryLog is called before each retry with its reason.
+func WithRetryLog(f func(RetryEvent)) Option { return func(c *Client) { c.onRetry = f } }
+
+// WithSleep replaces the wait between retries (tests record it instead).
+func WithSleep(f func(context.Context, time.Duration) error) Option {
+	return func(c *Client) { c.sleep = f }
+}
+
+// WithHTTPClient replaces the HTTP client. Its redirect policy is replaced
+// by the client's own, which keeps the token on the configured host.
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// NewClient returns a client for the API at base (e.g.
+// https://api.probe.splx.ai) that authenticates with apiKey.
+func NewClient(base *url.URL, apiKey string, opts ...Option) *Client {
+	c := &Client{
+		base:           base,
+		apiKey:         apiKey,
+		userAgent:      "splx-probe-action",
+		requestTimeout: 60 * time.Second,
+		maxAttempts:    5,
+		backoffBase:    time.Second,
+		backoffMax:     30 * time.Second,
+		sleep:          sleepCtx,
+		now:            time.Now,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		c.http = &http.Client{Transport: NewTransport(c.requestTimeout)}
+	} else {
+		h := *c.http
+		c.http = &h
+	}
+	c.http.CheckRedirect = c.checkRedirect
+	return c
+}
+
+// NewTransport is the transport the client uses by default: Go's proxy
+// support (HTTPS_PROXY, NO_PROXY) and system roots (SSL_CERT_FILE), with every
+// phase of a connection bounded.
+func NewTransport(requestTimeout time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: requestTimeout,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          4,
+	}
+}
+
+// checkRedirect follows only redirects to the same scheme, host and port:
+// Go's client would forward X-Api-Key to any host.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 3 {
+		return errors.New("stopped after 3 redirects")
+	}
+	if req.URL.Scheme != c.base.Scheme || !strings.EqualFold(req.URL.Host, c.base.Host) {
+		return ErrRedirectRefused
+	}
+	return nil
+}
+
+// TriggerTestRun starts a new test run. It is sent at most once unless the
+// server certainly did not act on it (no connection was made, or it
+// answered 429 or 503 with Retry-After). Any other failure after the request
+// was sent is an *AmbiguousTriggerError.
+func (c *Client) TriggerTestRun(ctx context.Context, req *TriggerRequest) (*TriggerResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("trigger test run: %w", err)
+	}
+	var out TriggerResponse
+	if err := c.doJSON(ctx, "trigger test run", http.MethodPost, "/api/v2/test-run/trigger", body, &out); err != nil {
+		return nil, err
+	}
+	if out.TestRunID <= 0 {
+		// The vendor's shell templates turn this into the string "null" and
+		// go on; here it is a failure, and an ambiguous one.
+		return nil, &AmbiguousTriggerError{Err: errors.New("the answer has no testRunId")}
+	}
+	return &out, nil
+}
+
+// TestRunStatus reads a run's status and per-probe counts.
+func (c *Client) TestRunStatus(ctx context.Context, id int32) (*TestRunStatus, error) {
+	var out TestRunStatus
+	path := "/api/v2/test-run/" + strconv.Itoa(int(id)) + "/status"
+	if err := c.doJSON(ctx, "read test run status", http.MethodGet, path, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Status == "" {
+		return nil, fmt.Errorf("read test run status: the answer has no status")
+	}
+	return &out, nil
+}
+
+// CancelTestRun asks the platform to cancel a run; results so far are kept.
+func (c *Client) CancelTestRun(ctx context.Context, id int32) error {
+	path := "/api/v2/test-run/" + strconv.Itoa(int(id)) + "/cancel"
+	resp, err := c.do(ctx, "cancel test run", http.MethodGet, path, nil, "*/*")
+	if err != nil {
+		return err
+	}
+	drain(resp.Body, maxErrorBody)
+	return nil
+}
+
+// DownloadReport streams the PDF report of a finished run into w, up to
+// MaxReportBody bytes, and returns the number of bytes written.
+func (c *Client) DownloadReport(ctx context.Context, id int32, w io.Writer) (int64, error) {
+	const op = "download report"
+	path := "/api/v2/test-run/" + strconv.Itoa(int(id)) + "/report"
+	resp, err := c.do(ctx, op, http.MethodGet, path, nil, "application/pdf")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	head := make([]byte, 5)
+	n, _ := io.ReadFull(resp.Body, head)
+	if string(head[:n]) != "%PDF-" {
+		return 0, fmt.Errorf("%s: the answer is not a PDF (starts %s)", op, escape.Excerpt(head[:n], 20))
+	}
+	if _, err := w.Write(head); err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	m, err := io.Copy(w, io.LimitReader(resp.Body, MaxReportBody-int64(n)+1))
+	total := int64(n) + m
+	if err != nil {
+		return total, fmt.Errorf("%s: %w", op, err)
+	}
+	if total > MaxReportBody {
+		return total, fmt.Errorf("%s: %w (%d MiB)", op, ErrBodyTooLarge, MaxReportBody>>20)
+	}
+	return total, nil
+}
+
+// doJSON sends a request and decodes a JSON answer of at most MaxJSONBody.
+func (c *Client) doJSON(ctx context.Context, op, method, path string, body []byte, out any) error {
+	resp, err := c.do(ctx, op, method, path, body, "application/json")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := readCapped(resp.Body, MaxJSONBody)
+	if err == nil {
+		err = json.Unmarshal(data, out)
+		if err != nil {
+			err = fmt.Errorf("the answer is not the documented JSON (HTTP %d: %s)", resp.StatusCode, escape.Excerpt(data, 120))
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("%s: %w", op, err)
+		if method == http.MethodPost {
+			return &AmbiguousTriggerError{Err: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// do sends one logical request, retrying where that is safe, and returns a
+// 2xx response whose body the caller must close.
+func (c *Client) do(ctx context.Context, op, method, path string, body []byte, accept string) (*http.Response, error) {
+	for attempt := 1; ; attempt++ {
+		resp, connected, err := c.once(ctx, method, path, body, accept)
+		if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return resp, nil
+		}
+		var status int
+		var retryAfter time.Duration
+		var hasRetryAfter bool
+		if err == nil {
+			status = resp.StatusCode
+			retryAfter, hasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+			err = c.errorResponse(op, resp)
+		} else {
+			err = fmt.Errorf("%s: %w", op, err)
+		}
+		fail := func(err error) error {
+			if method == http.MethodPost && mayHaveActed(status, connected, hasRetryAfter) {
+				return &AmbiguousTriggerError{Err: err}
+			}
+			return err
+		}
+		reason, retryable := c.retryable(ctx, method, status, hasRetryAfter, connected, err)
+		if !retryable || attempt >= c.maxAttempts {
+			return nil, fail(err)
+		}
+		wait := c.backoff(attempt)
+		if hasRetryAfter {
+			wait = retryAfter
+		}
+		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
+			return nil, fail(fmt.Errorf("%w (no time left to retry before the deadline)", err))
+		}
+		if c.onRetry != nil {
+			c.onRetry(RetryEvent{Op: op, Attempt: attempt, Wait: wait, Reason: reason})
+		}
+		if serr := c.sleep(ctx, wait); serr != nil {
+			return nil, fail(fmt.Errorf("%w (stopped retrying: %v)", err, serr))
+		}
+	}
+}
+
+// mayHaveActed reports whether a failed trigger may have created a run: the
+// request reached the server and the answer was neither a client error nor
+// an explicit "come back later" (429 or 503 with Retry-After).
+func mayHaveActed(status int, connected, hasRetryAfter bool) bool {
+	switch {
+	case status == 0:
+		return connected
+	case (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && hasRetryAfter:
+		return false
+	case status >= 400 && status < 500:
+		return false
+	}
+	return true
+}
+
+// retryable decides whether a failed attempt may be sent again.
+func (c *Client) retryable(ctx context.Context, method string, status int, hasRetryAfter, connected bool, err error) (string, bool) {
+	if ctx.Err() != nil || errors.Is(err, ErrRedirectRefused) || errors.Is(err, ErrBodyTooLarge) {
+		return "", false
+	}
+	if method == http.MethodPost {
+		switch {
+		case status == 0 && !connected:
+			return "could not connect: " + errorSummary(err), true
+		case (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && hasRetryAfter:
+			return "HTTP " + strconv.Itoa(status) + " with Retry-After", true
+		}
+		return "", false
+	}
+	switch status {
+	case 0:
+		return "network error: " + errorSummary(err), true
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return "HTTP " + strconv.Itoa(status), true
+	}
+	return "", false
+}
+
+func errorSummary(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return escape.Line(err.Error(), 200)
+}
+
+// backoff is capped exponential backoff with jitter: between half and all
+// of base*2^(attempt-1), at most max.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.backoffBase << (attempt - 1)
+	if d > c.backoffMax || d <= 0 {
+		d = c.backoffMax
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// once sends a single HTTP request. connected reports whether a connection
+// to the server was made, which decides whether a failed trigger may have
+// reached it.
+func (c *Client) once(ctx context.Context, method, path string, body []byte, accept string) (resp *http.Response, connected bool, err error) {
+	u := *c.base
+	u.Path = c.base.Path + path
+	rctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected = true }}
+	rctx = httptrace.WithClientTrace(rctx, trace)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
+	if err != nil {
+		cancel()
+		return nil, false, err
+	}
+	req.Header.Set("X-Api-Key", c.apiKey)
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err = c.http.Do(req)
+	if err != nil {
+		cancel()
+		return nil, connected, scrubURLError(err)
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, connected, nil
+}
+
+// scrubURLError drops the URL from *url.Error: it holds nothing secret, but
+// the error reads better with the operation named by the caller.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return fmt.Errorf("no answer within the request timeout: %w", ue.Err)
+		}
+		return ue.Err
+	}
+	return err
+}
+
+// cancelBody releases the request's timeout when the body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// errorResponse reads a non-2xx answer into an *ErrorResponse.
+func (c *Client) errorResponse(op string, resp *http.Response) error {
+	defer resp.Body.Close()
+	data, _ := readCapped(resp.Body, maxErrorBody)
+	er := &ErrorResponse{Op: op, StatusCode: resp.StatusCode}
+	var doc struct {
+		Error map[string]json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(data, &doc) == nil && doc.Error != nil {
+		_ = json.Unmarshal(doc.Error["message"], &er.Message)
+		_ = json.Unmarshal(doc.Error["code"], &er.Code)
+		delete(doc.Error, "message")
+		delete(doc.Error, "code")
+		if len(doc.Error) > 0 {
+			rest, _ := json.Marshal(doc.Error)
+			er.Details = escape.Excerpt(rest, 300)
+		}
+	} else {
+		er.Details = escape.Excerpt(data, 200)
+	}
+	return er
+}
+
+// readCapped reads at most max bytes; more is ErrBodyTooLarge.
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return data, fmt.Errorf("read the answer: %w", err)
+	}
+	if int64(len(data)) > max {
+		return data[:max], fmt.Errorf("%w (%d MiB)", ErrBodyTooLarge, max>>20)
+	}
+	return data, nil
+}
+
+// drain reads and discards a little of a body so the connection can be
+// reused, then closes it.
+func drain(body io.ReadCloser, max int64) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, max))
+	_ = body.Close()
+}
+
+// parseRetryAfter reads Retry-After in seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		if n > 24*3600 {
+			n = 24 * 3600
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}

@@ -1,0 +1,474 @@
+// Package probetest is a fake SPLX Probe Platform API for tests and the demo.
+//
+// It serves the four documented operations, checks X-Api-Key, answers 401
+// with the documented body, moves each run through PENDING, RUNNING and a
+// final status with per-probe counts, records every request, and can be told
+// to misbehave: any status code, delays, Retry-After, broken bodies, hung or
+// reset connections.
+package probetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Operation names, used to aim faults at one endpoint.
+const (
+	OpTrigger = "trigger"
+	OpStatus  = "status"
+	OpReport  = "report"
+	OpCancel  = "cancel"
+)
+
+// Probe is a probe the fake knows, with the outcome its runs reach.
+type Probe struct {
+	ID     int32
+	Name   string
+	Total  int64
+	Failed int64
+	Errors int64
+}
+
+// DefaultProbes are the probes a fresh fake knows.
+func DefaultProbes() []Probe {
+	return []Probe{
+		{ID: 1, Name: "Jailbreak", Total: 125, Failed: 3},
+		{ID: 2, Name: "Context Leakage", Total: 80, Failed: 0, Errors: 1},
+		{ID: 3, Name: "Prompt Injection", Total: 100, Failed: 0},
+		{ID: 4, Name: "Toxicity", Total: 60, Failed: 12},
+	}
+}
+
+// Fault makes the fake misbehave on the next matching request(s).
+type Fault struct {
+	// Op is the operation it applies to (OpTrigger, ...).
+	Op string
+	// Times is how many requests it applies to; 0 means 1.
+	Times int
+	// Status and Body replace the answer; Header entries are added.
+	Status int
+	Body   string
+	Header map[string]string
+	// Delay holds the answer back; Hang holds it until the client gives up.
+	Delay time.Duration
+	Hang  bool
+	// Reset closes the connection without an answer.
+	Reset bool
+	// BodySize, when set, streams that many bytes of padding as the body.
+	BodySize int64
+	// Act makes a trigger create its run before the fault answers, the way
+	// a server that fails after acting would.
+	Act bool
+}
+
+// Request is a request the fake received.
+type Request struct {
+	Method string
+	Path   string
+	Header http.Header
+	Body   string
+}
+
+// Server is the fake API. Its zero value is not usable: call NewServer.
+type Server struct {
+	*httptest.Server
+
+	mu       sync.Mutex
+	token    string
+	probes   map[int32]Probe
+	runs     map[int32]*run
+	nextID   int32
+	requests []Request
+	faults   []*Fault
+	// StepsToFinish is how many status polls a run takes to finish after
+	// its first (PENDING) poll.
+	steps int
+	final string
+	// statusOverride answers every status poll with this status once set.
+	statusOverride string
+}
+
+type run struct {
+	id     int32
+	target int32
+	probes []Probe
+	polls  int
+	status string
+}
+
+// Option configures the fake.
+type Option func(*Server)
+
+// WithToken sets the accepted token (default "test-token").
+func WithToken(t string) Option { return func(s *Server) { s.token = t } }
+
+// WithSteps sets how many RUNNING polls a run goes through (default 3).
+func WithSteps(n int) Option { return func(s *Server) { s.steps = n } }
+
+// WithFinalStatus sets the status runs end in (default FINISHED).
+func WithFinalStatus(st string) Option { return func(s *Server) { s.final = st } }
+
+// WithProbes replaces the known probes.
+func WithProbes(ps ...Probe) Option {
+	return func(s *Server) {
+		s.probes = map[int32]Probe{}
+		for _, p := range ps {
+			s.probes[p.ID] = p
+		}
+	}
+}
+
+// NewServer starts a fake API on 127.0.0.1. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := newServer(opts...)
+	s.Server = httptest.NewServer(s)
+	return s
+}
+
+// NewUnstartedServer returns a fake whose listener the caller may replace.
+func NewUnstartedServer(opts ...Option) *Server {
+	s := newServer(opts...)
+	s.Server = httptest.NewUnstartedServer(s)
+	return s
+}
+
+func newServer(opts ...Option) *Server {
+	s := &Server{token: "test-token", runs: map[int32]*run{}, nextID: 1000, steps: 3, final: "FINISHED"}
+	WithProbes(DefaultProbes()...)(s)
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Fail queues a fault. Faults apply in the order queued.
+func (s *Server) Fail(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.Times == 0 {
+		f.Times = 1
+	}
+	s.faults = append(s.faults, &f)
+}
+
+// SetStatus makes every later status poll report st (e.g. an unknown one).
+func (s *Server) SetStatus(st string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statusOverride = st
+}
+
+// AddRun creates a run directly, as if triggered elsewhere, and returns its id.
+func (s *Server) AddRun(target int32, probeIDs ...int32) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addRunLocked(target, probeIDs)
+}
+
+// Requests returns the requests received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Count returns how many requests hit the operation.
+func (s *Server) Count(op string) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if opOf(r.Method, r.Path) == op {
+			n++
+		}
+	}
+	return n
+}
+
+// Runs returns how many runs were created.
+func (s *Server) Runs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.runs)
+}
+
+// RunStatus returns a run's current status ("" when unknown).
+func (s *Server) RunStatus(id int32) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.runs[id]; ok {
+		return r.status
+	}
+	return ""
+}
+
+func (s *Server) addRunLocked(target int32, probeIDs []int32) int32 {
+	s.nextID++
+	r := &run{id: s.nextID, target: target, status: "PENDING"}
+	for _, id := range probeIDs {
+		p, ok := s.probes[id]
+		if !ok {
+			p = Probe{ID: id, Name: "Probe " + strconv.Itoa(int(id)), Total: 50}
+		}
+		r.probes = append(r.probes, p)
+	}
+	s.runs[r.id] = r
+	return r.id
+}
+
+// opOf maps a request to its operation.
+func opOf(method, path string) string {
+	switch {
+	case method == http.MethodPost && path == "/api/v2/test-run/trigger":
+		return OpTrigger
+	case method == http.MethodGet && strings.HasPrefix(path, "/api/v2/test-run/"):
+		switch {
+		case strings.HasSuffix(path, "/status"):
+			return OpStatus
+		case strings.HasSuffix(path, "/report"):
+			return OpReport
+		case strings.HasSuffix(path, "/cancel"):
+			return OpCancel
+		}
+	}
+	return ""
+}
+
+// runID reads the {id} of /api/v2/test-run/{id}/...
+func runID(path string) (int32, bool) {
+	parts := strings.Split(strings.TrimPrefix(path, "/api/v2/test-run/"), "/")
+	if len(parts) != 2 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(parts[0], 10, 32)
+	return int32(n), err == nil
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"message": msg, "code": code}})
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	op := opOf(req.Method, req.URL.Path)
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: req.Method, Path: req.URL.RequestURI(), Header: req.Header.Clone(), Body: string(body)})
+	var fault *Fault
+	for i, f := range s.faults {
+		if f.Op == op {
+			fault = f
+			if f.Times--; f.Times == 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			break
+		}
+	}
+	s.mu.Unlock()
+
+	if fault != nil {
+		if fault.Act && op == OpTrigger {
+			var tr struct {
+				TargetID int32   `json:"targetId"`
+				ProbeIDs []int32 `json:"probeIds"`
+			}
+			_ = json.Unmarshal(body, &tr)
+			s.AddRun(tr.TargetID, tr.ProbeIDs...)
+		}
+		s.serveFault(w, req, fault)
+		return
+	}
+	if req.Header.Get("X-Api-Key") != s.token {
+		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized: Authentication is required to access this resource.")
+		return
+	}
+	switch op {
+	case OpTrigger:
+		s.trigger(w, body)
+	case OpStatus, OpReport, OpCancel:
+		id, _ := runID(req.URL.Path)
+		s.mu.Lock()
+		r, ok := s.runs[id]
+		s.mu.Unlock()
+		if !ok {
+			writeError(w, http.StatusBadRequest, "TEST_RUN_NOT_FOUND", fmt.Sprintf("Test run %d was not found.", id))
+			return
+		}
+		switch op {
+		case OpStatus:
+			s.status(w, r)
+		case OpReport:
+			s.report(w, r)
+		case OpCancel:
+			s.mu.Lock()
+			if !isTerminal(r.status) {
+				r.status = "CANCELED"
+			}
+			s.mu.Unlock()
+			w.WriteHeader(http.StatusNoContent)
+		}
+	default:
+		http.NotFound(w, req)
+	}
+}
+
+func (s *Server) serveFault(w http.ResponseWriter, req *http.Request, f *Fault) {
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-req.Context().Done():
+			return
+		}
+	}
+	if f.Hang {
+		<-req.Context().Done()
+		return
+	}
+	if f.Reset {
+		if hj, ok := w.(http.Hijacker); ok {
+			conn, _, err := hj.Hijack()
+			if err == nil {
+				if tc, ok := conn.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0)
+				}
+				_ = conn.Close()
+			}
+		}
+		return
+	}
+	for k, v := range f.Header {
+		w.Header().Set(k, v)
+	}
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	if f.BodySize > 0 {
+		chunk := []byte(strings.Repeat("A", 32<<10))
+		for n := int64(0); n < f.BodySize; n += int64(len(chunk)) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+		return
+	}
+	_, _ = io.WriteString(w, f.Body)
+}
+
+func (s *Server) trigger(w http.ResponseWriter, body []byte) {
+	var tr struct {
+		TargetID           *int32  `json:"targetId"`
+		ProbeIDs           []int32 `json:"probeIds"`
+		Name               *string `json:"name"`
+		NotifyWhenFinished *bool   `json:"notifyWhenFinished"`
+		RunAIAnalysis      *bool   `json:"runAiAnalysis"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields() // "no other properties allowed"
+	if err := dec.Decode(&tr); err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
+			"message": "One or more validation errors occurred.", "code": "VALIDATION_ERROR",
+			"errors": map[string][]string{"$": {err.Error()}},
+		}})
+		return
+	}
+	if tr.TargetID == nil || *tr.TargetID <= 0 || len(tr.ProbeIDs) == 0 {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "targetId and probeIds are required.")
+		return
+	}
+	s.mu.Lock()
+	id := s.addRunLocked(*tr.TargetID, tr.ProbeIDs)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]int32{"testRunId": id})
+}
+
+func isTerminal(st string) bool {
+	switch st {
+	case "FINISHED", "CANCELED", "CANCELLED", "ERROR":
+		return true
+	}
+	return false
+}
+
+// status advances the run by one poll and serves its document.
+func (s *Server) status(w http.ResponseWriter, r *run) {
+	s.mu.Lock()
+	if !isTerminal(r.status) {
+		r.polls++
+		switch {
+		case r.polls == 1:
+			r.status = "PENDING"
+		case r.polls-1 <= s.steps:
+			r.status = "RUNNING"
+		default:
+			r.status = s.final
+		}
+	}
+	if s.statusOverride != "" {
+		r.status = s.statusOverride
+	}
+	doc := map[string]any{
+		"testRunId":     r.id,
+		"executionDate": "2026-11-27T10:00:00.000Z",
+		"status":        r.status,
+	}
+	var probeRuns []map[string]any
+	for i, p := range r.probes {
+		// Fraction of the run done: 0 while pending, k/steps while running,
+		// everything once finished (partial when cancelled).
+		num, den := int64(r.polls-1), int64(s.steps+1)
+		switch {
+		case r.status == "FINISHED":
+			num, den = 1, 1
+		case r.polls <= 1:
+			num = 0
+		}
+		if num > den {
+			num = den
+		}
+		failed, errs := p.Failed*num/den, p.Errors*num/den
+		passed := (p.Total - p.Failed - p.Errors) * num / den
+		st := "RUNNING"
+		switch {
+		case r.status == "PENDING":
+			st = "PENDING"
+		case r.status == "FINISHED":
+			st = "FINISHED"
+		case isTerminal(r.status):
+			st = r.status
+		}
+		probeRuns = append(probeRuns, map[string]any{
+			"probeName": p.Name, "probeRunId": int64(r.id)*100 + int64(i), "probeId": p.ID,
+			"totalCount": p.Total, "errorCount": errs, "passedCount": passed, "failedCount": failed,
+			"status": st,
+		})
+	}
+	doc["probeRuns"] = probeRuns
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(doc)
+}
+
+func (s *Server) report(w http.ResponseWriter, r *run) {
+	s.mu.Lock()
+	st := r.status
+	s.mu.Unlock()
+	if !isTerminal(st) {
+		writeError(w, http.StatusBadRequest, "TEST_RUN_NOT_COMPLETED", "The test run has not completed yet.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	fmt.Fprintf(w, "%%PDF-1.4\n%% fake report for test run %d\n%%%%EOF\n", r.id)
+}

@@ -1,0 +1,264 @@
+// Package report renders a judged test run for the places CI users read
+// results: a JUnit XML file, a versioned JSON document and a Markdown job
+// summary. All text from the API is escaped for each format.
+package report
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/gate"
+)
+
+// SchemaVersion is the version of the JSON results document. It changes
+// only when a field is removed or changes meaning.
+const SchemaVersion = 1
+
+// maxName caps names from the API in every report.
+const maxName = 200
+
+// JSONDocument is the documented shape of the results file.
+type JSONDocument struct {
+	SchemaVersion int         `json:"schemaVersion"`
+	Tool          JSONTool    `json:"tool"`
+	TestRunID     int32       `json:"testRunId"`
+	TargetID      int32       `json:"targetId,omitempty"`
+	URL           string      `json:"url,omitempty"`
+	Status        string      `json:"status"`
+	ExecutionDate string      `json:"executionDate,omitempty"`
+	Result        string      `json:"result"`
+	Reason        string      `json:"reason"`
+	Thresholds    JSONLimits  `json:"thresholds"`
+	Totals        JSONCounts  `json:"totals"`
+	Probes        []JSONProbe `json:"probes"`
+}
+
+// JSONTool names the tool that wrote the document.
+type JSONTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// JSONLimits are the gate's thresholds; null when not set.
+type JSONLimits struct {
+	MaxFailed        *int64   `json:"maxFailed"`
+	MaxFailedPercent *float64 `json:"maxFailedPercent"`
+}
+
+// JSONCounts are test case counts.
+type JSONCounts struct {
+	Total  int64 `json:"total"`
+	Passed int64 `json:"passed"`
+	Failed int64 `json:"failed"`
+	Errors int64 `json:"errors"`
+}
+
+// JSONProbe is one probe run.
+type JSONProbe struct {
+	Name       string `json:"name"`
+	ProbeID    int64  `json:"probeId"`
+	ProbeRunID int64  `json:"probeRunId"`
+	Status     string `json:"status"`
+	JSONCounts
+	FailedPercent float64 `json:"failedPercent"`
+	Verdict       string  `json:"verdict"`
+	Reason        string  `json:"reason,omitempty"`
+}
+
+// JSON writes the results document. encoding/json escapes every string;
+// names are also capped.
+func JSON(w io.Writer, r *gate.Result, version string) error {
+	doc := JSONDocument{
+		SchemaVersion: SchemaVersion,
+		Tool:          JSONTool{Name: "splx-probe-action", Version: version},
+		TestRunID:     r.TestRunID, TargetID: r.TargetID, URL: r.URL,
+		Status: escape.Truncate(r.Status, 64), ExecutionDate: escape.Truncate(r.ExecutionDate, 64),
+		Result: string(r.Verdict), Reason: r.Reason,
+		Thresholds: JSONLimits{MaxFailed: r.Thresholds.MaxFailed, MaxFailedPercent: r.Thresholds.MaxFailedPercent},
+		Totals:     JSONCounts{Total: r.Total, Passed: r.Passed, Failed: r.Failed, Errors: r.Errors},
+		Probes:     make([]JSONProbe, 0, len(r.Probes)),
+	}
+	for _, p := range r.Probes {
+		doc.Probes = append(doc.Probes, JSONProbe{
+			Name: escape.Truncate(p.Name, maxName), ProbeID: p.ProbeID, ProbeRunID: p.ProbeRunID,
+			Status:        escape.Truncate(p.Status, 64),
+			JSONCounts:    JSONCounts{Total: p.Total, Passed: p.Passed, Failed: p.Failed, Errors: p.Errors},
+			FailedPercent: round2(p.FailedPercent), Verdict: string(p.Verdict), Reason: p.Reason,
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func round2(f float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', 2, 64), 64)
+	return v
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// JUnit writes one testsuite for the run and one testcase per probe; a probe
+// that breaks the gate is a failure, one that did not finish an error.
+// encoding/xml escapes markup and replaces characters XML cannot hold.
+func JUnit(w io.Writer, r *gate.Result) error {
+	suite := junitSuite{
+		Name:      fmt.Sprintf("SPLX Probe test run %d", r.TestRunID),
+		Timestamp: escape.Truncate(r.ExecutionDate, 64),
+		Properties: []junitProperty{
+			{Name: "test-run-id", Value: strconv.Itoa(int(r.TestRunID))},
+			{Name: "status", Value: escape.Truncate(r.Status, 64)},
+			{Name: "result", Value: string(r.Verdict)},
+			{Name: "gate", Value: r.Thresholds.Describe()},
+		},
+		SystemOut: r.Reason,
+	}
+	if r.URL != "" {
+		suite.Properties = append(suite.Properties, junitProperty{Name: "url", Value: r.URL})
+	}
+	classname := "splx-probe"
+	if r.TargetID != 0 {
+		classname = fmt.Sprintf("splx-probe.target-%d", r.TargetID)
+	}
+	for _, p := range r.Probes {
+		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %d errors of %d test cases", p.Failed, gate.FormatPercent(p.FailedPercent), p.Passed, p.Errors, p.Total)
+		c := junitCase{Name: escape.Truncate(p.Name, maxName), Classname: classname, SystemOut: counts}
+		switch {
+		case p.Verdict == gate.Failed:
+			c.Failure = &junitMessage{Message: p.Reason + ": " + counts, Type: "findings", Text: counts}
+			suite.Failures++
+		case !strings.EqualFold(p.Status, "FINISHED") && r.Verdict != gate.Passed && r.Verdict != gate.Failed:
+			c.Error = &junitMessage{Message: "probe run ended " + escape.Truncate(p.Status, 64) + ": " + r.Reason, Type: "no-verdict", Text: counts}
+			suite.Errors++
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	suite.Tests = len(suite.Cases)
+	doc := junitSuites{Name: "SPLX Probe", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Suites: []junitSuite{suite}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// maxSummary keeps the job summary under GitHub's 1 MiB per step.
+const maxSummary = 900 << 10
+
+// Headline is the one-line verdict with its symbol.
+func Headline(v gate.Verdict) string {
+	switch v {
+	case gate.Passed:
+		return "✅ passed"
+	case gate.Failed:
+		return "❌ failed"
+	case gate.TimedOut:
+		return "⏱️ timed out"
+	default:
+		return "⚠️ no verdict"
+	}
+}
+
+// Markdown renders the job summary: a table with one row per probe, the
+// totals, the link to the run and why the job passed or failed.
+func Markdown(r *gate.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## SPLX Probe red team: %s\n\n", Headline(r.Verdict))
+	run := fmt.Sprintf("Test run %d", r.TestRunID)
+	if r.URL != "" {
+		run = fmt.Sprintf("[Test run %d](%s)", r.TestRunID, r.URL)
+	}
+	if r.TargetID != 0 {
+		run += fmt.Sprintf(" on target %d", r.TargetID)
+	}
+	fmt.Fprintf(&b, "%s, status `%s`.\n\n", run, strings.ReplaceAll(escape.Line(r.Status, 64), "`", "'"))
+	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), r.Reason, r.Thresholds.Describe())
+	b.WriteString("| Probe | Status | Passed | Failed | Errors | Failed % | Verdict |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---|\n")
+	tail := fmt.Sprintf("| **Total** | | %d | %d | %d | %s%% | %s |\n", r.Passed, r.Failed, r.Errors, gate.FormatPercent(gate.Percent(r.Failed, r.Total)), Headline(r.Verdict))
+	for i, p := range r.Probes {
+		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %s%% | %s |\n",
+			escape.MarkdownCell(p.Name, maxName), escape.MarkdownCell(p.Status, 64),
+			p.Passed, p.Failed, p.Errors, gate.FormatPercent(p.FailedPercent), probeVerdict(p))
+		if b.Len()+len(row)+len(tail)+200 > maxSummary {
+			fmt.Fprintf(&b, "| …and %d more probes (see the results file) | | | | | | |\n", len(r.Probes)-i)
+			break
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(tail)
+	b.WriteString("\nA *failed* test case is an attack that succeeded against the target.\n")
+	return b.String()
+}
+
+func verdictWord(v gate.Verdict) string {
+	switch v {
+	case gate.Passed:
+		return "Passed"
+	case gate.Failed:
+		return "Failed"
+	case gate.TimedOut:
+		return "Timed out"
+	}
+	return "No verdict"
+}
+
+func probeVerdict(p gate.Probe) string {
+	switch p.Verdict {
+	case gate.Failed:
+		return "❌ " + p.Reason
+	case gate.Findings:
+		return "⚠️ findings within the gate"
+	case gate.Passed:
+		return "✅"
+	}
+	return "–"
+}
