@@ -23,8 +23,10 @@ func newGitHub(o Options) *github {
 }
 
 func (g *github) Begin(secrets []string) {
+	seen := map[string]bool{}
 	for _, s := range secrets {
-		if strings.TrimSpace(s) != "" {
+		if strings.TrimSpace(s) != "" && !seen[s] {
+			seen[s] = true
 			g.a.AddMask(s)
 		}
 	}

@@ -133,7 +133,7 @@ func reportInputErrors(rep ci.Reporter, err error) {
 	var errs config.Errors
 	if errors.As(err, &errs) {
 		for _, e := range errs {
-			rep.Error("Invalid input: "+e.Name, e.Error())
+			rep.Error("Invalid input", e.Error())
 		}
 		return
 	}
@@ -152,23 +152,24 @@ type failure struct {
 func (f *flow) classify(err error) failure {
 	var er *probe.ErrorResponse
 	var amb *probe.AmbiguousTriggerError
+	text := strings.TrimRight(err.Error(), ".")
 	switch {
 	case errors.As(err, &amb):
-		return failure{ExitAPI, "Trigger outcome unknown", err.Error()}
+		return failure{ExitAPI, "Trigger outcome unknown", text}
 	case errors.As(err, &er) && er.Unauthorized():
 		return failure{ExitAuth, "SPLX Probe authentication failed",
-			err.Error() + ". The token is missing, wrong or expired: create a new Personal Access Token in the SPLX Probe web UI (" + f.cfg.UIURL +
+			text + ". The token is missing, wrong or expired: create a new Personal Access Token in the SPLX Probe web UI (" + f.cfg.UIURL +
 				") and store it as the SPLX_API_KEY secret. Tokens only work in their own region (region: " + f.cfg.Region + ")."}
 	case errors.As(err, &er) && er.Forbidden():
 		return failure{ExitAuth, "SPLX Probe permission denied",
-			err.Error() + ". The token's user lacks access to this target or workspace: ask a workspace admin for access, or use a token of a user who has it."}
+			text + ". The token's user lacks access to this target or workspace: ask a workspace admin for access, or use a token of a user who has it."}
 	case errors.As(err, &er) && er.BadRequest():
 		return failure{ExitInvalidInput, "SPLX Probe rejected the request",
-			err.Error() + ". Check target-id, probe-ids and test-run-id against the SPLX Probe web UI."}
+			text + ". Check target-id, probe-ids and test-run-id against the SPLX Probe web UI."}
 	case errors.Is(err, probe.ErrRedirectRefused):
-		return failure{ExitAPI, "SPLX Probe API failure", err.Error() + ". Check api-url."}
+		return failure{ExitAPI, "SPLX Probe API failure", text + ". Check api-url."}
 	}
-	return failure{ExitAPI, "SPLX Probe API failure", err.Error() + ". The API or the network failed; try again later, and check api-url and any proxy settings (HTTPS_PROXY, SSL_CERT_FILE)."}
+	return failure{ExitAPI, "SPLX Probe API failure", text + ". The API or the network failed; try again later, and check api-url and any proxy settings (HTTPS_PROXY, SSL_CERT_FILE)."}
 }
 
 // joinIDs prints ids as "1, 2, 3".

@@ -418,7 +418,9 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 		apiURL = r.APIURL.V
 	}
 	if u, err := ParseAPIURL(apiURL); err != nil {
-		check("api-url", err)
+		if ok || r.APIURL.Set {
+			check("api-url", err)
+		}
 	} else {
 		c.APIURL = u
 	}
