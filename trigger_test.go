@@ -46,7 +46,7 @@ func TestTriggerRequest(t *testing.T) {
 				return map[string]string{
 					"SPLX_API_KEY": testToken, "SPLX_TARGET_ID": "42", "SPLX_PROBE_IDS": "[7, 8]", "SPLX_API_URL": url,
 					"SPLX_RUN_AI_ANALYSIS": "yes",
-					"GITLAB_CI": "true", "CI_PROJECT_PATH": "acme/bot", "CI_COMMIT_SHORT_SHA": "abc1234", "CI_PIPELINE_IID": "9",
+					"GITLAB_CI":            "true", "CI_PROJECT_PATH": "acme/bot", "CI_COMMIT_SHORT_SHA": "abc1234", "CI_PIPELINE_IID": "9",
 				}
 			},
 			want: `{"targetId":42,"probeIds":[7,8],"name":"acme/bot@abc1234 #9","notifyWhenFinished":false,"runAiAnalysis":true}`,
