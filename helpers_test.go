@@ -185,6 +185,7 @@ func assertRequestsClean(t *testing.T, api *probetest.Server) {
 
 var (
 	hostPort   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	tempDirs   = regexp.MustCompile(`(/[^\s/]+)*/Test[^\s/]*/\d{3}`)
 	delimiters = regexp.MustCompile(`ghadelimiter_[0-9a-f]+|stop-commands::[0-9a-f]+|::[0-9a-f]{32}::`)
 )
 
@@ -192,6 +193,7 @@ var (
 // random delimiters.
 func normalise(s string) string {
 	s = hostPort.ReplaceAllString(s, "127.0.0.1:PORT")
+	s = tempDirs.ReplaceAllString(s, "$$TMP")
 	return delimiters.ReplaceAllStringFunc(s, func(m string) string {
 		switch {
 		case strings.HasPrefix(m, "ghadelimiter_"):
