@@ -1,9 +1,9 @@
 module github.com/splx-ai/splx-probe-action
 
-go 1.26.8
+go 1.26
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/sethvargo/go-envconfig v1.4.3 // indirect
-	github.com/sethvargo/go-githubactions v1.4.0 // indirect
+	github.com/google/go-cmp v0.7.0
+	github.com/sethvargo/go-envconfig v1.4.3
+	github.com/sethvargo/go-githubactions v1.4.0
 )

@@ -61,7 +61,7 @@ func (g *github) fileCommand(variable, text string) bool {
 	if err != nil {
 		if !g.warned[variable] {
 			g.warned[variable] = true
-			g.Warning("Step "+strings.ToLower(strings.TrimPrefix(variable, "GITHUB_")), err.Error()+"; printing to the log instead")
+			g.Warning(map[string]string{"GITHUB_OUTPUT": "Step outputs", "GITHUB_STEP_SUMMARY": "Job summary"}[variable], err.Error()+"; printing to the log instead")
 		}
 		return false
 	}
@@ -73,7 +73,7 @@ func (g *github) Outputs(outs []Output) {
 	for _, o := range outs {
 		cmd, err := GitHubFileCommand(o.Name, o.Value, g.o.Random(16))
 		if err != nil {
-			g.Warning("Step output", "output "+o.Name+" left out: "+err.Error())
+			g.Warning("Step outputs", "output "+o.Name+" left out: "+err.Error())
 			continue
 		}
 		b.WriteString(cmd)

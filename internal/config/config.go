@@ -60,8 +60,8 @@ func key(name string) string { return strings.ToUpper(strings.ReplaceAll(name, "
 // Settings lists every setting, in the order --help and --print-config show.
 var Settings = []Setting{
 	{Name: "api-key", Secret: true, Help: "SPLX Probe Personal Access Token, sent as X-Api-Key (environment or input only, never a flag)"},
-	{Name: "target-id", Help: "id of the target (the AI app under test) to run probes against"},
-	{Name: "probe-ids", Help: "probe ids: separated by commas, spaces or newlines, or a JSON array"},
+	{Name: "target-id", Help: "id of the target (the AI app under test) to run probes against (required unless test-run-id is set)"},
+	{Name: "probe-ids", Help: "probe ids to run: separated by commas, spaces or newlines, or a JSON array (required unless test-run-id is set)"},
 	{Name: "name", Help: "test run name (default: repository, short commit and run number from the CI context)"},
 	{Name: "region", Default: "eu", Help: "eu or us: selects the API and web UI hosts"},
 	{Name: "api-url", Help: "API base URL override (https, or http for loopback only)"},
@@ -79,9 +79,9 @@ var Settings = []Setting{
 	{Name: "junit-path", Help: "write a JUnit XML report here (with wait)"},
 	{Name: "results-path", Help: "write the full results as JSON here (with wait)"},
 	{Name: "report-path", Help: "download the platform's PDF report here (with wait)"},
-	{Name: "dotenv-path", Default: "splx-probe.env", Help: "GitLab CI: dotenv file for artifacts:reports:dotenv"},
+	{Name: "dotenv-path", Default: "splx-probe.env", EnvOnly: true, Help: "GitLab CI: dotenv file for artifacts:reports:dotenv"},
 	{Name: "request-timeout", Default: "60s", Help: "limit for one HTTP request"},
-	{Name: "platform", Default: "auto", Help: "auto, github, gitlab, circleci or plain: how to report"},
+	{Name: "platform", Default: "auto", EnvOnly: true, Help: "auto, github, gitlab, circleci or plain: how to report"},
 }
 
 // Lookup returns the setting with the given name.
