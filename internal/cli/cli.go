@@ -62,7 +62,7 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 
 	if flags.Demo && flagErr == nil {
 		var api io.Closer
-		env, api = demoEnv(env)
+		env, api = demoEnv(env, flags.Values)
 		defer api.Close()
 	}
 

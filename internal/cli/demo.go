@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/splx-ai/splx-probe-action/internal/config"
+
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
 )
 
@@ -14,7 +16,7 @@ const demoToken = "demo-token"
 // that points the tool at it: the user's own SPLX_* and INPUT_* settings are
 // dropped (no real token or credits are ever involved), and flags given
 // after "demo" still apply.
-func demoEnv(env map[string]string) (map[string]string, io.Closer) {
+func demoEnv(env map[string]string, flags map[string]string) (map[string]string, io.Closer) {
 	api := probetest.NewServer(probetest.WithToken(demoToken), probetest.WithSteps(3))
 	out := make(map[string]string, len(env)+8)
 	for k, v := range env {
@@ -23,7 +25,7 @@ func demoEnv(env map[string]string) (map[string]string, io.Closer) {
 		}
 		out[k] = v
 	}
-	for k, v := range map[string]string{
+	demo := map[string]string{
 		"SPLX_API_KEY":            demoToken,
 		"SPLX_API_URL":            api.URL,
 		"SPLX_TARGET_ID":          "42",
@@ -32,7 +34,12 @@ func demoEnv(env map[string]string) (map[string]string, io.Closer) {
 		"SPLX_WAIT":               "true",
 		"SPLX_POLL_INTERVAL":      "1s",
 		"SPLX_MAX_FAILED_PERCENT": "5",
-	} {
+	}
+	if wait, err := config.ParseBool(flags["wait"]); err == nil && !wait {
+		// A trigger-only demo: a threshold would be refused without a wait.
+		delete(demo, "SPLX_MAX_FAILED_PERCENT")
+	}
+	for k, v := range demo {
 		out[k] = v
 	}
 	return out, closer{api}

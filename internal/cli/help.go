@@ -23,7 +23,7 @@ action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
 
 `)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FLAG\tINPUT\tVARIABLE\tDEFAULT\t")
+	fmt.Fprintln(tw, "FLAG\tINPUT\tVARIABLE\tDEFAULT")
 	for _, s := range config.Settings {
 		flag := "--" + s.Name
 		if s.Secret {
@@ -33,7 +33,11 @@ action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
 		if def == "" {
 			def = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", flag, s.Name, s.EnvName(), def)
+		input := s.Name
+		if s.EnvOnly {
+			input = "(none)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", flag, input, s.EnvName(), def)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
@@ -53,7 +57,7 @@ input; 3 authentication or permission (401/403); 4 run ended without a verdict
 // redacted.
 func writeConfig(w io.Writer, c *config.Config) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE\t")
+	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
 	for _, s := range config.Settings {
 		src := c.Sources[s.Name]
 		v := c.Raw[s.Name]
@@ -68,7 +72,7 @@ func writeConfig(w io.Writer, c *config.Config) {
 		} else if src == config.SourceEnv {
 			src = config.Source(s.EnvName())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", s.Name, escape.Line(v, 120), src)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, escape.Line(v, 120), src)
 	}
 	_ = tw.Flush()
 }
