@@ -74,7 +74,15 @@ func neutraliseCommands(s string) string {
 		return s
 	}
 	s = strings.ReplaceAll(s, "##[", "# #[")
-	return strings.ReplaceAll(s, "::", ": :")
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' && i > 0 && s[i-1] == ':' {
+			b.WriteByte(' ')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // isBidi reports Unicode bidirectional controls, which can make a log line
