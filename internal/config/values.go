@@ -123,6 +123,9 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("is empty")
 	}
 	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		if n == 0 {
+			return 0, fmt.Errorf("%s must be positive", quote(s))
+		}
 		return time.Duration(n) * time.Second, nil
 	}
 	d, err := time.ParseDuration(s)

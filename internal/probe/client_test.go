@@ -1,0 +1,212 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// setup starts a server with handler and a client for it whose retries do
+// not sleep but record their waits.
+func setup(t *testing.T, handler http.HandlerFunc) (*Client, *[]time.Duration) {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	var mu sync.Mutex
+	var waits []time.Duration
+	c := NewClient(u, "tok", WithUserAgent("test-agent"), WithSleep(func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		waits = append(waits, d)
+		return nil
+	}))
+	return c, &waits
+}
+
+func TestTriggerTestRun(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v2/test-run/trigger" {
+			t.Errorf("request %s %s", r.Method, r.URL.Path)
+		}
+		for h, want := range map[string]string{"X-Api-Key": "tok", "Content-Type": "application/json", "Accept": "application/json", "User-Agent": "test-agent"} {
+			if got := r.Header.Get(h); got != want {
+				t.Errorf("%s = %q, want %q", h, got, want)
+			}
+		}
+		body, _ := io.ReadAll(r.Body)
+		if want := `{"targetId":7,"probeIds":[1,2],"name":"n","notifyWhenFinished":true,"runAiAnalysis":false}`; string(body) != want {
+			t.Errorf("body %s", body)
+		}
+		io.WriteString(w, `{"testRunId": 99, "extra": "ignored"}`)
+	})
+	got, err := c.TriggerTestRun(context.Background(), &TriggerRequest{TargetID: 7, ProbeIDs: []int32{1, 2}, Name: "n", NotifyWhenFinished: true})
+	if err != nil || got.TestRunID != 99 {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+}
+
+func TestErrorResponse(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":{"message":"Unauthorized: Authentication is required to access this resource.","code":"UNAUTHORIZED"}}`)
+	})
+	_, err := c.TestRunStatus(context.Background(), 5)
+	var er *ErrorResponse
+	if !errors.As(err, &er) || !er.Unauthorized() || er.Code != "UNAUTHORIZED" {
+		t.Fatalf("err = %v", err)
+	}
+	if want := "read test run status: HTTP 401 Unauthorized (UNAUTHORIZED): Unauthorized: Authentication is required to access this resource."; err.Error() != want {
+		t.Errorf("message %q", err.Error())
+	}
+}
+
+func TestStatusDecoding(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v2/test-run/12/status" || r.Method != http.MethodGet {
+			t.Errorf("request %s %s", r.Method, r.URL.Path)
+		}
+		io.WriteString(w, `{"testRunId":12,"executionDate":"2025-06-22T00:33:01.127Z","status":"RUNNING","newField":{"x":1},
+			"probeRuns":[{"probeName":"Jailbreak","probeRunId":123,"probeId":15,"totalCount":125,"errorCount":1,"passedCount":110,"failedCount":14,"status":"FINISHED"},{"probeName":"Bare"}]}`)
+	})
+	st, err := c.TestRunStatus(context.Background(), 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &TestRunStatus{TestRunID: 12, ExecutionDate: "2025-06-22T00:33:01.127Z", Status: "RUNNING", ProbeRuns: []ProbeRun{
+		{ProbeName: "Jailbreak", ProbeRunID: 123, ProbeID: 15, TotalCount: 125, ErrorCount: 1, PassedCount: 110, FailedCount: 14, Status: "FINISHED"},
+		{ProbeName: "Bare"},
+	}}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestPhaseOf(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]Phase{
+		"FINISHED": PhaseFinished, "finished": PhaseFinished, "CANCELED": PhaseCanceled, "Cancelled": PhaseCanceled,
+		"ERROR": PhaseError, "PENDING": PhaseRunning, "RUNNING": PhaseRunning, "SOMETHING_NEW": PhaseRunning, "": PhaseRunning,
+	} {
+		if got := PhaseOf(in); got != want {
+			t.Errorf("PhaseOf(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"0": 0, "7": 7 * time.Second, "Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second, "Wed, 31 Dec 2025 00:00:00 GMT": 0,
+	} {
+		if got, ok := parseRetryAfter(in, now); !ok || got != want {
+			t.Errorf("parseRetryAfter(%q) = %v, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"", "soon", "-5"} {
+		if _, ok := parseRetryAfter(in, now); ok {
+			t.Errorf("parseRetryAfter(%q) accepted", in)
+		}
+	}
+}
+
+// TestGetRetries: a GET retries 5xx and honours Retry-After; backoff stays
+// within its bounds.
+func TestGetRetries(t *testing.T) {
+	t.Parallel()
+	var n int
+	c, waits := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		n++
+		switch n {
+		case 1:
+			w.WriteHeader(http.StatusBadGateway)
+		case 2:
+			w.Header().Set("Retry-After", "4")
+			w.WriteHeader(http.StatusTooManyRequests)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	})
+	if err := c.CancelTestRun(context.Background(), 3); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || len(*waits) != 2 || (*waits)[1] != 4*time.Second {
+		t.Fatalf("%d requests, waits %v", n, *waits)
+	}
+	if w := (*waits)[0]; w < 500*time.Millisecond || w > time.Second {
+		t.Errorf("first backoff %v, want between 0.5s and 1s", w)
+	}
+	for attempt := 1; attempt < 12; attempt++ {
+		if d := c.backoff(attempt); d <= 0 || d > 30*time.Second {
+			t.Errorf("backoff(%d) = %v", attempt, d)
+		}
+	}
+}
+
+// TestRetryAfterBeyondDeadline: no wait past the caller's deadline.
+func TestRetryAfterBeyondDeadline(t *testing.T) {
+	t.Parallel()
+	c, waits := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := c.TestRunStatus(ctx, 1)
+	if err == nil || !strings.Contains(err.Error(), "no time left to retry") || len(*waits) != 0 {
+		t.Errorf("err %v, waits %v", err, *waits)
+	}
+}
+
+// TestSameHostRedirect: a redirect on the same host is followed, with the
+// token; another host never sees it.
+func TestSameHostRedirect(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v2/test-run/1/status" {
+			http.Redirect(w, r, "/v2-moved/status", http.StatusTemporaryRedirect)
+			return
+		}
+		if r.Header.Get("X-Api-Key") != "tok" {
+			t.Error("token lost on a same-host redirect")
+		}
+		io.WriteString(w, `{"testRunId":1,"status":"RUNNING"}`)
+	})
+	if _, err := c.TestRunStatus(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDownloadReport(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept") != "application/pdf" {
+			t.Errorf("Accept %q", r.Header.Get("Accept"))
+		}
+		if r.URL.Path == "/api/v2/test-run/1/report" {
+			io.WriteString(w, "%PDF-1.7 body")
+			return
+		}
+		io.WriteString(w, `{"not":"a pdf"}`)
+	})
+	var b strings.Builder
+	if n, err := c.DownloadReport(context.Background(), 1, &b); err != nil || n != 13 || b.String() != "%PDF-1.7 body" {
+		t.Errorf("report: %d %q %v", n, b.String(), err)
+	}
+	if _, err := c.DownloadReport(context.Background(), 2, io.Discard); err == nil || !strings.Contains(err.Error(), "not a PDF") {
+		t.Errorf("non-PDF: %v", err)
+	}
+}
