@@ -72,14 +72,14 @@ func TestPlatforms(t *testing.T) {
 				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
 			slug := strings.ReplaceAll(tt.name, " ", "-")
-			golden(t, "platforms/"+slug+".stdout", r.stdout)
-			golden(t, "platforms/"+slug+".stderr", r.stderr)
+			checkGolden(t, "platforms/"+slug+".stdout", r.stdout)
+			checkGolden(t, "platforms/"+slug+".stderr", r.stderr)
 			for file, g := range tt.files {
 				data, err := os.ReadFile(filepath.Join(dir, file))
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden(t, g, string(data))
+				checkGolden(t, g, string(data))
 			}
 		})
 	}
@@ -127,7 +127,7 @@ func TestHelpVersionPrintConfig(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("--help: exit %d", r.code)
 	}
-	golden(t, "plain/help.stdout", r.stdout)
+	checkGolden(t, "plain/help.stdout", r.stdout)
 
 	r = invoke(t, context.Background(), map[string]string{}, "--version")
 	if r.code != 0 || r.stdout != "splx-probe-action test\n" {
@@ -142,7 +142,7 @@ func TestHelpVersionPrintConfig(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("--print-config: exit %d\n%s", r.code, r.stderr)
 	}
-	golden(t, "github/print-config.stdout", r.stdout)
+	checkGolden(t, "github/print-config.stdout", r.stdout)
 	if !strings.Contains(r.stdout, "api-key               *** (set, redacted)  INPUT_API-KEY") {
 		t.Errorf("token line not redacted with its source:\n%s", r.stdout)
 	}
@@ -156,8 +156,8 @@ func TestDemo(t *testing.T) {
 	if r.code != cli.ExitOK {
 		t.Fatalf("demo: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	golden(t, "plain/demo.stdout", r.stdout)
-	golden(t, "plain/demo.stderr", r.stderr)
+	checkGolden(t, "plain/demo.stdout", r.stdout)
+	checkGolden(t, "plain/demo.stderr", r.stderr)
 	if diff := cmp.Diff("", strings.TrimSpace(strings.Join(grep(r.stdout, "target 999"), "\n"))); diff != "" {
 		t.Errorf("the demo used the caller's settings: %s", diff)
 	}

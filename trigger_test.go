@@ -134,7 +134,7 @@ func TestGitHubTrigger(t *testing.T) {
 	if diff := cmp.Diff(want, r.outputs); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
-	golden(t, "github/trigger.stdout", r.stdout)
+	checkGolden(t, "github/trigger.stdout", r.stdout)
 	if r.stderr != "" {
 		t.Errorf("stderr: %q", r.stderr)
 	}
@@ -179,7 +179,7 @@ func TestAuthFailures(t *testing.T) {
 			if len(r.outputs) != 0 {
 				t.Errorf("outputs written on failure: %v", r.outputs)
 			}
-			golden(t, tt.golden, r.stdout)
+			checkGolden(t, tt.golden, r.stdout)
 		})
 	}
 }
@@ -251,7 +251,7 @@ func TestInvalidInputs(t *testing.T) {
 func TestAllInputErrorsAtOnce(t *testing.T) {
 	t.Parallel()
 	r := invoke(t, context.Background(), map[string]string{"SPLX_TARGET_ID": "x", "SPLX_PROBE_IDS": "1,,", "SPLX_REGION": "mars"})
-	golden(t, "plain/input-errors.stderr", r.stderr)
+	checkGolden(t, "plain/input-errors.stderr", r.stderr)
 }
 
 // TestPlainOutput: off GitHub no workflow command is printed, not even the
@@ -291,7 +291,7 @@ func TestHostileAPIError(t *testing.T) {
 		t.Errorf("exit %d, want %d (400 is rejected input)", r.code, cli.ExitInvalidInput)
 	}
 	assertNoInjection(t, r.stdout+r.stderr, []string{"add-mask", "error"})
-	golden(t, "github/hostile-400.stdout", r.stdout)
+	checkGolden(t, "github/hostile-400.stdout", r.stdout)
 }
 
 // gitlabSection matches GitLab's collapsible-section markers.

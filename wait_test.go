@@ -56,13 +56,13 @@ func TestWaitAndReport(t *testing.T) {
 	if diff := cmp.Diff(want, r.outputs); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s", diff)
 	}
-	golden(t, "github/wait-failed.stdout", r.stdout)
-	golden(t, "github/wait-failed.summary.md", r.summary)
+	checkGolden(t, "github/wait-failed.stdout", r.stdout)
+	checkGolden(t, "github/wait-failed.summary.md", r.summary)
 	results, err := os.ReadFile(env["SPLX_RESULTS_PATH"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "github/wait-failed.results.json", string(results))
+	checkGolden(t, "github/wait-failed.results.json", string(results))
 	pdf, err := os.ReadFile(env["SPLX_REPORT_PATH"])
 	if err != nil || !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Errorf("report: %q, %v", pdf, err)
