@@ -157,7 +157,7 @@ func (c *Client) TriggerTestRun(ctx context.Context, req *TriggerRequest) (*Trig
 	if out.TestRunID <= 0 {
 		// The vendor's shell templates turn this into the string "null" and
 		// go on; here it is a failure, and an ambiguous one.
-		return nil, &AmbiguousTriggerError{Err: errors.New("the answer has no testRunId")}
+		return nil, &AmbiguousTriggerError{Err: errors.New("trigger test run: the answer has no testRunId")}
 	}
 	return &out, nil
 }
@@ -215,19 +215,33 @@ func (c *Client) DownloadReport(ctx context.Context, id int32, w io.Writer) (int
 	return total, nil
 }
 
-// doJSON sends a request and decodes a JSON answer of at most MaxJSONBody.
+// doJSON sends a request and decodes a JSON answer of at most MaxJSONBody
+// in one pass, straight from the connection.
 func (c *Client) doJSON(ctx context.Context, op, method, path string, body []byte, out any) error {
 	resp, err := c.do(ctx, op, method, path, body, "application/json")
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	data, err := readCapped(resp.Body, MaxJSONBody)
+	// head keeps the start of the body for an error message.
+	head := &prefixWriter{max: 512}
+	cr := &capReader{r: io.TeeReader(resp.Body, head), left: MaxJSONBody}
+	dec := json.NewDecoder(cr)
+	err = dec.Decode(out)
 	if err == nil {
-		err = json.Unmarshal(data, out)
-		if err != nil {
-			err = fmt.Errorf("the answer is not the documented JSON (HTTP %d: %s)", resp.StatusCode, escape.Excerpt(data, 120))
+		// Only white space may follow the document.
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("trailing data")
 		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrBodyTooLarge):
+		err = fmt.Errorf("%w (%d MiB)", ErrBodyTooLarge, MaxJSONBody>>20)
+	case cr.readErr != nil:
+		err = fmt.Errorf("read the answer: %w", cr.readErr)
+	default:
+		err = fmt.Errorf("the answer is not the documented JSON (HTTP %d: %s)", resp.StatusCode, escape.Excerpt(head.b, 120))
 	}
 	if err != nil {
 		err = fmt.Errorf("%s: %w", op, err)
@@ -237,6 +251,45 @@ func (c *Client) doJSON(ctx context.Context, op, method, path string, body []byt
 		return err
 	}
 	return nil
+}
+
+// capReader fails with ErrBodyTooLarge once more than left bytes are read,
+// and remembers a transport error apart from a decoding one.
+type capReader struct {
+	r       io.Reader
+	left    int64
+	readErr error
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, ErrBodyTooLarge
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, ErrBodyTooLarge
+	}
+	if err != nil && err != io.EOF {
+		c.readErr = err
+	}
+	return n, err
+}
+
+// prefixWriter keeps the first max bytes written to it.
+type prefixWriter struct {
+	b   []byte
+	max int
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	if room := w.max - len(w.b); room > 0 {
+		w.b = append(w.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // do sends one logical request, retrying where that is safe, and returns a

@@ -53,7 +53,7 @@ type AmbiguousTriggerError struct {
 }
 
 func (e *AmbiguousTriggerError) Error() string {
-	return fmt.Sprintf("trigger test run: %v; a test run may have been started: check the target's test runs in the SPLX Probe web UI before running this again", e.Err)
+	return fmt.Sprintf("%v; a test run may have been started: check the target's test runs in the SPLX Probe web UI before running this again", e.Err)
 }
 
 func (e *AmbiguousTriggerError) Unwrap() error { return e.Err }

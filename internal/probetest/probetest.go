@@ -62,7 +62,7 @@ type Fault struct {
 	Hang  bool
 	// Reset closes the connection without an answer.
 	Reset bool
-	// BodySize, when set, streams that many bytes of padding as the body.
+	// BodySize, when set, streams that many bytes of an endless JSON string.
 	BodySize int64
 	// Act makes a trigger create its run before the fault answers, the way
 	// a server that fails after acting would.
@@ -353,6 +353,9 @@ func (s *Server) serveFault(w http.ResponseWriter, req *http.Request, f *Fault) 
 	}
 	w.WriteHeader(status)
 	if f.BodySize > 0 {
+		// The start of a JSON document that never ends: only a size cap
+		// stops a reader.
+		_, _ = io.WriteString(w, `{"padding":"`)
 		chunk := []byte(strings.Repeat("A", 32<<10))
 		for n := int64(0); n < f.BodySize; n += int64(len(chunk)) {
 			if _, err := w.Write(chunk); err != nil {
