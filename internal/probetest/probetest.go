@@ -8,12 +8,12 @@
 package probetest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,15 +71,22 @@ type Fault struct {
 
 // Request is a request the fake received.
 type Request struct {
-	Method string
-	Path   string
-	Header http.Header
-	Body   string
+	// Received is when the request's headers had arrived.
+	Received time.Time
+	Method   string
+	Path     string
+	Header   http.Header
+	Body     string
 }
 
 // Server is the fake API. Its zero value is not usable: call NewServer.
+//
+// It is a plain http.Server rather than an httptest.Server so that the demo,
+// which ships in the binary, does not link the test packages.
 type Server struct {
-	*httptest.Server
+	// URL is the base URL of the fake, http://127.0.0.1:port.
+	URL string
+	srv *http.Server
 
 	mu       sync.Mutex
 	token    string
@@ -128,25 +135,28 @@ func WithProbes(ps ...Probe) Option {
 
 // NewServer starts a fake API on 127.0.0.1. Close it when done.
 func NewServer(opts ...Option) *Server {
-	s := newServer(opts...)
-	s.Server = httptest.NewServer(s)
-	return s
-}
-
-// NewUnstartedServer returns a fake whose listener the caller may replace.
-func NewUnstartedServer(opts ...Option) *Server {
-	s := newServer(opts...)
-	s.Server = httptest.NewUnstartedServer(s)
-	return s
-}
-
-func newServer(opts ...Option) *Server {
 	s := &Server{token: "test-token", runs: map[int32]*run{}, nextID: 1000, steps: 3, final: "FINISHED"}
 	WithProbes(DefaultProbes()...)(s)
 	for _, o := range opts {
 		o(s)
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("probetest: listen on 127.0.0.1: %v", err))
+	}
+	s.URL = "http://" + ln.Addr().String()
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
 	return s
+}
+
+// Close stops the fake and ends every request still being served.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if s.srv.Shutdown(ctx) != nil {
+		_ = s.srv.Close()
+	}
 }
 
 // Fail queues a fault. Faults apply in the order queued.
@@ -258,10 +268,11 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	received := time.Now()
 	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	op := opOf(req.Method, req.URL.Path)
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: req.Method, Path: req.URL.RequestURI(), Header: req.Header.Clone(), Body: string(body)})
+	s.requests = append(s.requests, Request{Received: received, Method: req.Method, Path: req.URL.RequestURI(), Header: req.Header.Clone(), Body: string(body)})
 	var fault *Fault
 	for i, f := range s.faults {
 		if f.Op == op {
