@@ -1,0 +1,75 @@
+package ci
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDetect(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		env    map[string]string
+		forced string
+		want   Platform
+	}{
+		{map[string]string{"GITHUB_ACTIONS": "true"}, "auto", GitHub},
+		{map[string]string{"GITHUB_ACTIONS": "true", "ACT": "true"}, "auto", GitHub},
+		{map[string]string{"GITLAB_CI": "true"}, "auto", GitLab},
+		{map[string]string{"CIRCLECI": "true"}, "", CircleCI},
+		{map[string]string{}, "auto", Plain},
+		{map[string]string{"GITHUB_ACTIONS": "true"}, "plain", Plain},
+		{map[string]string{}, "gitlab", GitLab},
+	}
+	for _, tt := range tests {
+		if got := Detect(tt.env, tt.forced); got != tt.want {
+			t.Errorf("Detect(%v, %q) = %s, want %s", tt.env, tt.forced, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultRunName(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		p    Platform
+		env  map[string]string
+		want string
+	}{
+		{GitHub, map[string]string{"GITHUB_REPOSITORY": "a/b", "GITHUB_SHA": "0123456789", "GITHUB_RUN_NUMBER": "5"}, "a/b@0123456 #5"},
+		{GitLab, map[string]string{"CI_PROJECT_PATH": "g/p", "CI_COMMIT_SHORT_SHA": "abcdef12", "CI_PIPELINE_IID": "3"}, "g/p@abcdef12 #3"},
+		{CircleCI, map[string]string{"CIRCLE_PROJECT_USERNAME": "o", "CIRCLE_PROJECT_REPONAME": "r", "CIRCLE_SHA1": "fffffffffff", "CIRCLE_BUILD_NUM": "9"}, "o/r@fffffff #9"},
+		{GitHub, map[string]string{}, "splx-probe-action 2026-01-02 03:04:05Z"},
+		{Plain, map[string]string{"GITHUB_REPOSITORY": "a/b"}, "splx-probe-action 2026-01-02 03:04:05Z"},
+	}
+	for _, tt := range tests {
+		if got := DefaultRunName(tt.p, tt.env, now); got != tt.want {
+			t.Errorf("DefaultRunName(%s) = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestGitHubFileCommand(t *testing.T) {
+	t.Parallel()
+	got, err := GitHubFileCommand("result", "a\nb", "r4nd")
+	if err != nil || got != "result<<ghadelimiter_r4nd\na\nb\nghadelimiter_r4nd\n" {
+		t.Errorf("got %q, %v", got, err)
+	}
+	if _, err := GitHubFileCommand("status", "x\nghadelimiter_r4nd\nresult=passed", "r4nd"); err == nil {
+		t.Error("a value holding the delimiter was accepted")
+	}
+}
+
+func TestDotenvSafe(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"FINISHED", "1001", "https://probe.splx.ai/w/ws-1/target/4/test-runs/5", "reports/j.xml", ""} {
+		if !dotenvSafe(ok) {
+			t.Errorf("%q refused", ok)
+		}
+	}
+	for _, bad := range []string{"a b", "a\nb", "$(x)", `"q"`, "'q'", "a#b", "`x`", "a\\b", strings.Repeat("é", 2)} {
+		if dotenvSafe(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/splx-ai/splx-probe-action/internal/ci"
+	"github.com/splx-ai/splx-probe-action/internal/cli"
+	"github.com/splx-ai/splx-probe-action/internal/config"
+)
+
+// outputNames are the outputs the tool writes (action.yml declares them).
+var outputNames = []string{"test-run-id", "test-run-url", "status", "result", "total", "passed", "failed", "errors", "junit-path", "results-path", "report-path"}
+
+// TestREADMEExamples keeps the README true: every input, variable, output
+// and exit code its examples and tables use exists, and every setting and
+// exit code is documented.
+func TestREADMEExamples(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+
+	inputs := map[string]bool{}
+	envs := map[string]bool{}
+	for _, s := range config.Settings {
+		if !s.EnvOnly {
+			inputs[s.Name] = true
+		}
+		envs[s.EnvName()] = true
+		if !strings.Contains(readme, "| `"+s.Name+"` |") {
+			t.Errorf("setting %s is not in the README's table", s.Name)
+		}
+	}
+	outputs := map[string]bool{}
+	for _, o := range outputNames {
+		outputs[o] = true
+		envs[ci.Output{Name: o}.EnvName()] = true
+	}
+
+	// GitHub examples: the keys under with: of our action are inputs, and
+	// steps.splx.outputs.X are outputs.
+	lines := strings.Split(readme, "\n")
+	for i, l := range lines {
+		if !strings.Contains(l, "uses: splx-ai/splx-probe-action@") {
+			continue
+		}
+		indent := -1
+		for _, w := range lines[i+1:] {
+			trimmed := strings.TrimLeft(w, " ")
+			if trimmed == "with:" {
+				indent = len(w) - len(trimmed)
+				continue
+			}
+			if indent < 0 {
+				break
+			}
+			if len(w)-len(trimmed) <= indent || trimmed == "" || strings.HasPrefix(trimmed, "- ") {
+				break
+			}
+			key, _, ok := strings.Cut(trimmed, ":")
+			if ok && len(w)-len(trimmed) == indent+2 && !inputs[key] {
+				t.Errorf("README example uses input %q, which action.yml does not declare", key)
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile(`steps\.splx\.outputs\.([a-z-]+)`).FindAllStringSubmatch(readme, -1) {
+		if !outputs[m[1]] {
+			t.Errorf("README uses output %q, which the tool does not write", m[1])
+		}
+	}
+	for _, m := range regexp.MustCompile(`\bSPLX_[A-Z_]+\b`).FindAllString(readme, -1) {
+		if !envs[m] {
+			t.Errorf("README names %s, which is neither a setting nor an output", m)
+		}
+	}
+	for _, code := range []int{cli.ExitOK, cli.ExitGateFailed, cli.ExitInvalidInput, cli.ExitAuth, cli.ExitNoVerdict, cli.ExitTimeout, cli.ExitAPI, cli.ExitInterrupted} {
+		if !strings.Contains(readme, fmt.Sprintf("\n| %d |", code)) {
+			t.Errorf("exit code %d is not in the README's table", code)
+		}
+	}
+	for _, o := range outputNames {
+		if !strings.Contains(readme, "`"+o+"`") {
+			t.Errorf("output %s is not documented", o)
+		}
+	}
+}
