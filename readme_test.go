@@ -47,24 +47,27 @@ func TestREADMEExamples(t *testing.T) {
 	// steps.splx.outputs.X are outputs.
 	lines := strings.Split(readme, "\n")
 	for i, l := range lines {
-		if !strings.Contains(l, "uses: splx-ai/splx-probe-action@") {
+		if !strings.HasPrefix(strings.TrimLeft(l, " -"), "uses: splx-ai/splx-probe-action@") {
 			continue
 		}
-		indent := -1
-		for _, w := range lines[i+1:] {
+		// The step's with: comes within its next few lines.
+		indent, start := -1, 0
+		for j := i + 1; j < len(lines) && j <= i+4; j++ {
+			if trimmed := strings.TrimLeft(lines[j], " "); trimmed == "with:" {
+				indent, start = len(lines[j])-len(trimmed), j+1
+				break
+			}
+		}
+		if indent < 0 {
+			t.Errorf("README line %d: no with: after the uses: line", i+1)
+			continue
+		}
+		for _, w := range lines[start:] {
 			trimmed := strings.TrimLeft(w, " ")
-			if trimmed == "with:" {
-				indent = len(w) - len(trimmed)
-				continue
-			}
-			if indent < 0 {
+			if trimmed == "" || len(w)-len(trimmed) <= indent {
 				break
 			}
-			if len(w)-len(trimmed) <= indent || trimmed == "" || strings.HasPrefix(trimmed, "- ") {
-				break
-			}
-			key, _, ok := strings.Cut(trimmed, ":")
-			if ok && len(w)-len(trimmed) == indent+2 && !inputs[key] {
+			if key, _, ok := strings.Cut(trimmed, ":"); ok && len(w)-len(trimmed) == indent+2 && !inputs[key] {
 				t.Errorf("README example uses input %q, which action.yml does not declare", key)
 			}
 		}
