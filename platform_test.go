@@ -172,3 +172,27 @@ func grep(s, sub string) []string {
 	}
 	return out
 }
+
+// TestForcedGitHubWithoutRunner: forcing the GitHub reporter where no
+// runner reads the log must not print the token in a mask command.
+func TestForcedGitHubWithoutRunner(t *testing.T) {
+	t.Parallel()
+	api := newAPI(t)
+	r := invoke(t, context.Background(), baseEnv(api), "--platform", "github")
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d", r.code)
+	}
+	if strings.Contains(r.stdout, "::add-mask::") || !strings.Contains(r.stdout, "::notice title=") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+}
+
+// TestDebugLog: --debug logs each request, never its headers.
+func TestDebugLog(t *testing.T) {
+	t.Parallel()
+	api := newAPI(t)
+	r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_DEBUG", "true"))
+	if r.code != cli.ExitOK || !strings.Contains(r.stderr, "debug: POST /api/v2/test-run/trigger: HTTP 200") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}

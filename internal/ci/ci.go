@@ -145,6 +145,9 @@ type Options struct {
 	Stderr io.Writer
 	// TTY reports that stdout is a terminal (live progress, colour).
 	TTY bool
+	// Debug turns on debug lines off GitHub (GitHub shows ::debug:: lines
+	// when the runner's debug logging is on).
+	Debug bool
 	// DotenvPath is GitLab's dotenv file.
 	DotenvPath string
 	// Now is the clock (GitLab section timestamps).

@@ -44,7 +44,7 @@ func (p *plain) Info(msg string) {
 }
 
 func (p *plain) Debug(msg string) {
-	if p.o.Env["SPLX_DEBUG"] == "true" || p.o.Env["RUNNER_DEBUG"] == "1" {
+	if p.o.Debug {
 		p.endBar()
 		printf(p.o.Stderr, "debug: %s\n", line(msg))
 	}

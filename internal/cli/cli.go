@@ -70,7 +70,7 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 	platform := ci.Detect(env, cfg.Platform)
 	rep := ci.New(platform, ci.Options{
 		Env: env, Stdout: c.Stdout, Stderr: c.Stderr, TTY: c.isTTY(),
-		DotenvPath: cfg.DotenvPath, Now: c.Now,
+		DotenvPath: cfg.DotenvPath, Now: c.Now, Debug: cfg.Debug,
 	})
 	// Before anything else is printed, GitHub learns what to mask: both
 	// places the token can come from, whichever wins.
@@ -110,6 +110,13 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 	f.client = probe.NewClient(cfg.APIURL, cfg.APIKey, append([]probe.Option{
 		probe.WithUserAgent(fmt.Sprintf("splx-probe-action/%s (%s)", c.Version, ci.Label(platform, env))),
 		probe.WithRequestTimeout(cfg.RequestTimeout),
+		probe.WithRequestLog(func(method, path string, status int, took time.Duration, err error) {
+			if err != nil {
+				rep.Debug(fmt.Sprintf("%s %s: %v (%s)", method, path, err, took.Round(time.Millisecond)))
+				return
+			}
+			rep.Debug(fmt.Sprintf("%s %s: HTTP %d (%s)", method, path, status, took.Round(time.Millisecond)))
+		}),
 		probe.WithRetryLog(func(e probe.RetryEvent) {
 			rep.Info(fmt.Sprintf("Retrying %s in %s: attempt %d failed (%s)", e.Op, e.Wait.Round(time.Millisecond), e.Attempt, e.Reason))
 		}),

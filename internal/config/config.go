@@ -82,16 +82,7 @@ var Settings = []Setting{
 	{Name: "dotenv-path", Default: "splx-probe.env", EnvOnly: true, Help: "GitLab CI: dotenv file for artifacts:reports:dotenv"},
 	{Name: "request-timeout", Default: "60s", Help: "limit for one HTTP request"},
 	{Name: "platform", Default: "auto", EnvOnly: true, Help: "auto, github, gitlab, circleci or plain: how to report"},
-}
-
-// Lookup returns the setting with the given name.
-func Lookup(name string) (Setting, bool) {
-	for _, s := range Settings {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return Setting{}, false
+	{Name: "debug", Default: "false", Bool: true, EnvOnly: true, Help: "log every HTTP request (on GitHub, enable the runner's debug logging instead)"},
 }
 
 // Region hosts, from the API documentation.
@@ -126,6 +117,7 @@ type Config struct {
 	DotenvPath         string
 	RequestTimeout     time.Duration
 	Platform           string
+	Debug              bool
 
 	// Sources records where each setting came from, by setting name.
 	Sources map[string]Source
@@ -194,6 +186,7 @@ type raw struct {
 	DotenvPath         value[string]        `env:"DOTENV_PATH"`
 	RequestTimeout     value[time.Duration] `env:"REQUEST_TIMEOUT"`
 	Platform           value[string]        `env:"PLATFORM"`
+	Debug              value[bool]          `env:"DEBUG"`
 }
 
 // secret holds the token without ever putting it in an error or a string
@@ -389,6 +382,8 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 	check("request-timeout", r.RequestTimeout.Err)
 	c.RequestTimeout = r.RequestTimeout.V
 	c.Platform = strings.ToLower(r.Platform.V)
+	check("debug", r.Debug.Err)
+	c.Debug = r.Debug.V
 
 	// The token: required, and checked without ever echoing it.
 	switch {

@@ -53,6 +53,7 @@ type Client struct {
 	backoffBase    time.Duration
 	backoffMax     time.Duration
 	onRetry        func(RetryEvent)
+	onRequest      func(method, path string, status int, took time.Duration, err error)
 	sleep          func(context.Context, time.Duration) error
 	now            func() time.Time
 }
@@ -76,6 +77,12 @@ func WithRetry(attempts int, base, max time.Duration) Option {
 
 // WithRetryLog is called before each retry with its reason.
 func WithRetryLog(f func(RetryEvent)) Option { return func(c *Client) { c.onRetry = f } }
+
+// WithRequestLog is called after every HTTP request (for debug logs). status
+// is 0 when no answer came.
+func WithRequestLog(f func(method, path string, status int, took time.Duration, err error)) Option {
+	return func(c *Client) { c.onRequest = f }
+}
 
 // WithSleep replaces the wait between retries (tests record it instead).
 func WithSleep(f func(context.Context, time.Duration) error) Option {
@@ -417,7 +424,15 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, acc
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	start := c.now()
 	resp, err = c.http.Do(req)
+	if c.onRequest != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		c.onRequest(method, u.Path, status, c.now().Sub(start), err)
+	}
 	if err != nil {
 		cancel()
 		return nil, connected, scrubURLError(err)
