@@ -39,7 +39,13 @@ func (g *github) Begin(secrets []string) {
 
 func (g *github) Info(msg string) { printf(g.o.Stdout, "%s\n", line(msg)) }
 
-func (g *github) Debug(msg string) { g.a.Debugf("%s", line(msg)) }
+// Debug prints ::debug:: lines only when someone will read them: the runner
+// shows them with debug logging on (RUNNER_DEBUG=1), or the debug setting.
+func (g *github) Debug(msg string) {
+	if g.o.Debug || g.o.Env["RUNNER_DEBUG"] == "1" {
+		g.a.Debugf("%s", line(msg))
+	}
+}
 
 func (g *github) titled(title string) *githubactions.Action {
 	return g.a.WithFieldsMap(map[string]string{"title": line(title)})

@@ -321,6 +321,15 @@ func (e Errors) Error() string {
 	return strings.Join(msgs, "; ")
 }
 
+// take returns a decoded value, recording its parse error under the
+// setting's name.
+func take[T any](errs *Errors, name string, v value[T]) T {
+	if v.Err != nil {
+		*errs = append(*errs, &InputError{Name: name, Reason: v.Err.Error()})
+	}
+	return v.V
+}
+
 // Load reads and validates the configuration. env is the process
 // environment as a map. The returned error is Errors when inputs are
 // invalid; the Config is returned even then (with Platform always valid), so
@@ -344,46 +353,32 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 	}
 
 	c.APIKey = r.APIKey.V
-	check("target-id", r.TargetID.Err)
-	c.TargetID = r.TargetID.V
-	check("probe-ids", r.ProbeIDs.Err)
-	c.ProbeIDs = r.ProbeIDs.V
+	c.TargetID = take(&errs, "target-id", r.TargetID)
+	c.ProbeIDs = take(&errs, "probe-ids", r.ProbeIDs)
 	c.Name = r.Name.V
 	c.Region = strings.ToLower(r.Region.V)
 	c.WorkspaceID = r.WorkspaceID.V
-	check("notify-when-finished", r.NotifyWhenFinished.Err)
-	c.NotifyWhenFinished = r.NotifyWhenFinished.V
-	check("run-ai-analysis", r.RunAIAnalysis.Err)
-	c.RunAIAnalysis = r.RunAIAnalysis.V
-	check("wait", r.Wait.Err)
-	c.Wait = r.Wait.V
-	check("timeout", r.Timeout.Err)
-	c.Timeout = r.Timeout.V
-	check("poll-interval", r.PollInterval.Err)
-	c.PollInterval = r.PollInterval.V
-	check("max-failed", r.MaxFailed.Err)
-	if r.MaxFailed.Set && r.MaxFailed.Err == nil {
-		c.MaxFailed = &r.MaxFailed.V
+	c.NotifyWhenFinished = take(&errs, "notify-when-finished", r.NotifyWhenFinished)
+	c.RunAIAnalysis = take(&errs, "run-ai-analysis", r.RunAIAnalysis)
+	c.Wait = take(&errs, "wait", r.Wait)
+	c.Timeout = take(&errs, "timeout", r.Timeout)
+	c.PollInterval = take(&errs, "poll-interval", r.PollInterval)
+	if maxFailed := take(&errs, "max-failed", r.MaxFailed); r.MaxFailed.Set && r.MaxFailed.Err == nil {
+		c.MaxFailed = &maxFailed
 	}
-	check("max-failed-percent", r.MaxFailedPercent.Err)
-	if r.MaxFailedPercent.Set && r.MaxFailedPercent.Err == nil {
-		c.MaxFailedPercent = &r.MaxFailedPercent.V
+	if maxPct := take(&errs, "max-failed-percent", r.MaxFailedPercent); r.MaxFailedPercent.Set && r.MaxFailedPercent.Err == nil {
+		c.MaxFailedPercent = &maxPct
 	}
-	check("cancel-on-abort", r.CancelOnAbort.Err)
-	c.CancelOnAbort = r.CancelOnAbort.V
-	check("cancel-on-timeout", r.CancelOnTimeout.Err)
-	c.CancelOnTimeout = r.CancelOnTimeout.V
-	check("test-run-id", r.TestRunID.Err)
-	c.TestRunID = r.TestRunID.V
+	c.CancelOnAbort = take(&errs, "cancel-on-abort", r.CancelOnAbort)
+	c.CancelOnTimeout = take(&errs, "cancel-on-timeout", r.CancelOnTimeout)
+	c.TestRunID = take(&errs, "test-run-id", r.TestRunID)
 	c.JUnitPath = r.JUnitPath.V
 	c.ResultsPath = r.ResultsPath.V
 	c.ReportPath = r.ReportPath.V
 	c.DotenvPath = r.DotenvPath.V
-	check("request-timeout", r.RequestTimeout.Err)
-	c.RequestTimeout = r.RequestTimeout.V
+	c.RequestTimeout = take(&errs, "request-timeout", r.RequestTimeout)
 	c.Platform = strings.ToLower(r.Platform.V)
-	check("debug", r.Debug.Err)
-	c.Debug = r.Debug.V
+	c.Debug = take(&errs, "debug", r.Debug)
 
 	// The token: required, and checked without ever echoing it.
 	switch {

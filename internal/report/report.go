@@ -193,18 +193,23 @@ func JUnit(w io.Writer, r *gate.Result) error {
 // maxSummary keeps the job summary under GitHub's 1 MiB per step.
 const maxSummary = 900 << 10
 
-// Headline is the one-line verdict with its symbol.
-func Headline(v gate.Verdict) string {
+// word returns the verdict's symbol and word.
+func word(v gate.Verdict) (string, string) {
 	switch v {
 	case gate.Passed:
-		return "✅ passed"
+		return "✅", "passed"
 	case gate.Failed:
-		return "❌ failed"
+		return "❌", "failed"
 	case gate.TimedOut:
-		return "⏱️ timed out"
-	default:
-		return "⚠️ no verdict"
+		return "⏱️", "timed out"
 	}
+	return "⚠️", "no verdict"
+}
+
+// Headline is the one-line verdict with its symbol.
+func Headline(v gate.Verdict) string {
+	sym, w := word(v)
+	return sym + " " + w
 }
 
 // Markdown renders the job summary: a table with one row per probe, the
@@ -239,16 +244,10 @@ func Markdown(r *gate.Result) string {
 	return b.String()
 }
 
+// verdictWord is the verdict's word, capitalised.
 func verdictWord(v gate.Verdict) string {
-	switch v {
-	case gate.Passed:
-		return "Passed"
-	case gate.Failed:
-		return "Failed"
-	case gate.TimedOut:
-		return "Timed out"
-	}
-	return "No verdict"
+	_, w := word(v)
+	return strings.ToUpper(w[:1]) + w[1:]
 }
 
 func probeVerdict(p gate.Probe) string {
