@@ -10,6 +10,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -360,7 +361,9 @@ func mayHaveActed(status int, connected, hasRetryAfter bool) bool {
 
 // retryable decides whether a failed attempt may be sent again.
 func (c *Client) retryable(ctx context.Context, method string, status int, hasRetryAfter, connected bool, err error) (string, bool) {
-	if ctx.Err() != nil || errors.Is(err, ErrRedirectRefused) || errors.Is(err, ErrBodyTooLarge) {
+	var certErr *tls.CertificateVerificationError
+	if ctx.Err() != nil || errors.Is(err, ErrRedirectRefused) || errors.Is(err, ErrBodyTooLarge) || errors.As(err, &certErr) {
+		// None of these gets better by asking again.
 		return "", false
 	}
 	if method == http.MethodPost {
