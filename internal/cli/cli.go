@@ -55,7 +55,7 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 		c.Now = time.Now
 	}
 	env := config.Env(c.Environ)
-	flags, flagErr := config.ParseFlags(args, c.Stderr)
+	flags, flagErr := config.ParseFlags(args)
 	if flags == nil {
 		flags = &config.Flags{Values: map[string]string{}}
 	}

@@ -217,9 +217,9 @@ type Flags struct {
 // ErrHelp is returned by ParseFlags for -h/--help.
 var ErrHelp = flag.ErrHelp
 
-// ParseFlags parses the command line. Flag errors are written to errOut by
-// the flag package and returned as *InputError.
-func ParseFlags(args []string, errOut io.Writer) (*Flags, error) {
+// ParseFlags parses the command line. It prints nothing (on GitHub the mask
+// must come first); errors are returned as *InputError.
+func ParseFlags(args []string) (*Flags, error) {
 	f := &Flags{Values: map[string]string{}}
 	if len(args) > 0 && args[0] == "demo" {
 		f.Demo, args = true, args[1:]

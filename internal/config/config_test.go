@@ -158,7 +158,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 			t.Errorf("error echoes the token: %v", err)
 		}
 	}
-	_, err := ParseFlags([]string{"--api-key=secret"}, nil)
+	_, err := ParseFlags([]string{"--api-key=secret"})
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("--api-key: %v", err)
 	}
