@@ -348,9 +348,6 @@ jobs:
 			if strings.Contains(log, tt.token) {
 				t.Error("act log contains the token")
 			}
-			if testing.Verbose() {
-				t.Logf("act log:\n%s", log)
-			}
 		})
 	}
 	if api.Runs() != 1 {
