@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -73,17 +72,12 @@ func invoke(t *testing.T, ctx context.Context, env map[string]string, args ...st
 	if _, ok := env["SPLX_DOTENV_PATH"]; !ok {
 		env["SPLX_DOTENV_PATH"] = filepath.Join(dir, "splx-probe.env")
 	}
-	var environ []string
-	for k, v := range env {
-		environ = append(environ, k+"="+v)
-	}
-	sort.Strings(environ)
 	var stdout, stderr bytes.Buffer
 	var mu sync.Mutex
 	var sleeps []time.Duration
 	no := false
 	c := &cli.Command{
-		Version: "test", Stdout: &stdout, Stderr: &stderr, Environ: environ,
+		Version: "test", Stdout: &stdout, Stderr: &stderr, Environ: environ(env),
 		Now: func() time.Time { return fixedNow }, TTY: &no,
 		// Record the waits the client asks for instead of sleeping them.
 		ClientOptions: []probe.Option{probe.WithSleep(func(ctx context.Context, d time.Duration) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -111,11 +112,14 @@ func TestTerminal(t *testing.T) {
 	}
 }
 
+// environ turns an environment map into KEY=value strings, sorted so that
+// runs are repeatable.
 func environ(env map[string]string) []string {
-	var out []string
+	out := make([]string, 0, len(env))
 	for k, v := range env {
 		out = append(out, k+"="+v)
 	}
+	sort.Strings(out)
 	return out
 }
 

@@ -99,8 +99,6 @@ type Server struct {
 	// its first (PENDING) poll.
 	steps int
 	final string
-	// statusOverride answers every status poll with this status once set.
-	statusOverride string
 }
 
 type run struct {
@@ -167,13 +165,6 @@ func (s *Server) Fail(f Fault) {
 		f.Times = 1
 	}
 	s.faults = append(s.faults, &f)
-}
-
-// SetStatus makes every later status poll report st (e.g. an unknown one).
-func (s *Server) SetStatus(st string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.statusOverride = st
 }
 
 // AddRun creates a run directly, as if triggered elsewhere, and returns its id.
@@ -429,9 +420,6 @@ func (s *Server) status(w http.ResponseWriter, r *run) {
 		default:
 			r.status = s.final
 		}
-	}
-	if s.statusOverride != "" {
-		r.status = s.statusOverride
 	}
 	doc := map[string]any{
 		"testRunId":     r.id,
