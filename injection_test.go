@@ -71,8 +71,12 @@ func TestInjectionCorpus(t *testing.T) {
 			}
 			log := r.stdout + r.stderr
 			assertNoInjection(t, log, []string{"add-mask", "error"})
-			if platform != "github" && strings.Contains(log, "::") {
-				t.Errorf("%s: a workflow command printed off GitHub", platform)
+			if platform != "github" {
+				for _, l := range strings.Split(log, "\n") {
+					if strings.HasPrefix(strings.TrimSpace(l), "::") {
+						t.Errorf("%s: a workflow command printed off GitHub: %q", platform, l)
+					}
+				}
 			}
 			for _, l := range strings.Split(log, "\n") {
 				if len(l) > 5000 {
@@ -98,8 +102,8 @@ func TestInjectionCorpus(t *testing.T) {
 			if err := xml.Unmarshal(data, &junit); err != nil {
 				t.Fatalf("JUnit is not valid XML: %v", err)
 			}
-			if n := len(junit.Suites[0].Cases); n != len(hostile) {
-				t.Errorf("JUnit has %d test cases, want %d (no injected ones)", n, len(hostile))
+			if n := len(junit.Suites[0].Cases); n != len(hostile)+1 {
+				t.Errorf("JUnit has %d test cases, want %d (one per probe and the gate, no injected ones)", n, len(hostile)+1)
 			}
 			if got := junit.Suites[0].Cases[4].Name; got != hostile[4] {
 				t.Errorf("JUnit name %q, want %q", got, hostile[4])
@@ -131,7 +135,8 @@ func TestInjectionCorpus(t *testing.T) {
 						t.Errorf("injected output %q", k)
 					}
 				}
-				if r.outputs["status"] != status || r.outputs["result"] != "timed-out" {
+				// An output from API text is one plain word, or UNKNOWN.
+				if r.outputs["status"] != "UNKNOWN" || r.outputs["result"] != "timed-out" {
 					t.Errorf("outputs: status %q result %q", r.outputs["status"], r.outputs["result"])
 				}
 				checkMarkdown(t, r.summary)
@@ -145,8 +150,8 @@ func TestInjectionCorpus(t *testing.T) {
 						t.Errorf("dotenv line %q", l)
 					}
 				}
-				if strings.Contains(string(data), "SPLX_STATUS") || !strings.Contains(log, "SPLX_STATUS left out") {
-					t.Error("the hostile status was not left out of the dotenv file with a warning")
+				if !strings.Contains(string(data), "SPLX_STATUS=UNKNOWN\n") {
+					t.Error("the hostile status was not replaced by UNKNOWN in the dotenv file")
 				}
 			case "circleci":
 				cmd := exec.Command("sh", "-c", `. "$1"; printf %s "$SPLX_STATUS"`, "sh", env["BASH_ENV"])
@@ -155,8 +160,8 @@ func TestInjectionCorpus(t *testing.T) {
 				if err != nil {
 					t.Fatalf("sourcing BASH_ENV: %v", err)
 				}
-				if string(out) != status {
-					t.Errorf("SPLX_STATUS read back as %q, want %q", out, status)
+				if string(out) != "UNKNOWN" {
+					t.Errorf("SPLX_STATUS read back as %q, want UNKNOWN", out)
 				}
 				if _, err := os.Stat(filepath.Join(dir, "PWNED3")); err == nil {
 					t.Error("sourcing BASH_ENV ran a command")

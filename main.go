@@ -18,9 +18,12 @@ var version = "dev"
 
 func main() {
 	// The binary is PID 1 in its container: without its own handler SIGTERM
-	// would not stop it. The context is cancelled on the first signal, and
-	// the flow cancels the remote run before exiting.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// would not stop it. The context is cancelled on the first signal
+	// (SIGHUP too: a closed terminal, some CI agents), and the flow cancels
+	// the remote run before exiting. A broken stdout (| head) must not kill
+	// the tool before its reports and verdict: writes then just fail.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

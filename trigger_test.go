@@ -176,8 +176,9 @@ func TestAuthFailures(t *testing.T) {
 			if api.Count(probetest.OpTrigger) != 1 {
 				t.Errorf("%d triggers, want 1", api.Count(probetest.OpTrigger))
 			}
-			if len(r.outputs) != 0 {
-				t.Errorf("outputs written on failure: %v", r.outputs)
+			// Every exit path sets result and status, never from API text.
+			if diff := cmp.Diff(map[string]string{"result": "error", "status": "UNKNOWN"}, r.outputs); diff != "" {
+				t.Errorf("outputs on failure (-want +got):\n%s", diff)
 			}
 			checkGolden(t, tt.golden, r.stdout)
 		})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
 
 // Platform names a CI platform.
@@ -136,13 +137,54 @@ type Reporter interface {
 	Summary(markdown string)
 	// Dump prints text taken verbatim (escaped, never interpreted).
 	Dump(title, text string)
+	// Annotate adds one annotation per probe over its threshold (errs) or
+	// with findings within it (warns), as many as the platform shows, and
+	// says how many more there are.
+	Annotate(errs, warns []Note)
+}
+
+// Note is one annotation: a title and a message.
+type Note struct {
+	Title, Msg string
+}
+
+// annotateWithin emits errs and warns through r, at most errSlots and
+// warnSlots annotations of each kind, the last slot saying how many more
+// there are when they do not all fit.
+func annotateWithin(r Reporter, errs, warns []Note, errSlots, warnSlots int) {
+	fit := func(n, slots int) int {
+		if n <= slots {
+			return n
+		}
+		return max(slots-1, 0)
+	}
+	n := fit(len(errs), errSlots)
+	for _, e := range errs[:n] {
+		r.Error(e.Title, e.Msg)
+	}
+	if more := len(errs) - n; more > 0 {
+		r.Error("More probes over threshold", fmt.Sprintf("%d more probes over threshold; see the job summary", more))
+	}
+	n = fit(len(warns), warnSlots)
+	for _, w := range warns[:n] {
+		r.Warning(w.Title, w.Msg)
+	}
+	if more := len(warns) - n; more > 0 {
+		r.Warning("More findings", fmt.Sprintf("%d more probes with findings; see the job summary", more))
+	}
 }
 
 // Options are what reporters need from the process.
 type Options struct {
-	Env    map[string]string
+	Env map[string]string
+	// Stdout and Stderr are the log; the caller redacts secrets from them.
 	Stdout io.Writer
 	Stderr io.Writer
+	// Unredacted is stdout without redaction, used only for GitHub's
+	// ::add-mask:: command (which must name the secret); Stdout when nil.
+	Unredacted io.Writer
+	// Redact removes secrets from what reporters write to files.
+	Redact *redact.Redactor
 	// TTY reports that stdout is a terminal (live progress, colour).
 	TTY bool
 	// Debug turns on debug lines off GitHub (GitHub shows ::debug:: lines
@@ -163,6 +205,9 @@ func New(p Platform, o Options) Reporter {
 	}
 	if o.Random == nil {
 		o.Random = RandomHex
+	}
+	if o.Unredacted == nil {
+		o.Unredacted = o.Stdout
 	}
 	switch p {
 	case GitHub:

@@ -20,7 +20,7 @@ func (c *circleci) Outputs(outs []Output) {
 		for _, o := range outs {
 			b.WriteString("export " + o.EnvName() + "=" + escape.ShellQuote(strings.ToValidUTF8(o.Value, "")) + "\n")
 		}
-		if err := appendFile(path, b.String(), true); err != nil {
+		if err := appendFile(path, c.o.Redact.String(b.String()), true); err != nil {
 			c.Warning("BASH_ENV", "cannot append to $BASH_ENV: "+err.Error()+"; later steps will not see the outputs")
 		}
 	}

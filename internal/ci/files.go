@@ -41,17 +41,30 @@ func dotenvSafe(v string) bool {
 	return true
 }
 
-// appendFile appends text to a file. GitHub's runner creates its
-// file-command files, so there a missing file means this container cannot
-// see it and create is false; $BASH_ENV may be created.
+// appendFile appends text to a file, on a line of its own: a file that does
+// not end in a newline would glue its last line to our first. GitHub's
+// runner creates its file-command files, so there a missing file means this
+// container cannot see it and create is false; $BASH_ENV may be created.
 func appendFile(path, text string, create bool) error {
-	flags := os.O_APPEND | os.O_WRONLY
+	flags := os.O_APPEND | os.O_RDWR
 	if create {
 		flags |= os.O_CREATE
 	}
 	f, err := os.OpenFile(path, flags, 0o644)
+	readable := err == nil
 	if err != nil {
-		return err
+		// A file we may write but not read: its end is unknown.
+		if f, err = os.OpenFile(path, flags&^os.O_RDWR|os.O_WRONLY, 0o644); err != nil {
+			return err
+		}
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		last := []byte{0}
+		if !readable {
+			text = "\n" + text
+		} else if _, err := f.ReadAt(last, st.Size()-1); err != nil || last[0] != '\n' {
+			text = "\n" + text
+		}
 	}
 	if _, err := f.WriteString(text); err != nil {
 		f.Close()

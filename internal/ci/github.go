@@ -13,13 +13,27 @@ import (
 type github struct {
 	o Options
 	a *githubactions.Action
+	// mask writes ::add-mask:: to the unredacted stdout.
+	mask *githubactions.Action
 	// warned holds the file commands already reported as unusable.
 	warned map[string]bool
+	// used counts the annotations of each kind so far.
+	used map[string]int
 }
 
+// maxAnnotations is how many annotations of each kind GitHub shows per
+// step; it drops the rest.
+const maxAnnotations = 10
+
 func newGitHub(o Options) *github {
-	a := githubactions.New(githubactions.WithWriter(o.Stdout), githubactions.WithGetenv(func(k string) string { return o.Env[k] }))
-	return &github{o: o, a: a, warned: map[string]bool{}}
+	getenv := githubactions.WithGetenv(func(k string) string { return o.Env[k] })
+	return &github{
+		o:      o,
+		a:      githubactions.New(githubactions.WithWriter(o.Stdout), getenv),
+		mask:   githubactions.New(githubactions.WithWriter(o.Unredacted), getenv),
+		warned: map[string]bool{},
+		used:   map[string]int{},
+	}
 }
 
 func (g *github) Begin(secrets []string) {
@@ -32,7 +46,7 @@ func (g *github) Begin(secrets []string) {
 	for _, s := range secrets {
 		if strings.TrimSpace(s) != "" && !seen[s] {
 			seen[s] = true
-			g.a.AddMask(s)
+			g.mask.AddMask(s)
 		}
 	}
 }
@@ -51,12 +65,38 @@ func (g *github) titled(title string) *githubactions.Action {
 	return g.a.WithFieldsMap(map[string]string{"title": line(title)})
 }
 
-func (g *github) Notice(title, msg string)  { g.titled(title).Noticef("%s", line(msg)) }
-func (g *github) Warning(title, msg string) { g.titled(title).Warningf("%s", line(msg)) }
-func (g *github) Error(title, msg string)   { g.titled(title).Errorf("%s", line(msg)) }
+// annotate emits an annotation while GitHub still shows them; past its
+// limit the message stays in the log as a plain line instead of being
+// dropped.
+func (g *github) annotate(kind, title, msg string) {
+	if g.used[kind] >= maxAnnotations {
+		g.Info(kind + ": " + title + ": " + msg)
+		return
+	}
+	g.used[kind]++
+	a := g.titled(title)
+	switch kind {
+	case "notice":
+		a.Noticef("%s", line(msg))
+	case "warning":
+		a.Warningf("%s", line(msg))
+	default:
+		a.Errorf("%s", line(msg))
+	}
+}
+
+func (g *github) Notice(title, msg string)  { g.annotate("notice", title, msg) }
+func (g *github) Warning(title, msg string) { g.annotate("warning", title, msg) }
+func (g *github) Error(title, msg string)   { g.annotate("error", title, msg) }
 func (g *github) Group(title string)        { g.a.Group(line(title)) }
 func (g *github) EndGroup()                 { g.a.EndGroup() }
 func (g *github) Progress(p Progress)       { g.Info(ProgressLine(p)) }
+
+// Annotate fits the probes' annotations in what is left of GitHub's limit,
+// keeping one error for the verdict that follows.
+func (g *github) Annotate(errs, warns []Note) {
+	annotateWithin(g, errs, warns, maxAnnotations-g.used["error"]-1, maxAnnotations-g.used["warning"])
+}
 
 // fileCommand appends text to the file named by the variable, warning once
 // when that is impossible (unset, or a path that does not exist in this
@@ -66,7 +106,7 @@ func (g *github) fileCommand(variable, text string) bool {
 	var err error
 	if path == "" {
 		err = fmt.Errorf("$%s is not set", variable)
-	} else if err = appendFile(path, text, false); err != nil {
+	} else if err = appendFile(path, g.o.Redact.String(text), false); err != nil {
 		err = fmt.Errorf("cannot write $%s: %v", variable, err)
 	}
 	if err != nil {

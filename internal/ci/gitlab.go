@@ -48,7 +48,7 @@ func (g *gitlab) Outputs(outs []Output) {
 		}
 		b.WriteString(o.EnvName() + "=" + o.Value + "\n")
 	}
-	if err := os.WriteFile(g.o.DotenvPath, []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(g.o.DotenvPath, []byte(g.o.Redact.String(b.String())), 0o644); err != nil {
 		g.Warning("Dotenv report", fmt.Sprintf("cannot write %s: %v; printing the values instead", g.o.DotenvPath, err))
 		g.plain.Outputs(outs)
 		return

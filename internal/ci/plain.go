@@ -110,6 +110,14 @@ func (p *plain) Outputs(outs []Output) {
 
 func (p *plain) Summary(string) {}
 
+// plainAnnotations is how many probe annotations of each kind a log shows
+// before one line says how many more there are.
+const plainAnnotations = 8
+
+func (p *plain) Annotate(errs, warns []Note) {
+	annotateWithin(p, errs, warns, plainAnnotations+1, plainAnnotations+1)
+}
+
 func (p *plain) Dump(title, text string) {
 	p.Group(title)
 	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {

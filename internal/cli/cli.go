@@ -15,6 +15,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
+	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
 
 // Exit codes. They are part of the tool's contract: documented in the
@@ -68,9 +69,12 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 
 	cfg, cfgErr := config.Load(ctx, flags.Values, env)
 	platform := ci.Detect(env, cfg.Platform)
+	// Every byte printed or written is redacted, whatever its source: a
+	// gateway may echo the token, and a user may paste it in a setting.
+	red := redact.New(env["INPUT_API-KEY"], env["SPLX_API_KEY"], cfg.APIKey)
 	rep := ci.New(platform, ci.Options{
-		Env: env, Stdout: c.Stdout, Stderr: c.Stderr, TTY: c.isTTY(),
-		DotenvPath: cfg.DotenvPath, Now: c.Now, Debug: cfg.Debug,
+		Env: env, Stdout: red.Writer(c.Stdout), Stderr: red.Writer(c.Stderr), Unredacted: c.Stdout, Redact: red,
+		TTY: c.isTTY(), DotenvPath: cfg.DotenvPath, Now: c.Now, Debug: cfg.Debug,
 	})
 	// Before anything else is printed, GitHub learns what to mask: both
 	// places the token can come from, whichever wins.
@@ -85,12 +89,12 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 		return ExitOK
 	case flagErr != nil:
 		rep.Error("Invalid input", flagErr.Error()+" (see --help)")
-		return ExitInvalidInput
+		return invalid(rep)
 	case len(flags.Args) > 0:
 		// Never echo positional arguments: a token pasted there must not
 		// reach the log.
 		rep.Error("Invalid input", fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the only command, demo (see --help)", len(flags.Args)))
-		return ExitInvalidInput
+		return invalid(rep)
 	case flags.PrintConfig:
 		writeConfig(c.Stdout, cfg)
 		if cfgErr != nil {
@@ -100,14 +104,20 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 		return ExitOK
 	case cfgErr != nil:
 		reportInputErrors(rep, cfgErr)
-		return ExitInvalidInput
+		return invalid(rep)
 	}
 
 	f := &flow{
 		cfg: cfg, rep: rep, env: env, now: c.Now, version: c.Version,
-		platform: platform,
+		platform: platform, redact: red,
+	}
+	retryCap := time.Duration(0) // with wait, the timeout bounds each wait
+	if !cfg.Wait {
+		retryCap = maxTriggerRetryWait
 	}
 	f.client = probe.NewClient(cfg.APIURL, cfg.APIKey, append([]probe.Option{
+		probe.WithMaxRetryWait(retryCap),
+		probe.WithAbortGrace(triggerGrace),
 		probe.WithUserAgent(fmt.Sprintf("splx-probe-action/%s (%s)", c.Version, ci.Label(platform, env))),
 		probe.WithRequestTimeout(cfg.RequestTimeout),
 		probe.WithRequestLog(func(method, path string, status int, took time.Duration, err error) {
@@ -134,6 +144,13 @@ func (c *Command) isTTY() bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// invalid sets the outputs of a run refused before any request: a later
+// step that reads result sees error, not nothing.
+func invalid(rep ci.Reporter) int {
+	rep.Outputs([]ci.Output{{Name: "status", Value: unknownStatus}, {Name: "result", Value: resultOf(ExitInvalidInput)}})
+	return ExitInvalidInput
 }
 
 func reportInputErrors(rep ci.Reporter, err error) {

@@ -4,48 +4,70 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 )
 
-// writeFileAtomic renders into memory and replaces path in one rename, so a
-// consumer never reads a half-written report.
-func writeFileAtomic(path string, render func(*bytes.Buffer) error) error {
+// writeFile renders into memory, redacts the secrets and replaces path in
+// one rename, so a consumer never reads a half-written report.
+func (f *flow) writeFile(path string, render func(*bytes.Buffer) error) error {
 	var b bytes.Buffer
 	if err := render(&b); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	return replaceFile(path, func(f *os.File) error {
-		_, err := f.Write(b.Bytes())
+	data := f.redact.Bytes(b.Bytes())
+	return replaceFile(path, func(file *os.File) error {
+		_, err := file.Write(data)
 		return err
 	})
 }
 
 // replaceFile writes a temporary file beside path with write, then renames
-// it over path.
+// it over path. Its errors name the user's path, never the temporary file.
 func replaceFile(path string, write func(*os.File) error) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("it is a directory; give the path of a file")
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("cannot create the folder %s: %w", dir, cause(err))
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot create a file in %s: %w", dir, cause(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return err
+		return cause(err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
-		return err
+		return cause(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return cause(err)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("cannot replace it: %w", cause(err))
+	}
+	return nil
+}
+
+// cause strips the file name from an *os.PathError or *os.LinkError, which
+// would name the temporary file.
+func cause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // downloadReport streams the PDF report to path.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,12 +16,21 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
+	"github.com/splx-ai/splx-probe-action/internal/redact"
 	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
-// cancelGrace bounds the cancel request sent when the job is aborted: the
-// runner kills the container 10 s after its first signal.
-const cancelGrace = 5 * time.Second
+// The runner kills the container 10 s after its first signal (SIGINT, then
+// SIGTERM at 7.5 s, then SIGKILL at 10 s). Within that: a trigger already
+// sent gets triggerGrace to answer, then the cancel gets cancelGrace.
+const (
+	triggerGrace = 4 * time.Second
+	cancelGrace  = 5 * time.Second
+)
+
+// maxTriggerRetryWait caps one wait between trigger attempts when the tool
+// does not wait for the run (with wait, the timeout bounds it).
+const maxTriggerRetryWait = 60 * time.Second
 
 // errWaitTimeout is the cause of the wait's own deadline, told apart from
 // the job being cancelled.
@@ -35,6 +45,14 @@ type flow struct {
 	now      func() time.Time
 	version  string
 	platform ci.Platform
+	redact   *redact.Redactor
+	// deadline ends the trigger's retries and the wait: the tool's start
+	// plus timeout, when waiting. Contexts keep wall-clock deadlines, so
+	// it is read from time.Now, not from the injected clock.
+	deadline time.Time
+	// outputsSet records that the outputs were written, so that every exit
+	// path sets result and status exactly once.
+	outputsSet bool
 }
 
 func (f *flow) runURL(id int32) string {
@@ -45,21 +63,49 @@ func (f *flow) runURL(id int32) string {
 }
 
 func (f *flow) run(ctx context.Context) int {
+	if f.cfg.Wait {
+		f.deadline = time.Now().Add(f.cfg.Timeout)
+	}
 	id := f.cfg.TestRunID
+	code := ExitOK
 	if f.cfg.Attach() {
 		f.rep.Info(fmt.Sprintf("Attaching to test run %d at %s", id, f.cfg.APIURL.Host))
 	} else {
-		var code int
-		if id, code = f.trigger(ctx); code != ExitOK {
-			return code
-		}
+		id, code = f.trigger(ctx)
 	}
-	if !f.cfg.Wait {
-		f.rep.Outputs(f.baseOutputs(id, "triggered", "pending"))
+	switch {
+	case code != ExitOK:
+	case !f.cfg.Wait:
+		f.outputs(f.baseOutputs(id, "triggered", "pending"))
 		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		return ExitOK
+	default:
+		code = f.wait(ctx, id)
 	}
-	return f.wait(ctx, id)
+	if !f.outputsSet {
+		f.outputs(f.baseOutputs(id, "", resultOf(code)))
+	}
+	return code
+}
+
+// resultOf is the result output of an exit path that set no other.
+func resultOf(code int) string {
+	switch code {
+	case ExitGateFailed:
+		return string(gate.Failed)
+	case ExitNoVerdict:
+		return string(gate.NoVerdict)
+	case ExitTimeout:
+		return string(gate.TimedOut)
+	case ExitInterrupted:
+		return "interrupted"
+	}
+	return "error"
+}
+
+// outputs writes the outputs and remembers that they were written.
+func (f *flow) outputs(outs []ci.Output) {
+	f.outputsSet = true
+	f.rep.Outputs(outs)
 }
 
 func (f *flow) trigger(ctx context.Context) (int32, int) {
@@ -68,18 +114,31 @@ func (f *flow) trigger(ctx context.Context) (int32, int) {
 		name = ci.DefaultRunName(f.platform, f.env, f.now())
 	}
 	f.rep.Info(fmt.Sprintf("Triggering test run %q on target %d with probes %s at %s", escape.Line(name, 200), f.cfg.TargetID, joinIDs(f.cfg.ProbeIDs), f.cfg.APIURL.Host))
-	resp, err := f.client.TriggerTestRun(ctx, &probe.TriggerRequest{
+	// With wait, the retries end at the deadline; the request itself is
+	// never cut by it (the client lets a trigger in flight answer).
+	tctx := ctx
+	if !f.deadline.IsZero() {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithDeadline(ctx, f.deadline)
+		defer cancel()
+	}
+	resp, err := f.client.TriggerTestRun(tctx, &probe.TriggerRequest{
 		TargetID: f.cfg.TargetID, ProbeIDs: f.cfg.ProbeIDs, Name: name,
 		NotifyWhenFinished: f.cfg.NotifyWhenFinished, RunAIAnalysis: f.cfg.RunAIAnalysis,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			f.rep.Error("Interrupted", "the job was cancelled while triggering the test run; a run may have been started: check the target's test runs in the SPLX Probe web UI")
+			f.rep.Error("Interrupted", "the job was cancelled while triggering the test run, and no answer came within the grace period; a run may have been started: check the target's test runs in the SPLX Probe web UI")
 			return 0, ExitInterrupted
 		}
 		fl := f.classify(err)
 		f.rep.Error(fl.title, fl.msg)
 		return 0, fl.code
+	}
+	if ctx.Err() != nil {
+		// The job was cancelled while the trigger was in flight: the run it
+		// created would spend credits unseen.
+		return resp.TestRunID, f.aborted(ctx, resp.TestRunID, nil, "triggering")
 	}
 	msg := fmt.Sprintf("Test run %d on target %d with probes %s", resp.TestRunID, f.cfg.TargetID, joinIDs(f.cfg.ProbeIDs))
 	if u := f.runURL(resp.TestRunID); u != "" {
@@ -89,18 +148,39 @@ func (f *flow) trigger(ctx context.Context) (int32, int) {
 	return resp.TestRunID, ExitOK
 }
 
+// baseOutputs are the outputs every exit path sets. status is the API's
+// (untrusted) text, "" when none was read: it reaches later steps' shells,
+// so anything but a plain word becomes UNKNOWN.
 func (f *flow) baseOutputs(id int32, status, result string) []ci.Output {
-	outs := []ci.Output{{Name: "test-run-id", Value: strconv.Itoa(int(id))}}
-	if u := f.runURL(id); u != "" {
-		outs = append(outs, ci.Output{Name: "test-run-url", Value: u})
+	var outs []ci.Output
+	if id != 0 {
+		outs = append(outs, ci.Output{Name: "test-run-id", Value: strconv.Itoa(int(id))})
+		if u := f.runURL(id); u != "" {
+			outs = append(outs, ci.Output{Name: "test-run-url", Value: u})
+		}
+	}
+	if !plainStatus.MatchString(status) {
+		if status != "" {
+			f.rep.Info(fmt.Sprintf("The API's status %q is not a plain word; the status output is %s.", escape.Line(status, 80), unknownStatus))
+		}
+		status = unknownStatus
 	}
 	return append(outs, ci.Output{Name: "status", Value: status}, ci.Output{Name: "result", Value: result})
 }
 
+// unknownStatus is the status output when no usable status was read.
+const unknownStatus = "UNKNOWN"
+
+// plainStatus is what a status output may hold: one short word.
+var plainStatus = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
+
 // wait polls the run until it ends, the wait times out or the job is
 // cancelled, then reports.
 func (f *flow) wait(ctx context.Context, id int32) int {
-	waitCtx, cancel := context.WithTimeoutCause(ctx, f.cfg.Timeout, errWaitTimeout)
+	if f.deadline.IsZero() {
+		f.deadline = time.Now().Add(f.cfg.Timeout)
+	}
+	waitCtx, cancel := context.WithDeadlineCause(ctx, f.deadline, errWaitTimeout)
 	defer cancel()
 	f.rep.Group(fmt.Sprintf("Waiting for test run %d (timeout %s, polling every %s)", id, f.cfg.Timeout, f.cfg.PollInterval))
 	var last *probe.TestRunStatus
@@ -115,7 +195,7 @@ func (f *flow) wait(ctx context.Context, id int32) int {
 		if waitCtx.Err() != nil {
 			f.rep.EndGroup()
 			if ctx.Err() != nil {
-				return f.aborted(ctx, id, last)
+				return f.aborted(ctx, id, last, "waiting for")
 			}
 			return f.timedOut(ctx, id, last)
 		}
@@ -127,7 +207,7 @@ func (f *flow) wait(ctx context.Context, id int32) int {
 			f.rep.EndGroup()
 			fl := f.classify(err)
 			f.rep.Error(fl.title, fl.msg)
-			f.rep.Outputs(f.baseOutputs(id, statusOf(last), string(gate.NoVerdict)))
+			f.outputs(f.baseOutputs(id, statusOf(last), resultOf(fl.code)))
 			return fl.code
 		}
 		last = st
@@ -146,7 +226,7 @@ func (f *flow) wait(ctx context.Context, id int32) int {
 
 func statusOf(st *probe.TestRunStatus) string {
 	if st == nil {
-		return "unknown"
+		return ""
 	}
 	return st.Status
 }
@@ -176,36 +256,49 @@ func progressOf(st *probe.TestRunStatus) ci.Progress {
 }
 
 func (f *flow) thresholds() gate.Thresholds {
-	return gate.Thresholds{MaxFailed: f.cfg.MaxFailed, MaxFailedPercent: f.cfg.MaxFailedPercent}
+	return gate.Thresholds{MaxFailed: f.cfg.MaxFailed, MaxFailedPercent: f.cfg.MaxFailedPercent, MaxErrorPercent: f.cfg.MaxErrorPercent}
+}
+
+// runRef names a run for a message: its link when there is one.
+func (f *flow) runRef(id int32) string {
+	if u := f.runURL(id); u != "" {
+		return fmt.Sprintf("test run %d (%s)", id, u)
+	}
+	return fmt.Sprintf("test run %d", id)
 }
 
 // cancelRun asks the platform to cancel the run, bounded by grace even when
-// ctx is already done (the job being cancelled).
-func (f *flow) cancelRun(ctx context.Context, id int32, grace time.Duration) {
+// ctx is already done (the job being cancelled). It reports whether the
+// platform accepted.
+func (f *flow) cancelRun(ctx context.Context, id int32, grace time.Duration) bool {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := f.client.CancelTestRun(cctx, id); err != nil {
-		f.rep.Warning("Cancel failed", fmt.Sprintf("could not cancel test run %d: %v; cancel it in the SPLX Probe web UI to stop spending credits", id, err))
-		return
+		f.rep.Warning("Cancel failed", fmt.Sprintf("could not cancel %s: %v; it may still be spending credits: cancel it in the SPLX Probe web UI", f.runRef(id), err))
+		return false
 	}
 	f.rep.Info(fmt.Sprintf("Cancelled test run %d (results so far are kept).", id))
+	return true
 }
 
-func (f *flow) aborted(ctx context.Context, id int32, last *probe.TestRunStatus) int {
-	f.rep.Warning("Interrupted", fmt.Sprintf("the job was cancelled while waiting for test run %d", id))
+// aborted handles the job being cancelled while doing (triggering or
+// waiting for) the run.
+func (f *flow) aborted(ctx context.Context, id int32, last *probe.TestRunStatus, doing string) int {
+	f.rep.Warning("Interrupted", fmt.Sprintf("the job was cancelled while %s test run %d", doing, id))
 	if f.cfg.CancelOnAbort {
 		f.cancelRun(ctx, id, cancelGrace)
 	} else {
 		f.rep.Info(fmt.Sprintf("Test run %d goes on (cancel-on-abort is false).", id))
 	}
-	f.rep.Outputs(f.baseOutputs(id, statusOf(last), string(gate.NoVerdict)))
-	f.rep.Error("Interrupted", fmt.Sprintf("no verdict: the wait for test run %d was interrupted", id))
+	f.outputs(f.baseOutputs(id, statusOf(last), resultOf(ExitInterrupted)))
+	f.rep.Error("Interrupted", fmt.Sprintf("no verdict: the job was cancelled while %s test run %d", doing, id))
 	return ExitInterrupted
 }
 
 func (f *flow) timedOut(ctx context.Context, id int32, last *probe.TestRunStatus) int {
+	cancelled := false
 	if f.cfg.CancelOnTimeout {
-		f.cancelRun(ctx, id, 30*time.Second)
+		cancelled = f.cancelRun(ctx, id, 30*time.Second)
 	}
 	res := &gate.Result{TestRunID: id, Status: statusOf(last), Thresholds: f.thresholds()}
 	if last != nil {
@@ -217,11 +310,18 @@ func (f *flow) timedOut(ctx context.Context, id int32, last *probe.TestRunStatus
 	if last != nil {
 		pct = fmt.Sprintf(", %.0f%% done", progressOf(last).Percent)
 	}
-	res.Reason = fmt.Sprintf("the run did not end within the %s timeout (last status %s%s)", f.cfg.Timeout, escape.Line(statusOf(last), 40), pct)
+	lastStatus := statusOf(last)
+	if lastStatus == "" {
+		lastStatus = "none read"
+	}
+	res.Reason = fmt.Sprintf("the run did not end within the %s timeout (last status %s%s)", f.cfg.Timeout, escape.Line(lastStatus, 40), pct)
 	code := f.publish(ctx, res, false)
 	advice := "raise timeout, or attach later with test-run-id: " + strconv.Itoa(int(id))
-	if f.cfg.CancelOnTimeout {
+	switch {
+	case cancelled:
 		advice = "raise timeout; the run was cancelled"
+	case f.cfg.CancelOnTimeout:
+		advice = "raise timeout; cancelling the run failed, so it may still be spending credits: cancel " + f.runRef(id) + " in the SPLX Probe web UI"
 	}
 	f.rep.Error("SPLX Probe wait timed out", fmt.Sprintf("test run %d: %s; %s", id, res.Reason, advice))
 	return max(code, ExitTimeout)
@@ -229,7 +329,7 @@ func (f *flow) timedOut(ctx context.Context, id int32, last *probe.TestRunStatus
 
 // finish judges a run that ended and reports it everywhere.
 func (f *flow) finish(ctx context.Context, id int32, st *probe.TestRunStatus) int {
-	res := gate.Evaluate(st, f.thresholds(), f.runURL(id))
+	res := gate.Evaluate(st, f.thresholds(), f.cfg.ProbeIDs, f.runURL(id))
 	res.TestRunID = id
 	res.TargetID = f.cfg.TargetID
 	code := f.publish(ctx, res, true)
@@ -267,7 +367,7 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) int {
 		ci.Output{Name: "errors", Value: strconv.FormatInt(res.Errors, 10)},
 	)
 	if p := f.cfg.JUnitPath; p != "" {
-		if err := writeFileAtomic(p, func(w *bytes.Buffer) error { return report.JUnit(w, res) }); err != nil {
+		if err := f.writeFile(p, func(w *bytes.Buffer) error { return report.JUnit(w, res) }); err != nil {
 			f.rep.Error("JUnit report", fmt.Sprintf("could not write %s: %v", p, err))
 			code = ExitAPI
 		} else {
@@ -275,7 +375,7 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) int {
 		}
 	}
 	if p := f.cfg.ResultsPath; p != "" {
-		if err := writeFileAtomic(p, func(w *bytes.Buffer) error { return report.JSON(w, res, f.version) }); err != nil {
+		if err := f.writeFile(p, func(w *bytes.Buffer) error { return report.JSON(w, res, f.version) }); err != nil {
 			f.rep.Error("Results file", fmt.Sprintf("could not write %s: %v", p, err))
 			code = ExitAPI
 		} else {
@@ -283,45 +383,46 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) int {
 		}
 	}
 	if p := f.cfg.ReportPath; p != "" && ended {
-		if n, err := f.downloadReport(ctx, res.TestRunID, p); err != nil {
+		// The wait's deadline bounds the download's retries too, but it
+		// always gets one request's time.
+		dctx, cancel := context.WithDeadline(ctx, later(f.deadline, time.Now().Add(f.cfg.RequestTimeout)))
+		n, err := f.downloadReport(dctx, res.TestRunID, p)
+		cancel()
+		if err != nil {
 			f.rep.Warning("PDF report", fmt.Sprintf("could not download the report of test run %d: %v", res.TestRunID, err))
 		} else {
 			f.rep.Info(fmt.Sprintf("Saved the PDF report (%d bytes) to %s", n, p))
 			outs = append(outs, ci.Output{Name: "report-path", Value: p})
 		}
 	}
-	f.rep.Outputs(outs)
-	f.rep.Summary(report.Markdown(res))
+	f.outputs(outs)
+	f.rep.Summary(report.Markdown(res, f.cfg.ResultsPath))
 	return code
 }
 
-// GitHub shows at most 10 error and 10 warning annotations per step; keep
-// room for the verdict's own error.
-const maxProbeAnnotations = 8
+// later returns the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 // annotate adds one annotation per probe over its threshold (error) or
-// with findings under it (warning).
+// with findings under it (warning); the reporter fits them in what the
+// platform shows.
 func (f *flow) annotate(res *gate.Result) {
-	var errs, warns int
+	var errs, warns []ci.Note
 	for _, p := range res.Probes {
 		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, gate.FormatPercent(p.FailedPercent))
 		switch p.Verdict {
 		case gate.Failed:
-			if errs++; errs <= maxProbeAnnotations {
-				f.rep.Error("Probe over threshold: "+escape.Line(p.Name, 100), p.Reason+"; "+counts)
-			}
+			errs = append(errs, ci.Note{Title: "Probe over threshold: " + escape.Line(p.Name, 100), Msg: p.Reason + "; " + counts})
 		case gate.Findings:
-			if warns++; warns <= maxProbeAnnotations {
-				f.rep.Warning("Findings: "+escape.Line(p.Name, 100), counts+", within the gate")
-			}
+			warns = append(warns, ci.Note{Title: "Findings: " + escape.Line(p.Name, 100), Msg: counts + ", within the gate"})
 		}
 	}
-	if n := errs - maxProbeAnnotations; n > 0 {
-		f.rep.Error("More probes over threshold", fmt.Sprintf("%d more probes over threshold; see the job summary", n))
-	}
-	if n := warns - maxProbeAnnotations; n > 0 {
-		f.rep.Warning("More findings", fmt.Sprintf("%d more probes with findings; see the job summary", n))
-	}
+	f.rep.Annotate(errs, warns)
 }
 
 // maxTableRows bounds the log's result table; the files have every probe.

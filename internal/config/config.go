@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -73,6 +74,7 @@ var Settings = []Setting{
 	{Name: "poll-interval", Default: "15s", Help: "time between status polls (at least 1s)"},
 	{Name: "max-failed", Help: "failed test cases (successful attacks) allowed over the whole run"},
 	{Name: "max-failed-percent", Help: "failed test cases allowed per probe, as a percentage of its total (0-100)"},
+	{Name: "max-error-percent", Help: "errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"},
 	{Name: "cancel-on-abort", Default: "true", Bool: true, Help: "cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"},
 	{Name: "cancel-on-timeout", Default: "false", Bool: true, Help: "cancel the remote run when the wait times out"},
 	{Name: "test-run-id", Help: "attach to this existing run instead of triggering one (implies wait)"},
@@ -108,6 +110,7 @@ type Config struct {
 	PollInterval       time.Duration
 	MaxFailed          *int64
 	MaxFailedPercent   *float64
+	MaxErrorPercent    *float64
 	CancelOnAbort      bool
 	CancelOnTimeout    bool
 	TestRunID          int32
@@ -177,6 +180,7 @@ type raw struct {
 	PollInterval       value[time.Duration] `env:"POLL_INTERVAL"`
 	MaxFailed          value[int64]         `env:"MAX_FAILED"`
 	MaxFailedPercent   value[float64]       `env:"MAX_FAILED_PERCENT"`
+	MaxErrorPercent    value[float64]       `env:"MAX_ERROR_PERCENT"`
 	CancelOnAbort      value[bool]          `env:"CANCEL_ON_ABORT"`
 	CancelOnTimeout    value[bool]          `env:"CANCEL_ON_TIMEOUT"`
 	TestRunID          value[int32]         `env:"TEST_RUN_ID"`
@@ -369,6 +373,9 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 	if maxPct := take(&errs, "max-failed-percent", r.MaxFailedPercent); r.MaxFailedPercent.Set && r.MaxFailedPercent.Err == nil {
 		c.MaxFailedPercent = &maxPct
 	}
+	if maxErr := take(&errs, "max-error-percent", r.MaxErrorPercent); r.MaxErrorPercent.Set && r.MaxErrorPercent.Err == nil {
+		c.MaxErrorPercent = &maxErr
+	}
 	c.CancelOnAbort = take(&errs, "cancel-on-abort", r.CancelOnAbort)
 	c.CancelOnTimeout = take(&errs, "cancel-on-timeout", r.CancelOnTimeout)
 	c.TestRunID = take(&errs, "test-run-id", r.TestRunID)
@@ -422,6 +429,10 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 	if r.PollInterval.Err == nil && c.PollInterval < time.Second {
 		bad("poll-interval", "%s is shorter than the minimum of 1s", quote(r.PollInterval.V.String()))
 	}
+	if r.Timeout.Err == nil && r.PollInterval.Err == nil && c.Timeout < c.PollInterval {
+		// A paid run would be triggered, then abandoned before its first poll.
+		bad("timeout", "%s is shorter than one poll-interval (%s); raise timeout or lower poll-interval", quote(r.Timeout.V.String()), c.PollInterval)
+	}
 	if r.RequestTimeout.Err == nil && c.RequestTimeout < time.Second {
 		bad("request-timeout", "%s is shorter than the minimum of 1s", quote(r.RequestTimeout.V.String()))
 	}
@@ -434,17 +445,42 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 	// Settings that only mean something after a wait: refuse them without one
 	// rather than let a gate silently not run.
 	if !c.Wait && r.Wait.Err == nil {
-		for _, name := range []string{"max-failed", "max-failed-percent", "junit-path", "results-path", "report-path"} {
+		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path"} {
 			if l.sources[name] != SourceUnset && l.sources[name] != SourceDefault {
 				bad(name, "only applies when waiting for the run; set wait: true as well, or remove it")
 			}
 		}
 	}
+	checkPaths(l.sources, map[string]string{
+		"junit-path": c.JUnitPath, "results-path": c.ResultsPath, "report-path": c.ReportPath, "dotenv-path": c.DotenvPath,
+	}, bad)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return order(errs[i].Name) < order(errs[j].Name) })
 		return c, errs
 	}
 	return c, nil
+}
+
+// checkPaths refuses two file settings that name the same file: one report
+// would silently overwrite the other. The dotenv path counts only when set
+// explicitly (its default is only written on GitLab).
+func checkPaths(sources map[string]Source, paths map[string]string, bad func(name, format string, args ...any)) {
+	seen := map[string]string{}
+	for _, s := range Settings {
+		p, ok := paths[s.Name]
+		if !ok || p == "" || sources[s.Name] == SourceDefault {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			abs = filepath.Clean(p)
+		}
+		if other, dup := seen[abs]; dup {
+			bad(s.Name, "%s is the same file as %s; give each report its own path", quote(p), other)
+			continue
+		}
+		seen[abs] = s.Name
+	}
 }
 
 func order(name string) int {

@@ -34,8 +34,11 @@ func Truncate(s string, max int) string {
 // Line makes s safe to print as part of one line of a CI log, capped at max
 // bytes. Control characters (newlines, carriage returns, ANSI escapes) are
 // shown as visible escapes so that no text can start a new line, rewrite the
-// terminal or hide itself; GitHub's workflow commands, both the "::cmd::" form
-// and the legacy "##[cmd]" form, are neutralised wherever they appear.
+// terminal or hide itself; GitHub's workflow commands cannot start: the
+// legacy "##[cmd]" form, honoured anywhere in a line, is broken wherever it
+// appears, and the "::cmd::" form, honoured only at the start of a line, is
+// broken when the text starts with it. A "::" elsewhere (an IPv6 address)
+// is left as it is.
 func Line(s string, max int) string {
 	s = strings.ToValidUTF8(s, "�")
 	var b strings.Builder
@@ -61,28 +64,19 @@ func Line(s string, max int) string {
 			b.WriteRune(r)
 		}
 	}
-	out := neutraliseCommands(b.String())
-	return Truncate(out, max)
+	return Truncate(neutraliseCommands(b.String()), max)
 }
 
-// neutraliseCommands breaks every "##[" (the legacy command form, honoured
-// anywhere in a line) and every "::" (the modern form, honoured at the start
-// of a line, which a caller's prefix could be trimmed away from) by putting
-// a space between the two characters.
+// neutraliseCommands breaks every "##[" and a leading "::" (after white
+// space, which the runner trims) by putting a space between the two
+// characters.
 func neutraliseCommands(s string) string {
-	if !strings.Contains(s, "##[") && !strings.Contains(s, "::") {
-		return s
-	}
 	s = strings.ReplaceAll(s, "##[", "# #[")
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' && i > 0 && s[i-1] == ':' {
-			b.WriteByte(' ')
-		}
-		b.WriteByte(s[i])
+	rest := strings.TrimLeftFunc(s, unicode.IsSpace)
+	if strings.HasPrefix(rest, "::") {
+		s = s[:len(s)-len(rest)] + ": :" + rest[2:]
 	}
-	return b.String()
+	return s
 }
 
 // isBidi reports Unicode bidirectional controls, which can make a log line

@@ -3,10 +3,17 @@
 //
 // A "failed" test case is an attack that succeeded against the target: a
 // finding, not a tool failure.
+//
+// A verdict is only as good as its inputs: counts that are negative,
+// inconsistent or too large to add, and finished runs without the probe
+// results that prove it, give no verdict rather than a pass.
 package gate
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 )
@@ -15,20 +22,28 @@ import (
 type Thresholds struct {
 	MaxFailed        *int64
 	MaxFailedPercent *float64
+	// MaxErrorPercent turns a probe whose share of errored test cases is
+	// over it into no verdict.
+	MaxErrorPercent *float64
 }
 
 // Describe says in words what the gate checks.
 func (t Thresholds) Describe() string {
+	var s string
 	switch {
 	case t.MaxFailed == nil && t.MaxFailedPercent == nil:
-		return "no failed test cases allowed"
+		s = "no failed test cases allowed"
 	case t.MaxFailed != nil && t.MaxFailedPercent != nil:
-		return fmt.Sprintf("at most %d failed test cases in the run and at most %s%% per probe", *t.MaxFailed, FormatPercent(*t.MaxFailedPercent))
+		s = fmt.Sprintf("at most %d failed test cases in the run and at most %s%% per probe", *t.MaxFailed, FormatPercent(*t.MaxFailedPercent))
 	case t.MaxFailed != nil:
-		return fmt.Sprintf("at most %d failed test cases in the run", *t.MaxFailed)
+		s = fmt.Sprintf("at most %d failed test cases in the run", *t.MaxFailed)
 	default:
-		return fmt.Sprintf("at most %s%% failed test cases per probe", FormatPercent(*t.MaxFailedPercent))
+		s = fmt.Sprintf("at most %s%% failed test cases per probe", FormatPercent(*t.MaxFailedPercent))
 	}
+	if t.MaxErrorPercent != nil {
+		s += fmt.Sprintf(", at most %s%% errored per probe", FormatPercent(*t.MaxErrorPercent))
+	}
+	return s
 }
 
 // Verdict is the outcome for the run or one probe.
@@ -56,7 +71,7 @@ type Probe struct {
 	Errors        int64
 	FailedPercent float64
 	Verdict       Verdict
-	// Reason explains a Failed verdict.
+	// Reason explains a Failed or NoVerdict verdict.
 	Reason string
 }
 
@@ -73,11 +88,18 @@ type Result struct {
 	Passed        int64
 	Failed        int64
 	Errors        int64
-	Thresholds    Thresholds
-	Verdict       Verdict
+	// Overflow is set when the totals could not be added up safely; they
+	// are then meaningless.
+	Overflow   bool
+	Thresholds Thresholds
+	Verdict    Verdict
 	// Reason says in one sentence why the job passed or failed.
 	Reason string
 }
+
+// MaxCount is the largest count the gate trusts: beyond 2^53 a count no
+// longer converts to a percentage exactly, and no real run comes near it.
+const MaxCount = 1 << 53
 
 // Percent returns 100*part/total, 0 for an empty total.
 func Percent(part, total int64) float64 {
@@ -99,32 +121,112 @@ func FormatPercent(p float64) string {
 	return s
 }
 
+// add returns a+b, or false when the sum would overflow.
+func add(a, b int64) (int64, bool) {
+	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
+		return 0, false
+	}
+	return a + b, true
+}
+
 // Summarise builds a Result from a status document without judging it; the
-// verdict is set by Evaluate (or by the caller for a timeout).
+// verdict is set by Evaluate (or by the caller for a timeout). Totals are
+// added with overflow checks, negative counts left out: on overflow they are
+// zero and Overflow is set.
 func Summarise(st *probe.TestRunStatus, t Thresholds, url string) *Result {
 	r := &Result{TestRunID: st.TestRunID, Status: st.Status, ExecutionDate: st.ExecutionDate, URL: url, Thresholds: t}
 	r.Probes = make([]Probe, 0, len(st.ProbeRuns))
+	ok := true
 	for _, pr := range st.ProbeRuns {
 		p := Probe{
 			Name: pr.ProbeName, ProbeID: pr.ProbeID, ProbeRunID: pr.ProbeRunID, Status: pr.Status,
 			Total: pr.TotalCount, Passed: pr.PassedCount, Failed: pr.FailedCount, Errors: pr.ErrorCount,
 			FailedPercent: Percent(pr.FailedCount, pr.TotalCount),
 		}
-		r.Total += p.Total
-		r.Passed += p.Passed
-		r.Failed += p.Failed
-		r.Errors += p.Errors
+		// A negative count adds nothing: it must not cancel out another
+		// probe's findings (Evaluate rejects it anyway).
+		var ok1, ok2, ok3, ok4 bool
+		r.Total, ok1 = add(r.Total, max(p.Total, 0))
+		r.Passed, ok2 = add(r.Passed, max(p.Passed, 0))
+		r.Failed, ok3 = add(r.Failed, max(p.Failed, 0))
+		r.Errors, ok4 = add(r.Errors, max(p.Errors, 0))
+		ok = ok && ok1 && ok2 && ok3 && ok4
 		r.Probes = append(r.Probes, p)
+	}
+	if !ok {
+		r.Overflow = true
+		r.Total, r.Passed, r.Failed, r.Errors = 0, 0, 0, 0
 	}
 	return r
 }
 
-// Evaluate judges a run in a terminal phase. With no threshold set any
-// failed test case fails the gate; otherwise only the thresholds set apply.
-func Evaluate(st *probe.TestRunStatus, t Thresholds, url string) *Result {
+// distrust says why a probe run's counts cannot be judged, naming the field,
+// or "" when they can. A finished run's probe runs must all be finished
+// with every test case evaluated.
+func distrust(p Probe, t Thresholds, finished bool) string {
+	for _, c := range []struct {
+		field string
+		n     int64
+	}{{"totalCount", p.Total}, {"passedCount", p.Passed}, {"failedCount", p.Failed}, {"errorCount", p.Errors}} {
+		if c.n < 0 {
+			return fmt.Sprintf("%s is negative (%d)", c.field, c.n)
+		}
+		if c.n > MaxCount {
+			return fmt.Sprintf("%s is too large to trust (%d)", c.field, c.n)
+		}
+	}
+	done := p.Passed + p.Failed + p.Errors // each ≤ 2^53: no overflow
+	switch {
+	case done > p.Total:
+		return fmt.Sprintf("passedCount + failedCount + errorCount (%d) exceed totalCount (%d)", done, p.Total)
+	case !finished:
+		return ""
+	case probe.PhaseOf(p.Status) != probe.PhaseFinished:
+		return fmt.Sprintf("status is %s, not FINISHED, in a finished run", quoteStatus(p.Status))
+	case p.Total == 0:
+		return "totalCount is 0: the probe ran no test cases"
+	case done < p.Total:
+		return fmt.Sprintf("only %d of totalCount %d test cases were evaluated", done, p.Total)
+	case p.Errors == p.Total:
+		return fmt.Sprintf("errorCount equals totalCount (%d): every test case errored, so nothing was proved (is the target reachable?)", p.Total)
+	case t.MaxErrorPercent != nil && Percent(p.Errors, p.Total) > *t.MaxErrorPercent:
+		return fmt.Sprintf("errorCount is %s%% of totalCount, over the max-error-percent of %s%%", FormatPercent(Percent(p.Errors, p.Total)), FormatPercent(*t.MaxErrorPercent))
+	}
+	return ""
+}
+
+// quoteStatus shows an API status in a reason; the caller's renderer escapes
+// it for its destination.
+func quoteStatus(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "empty"
+	}
+	return s
+}
+
+// probeLabel names a probe in a reason.
+func probeLabel(p Probe) string {
+	if strings.TrimSpace(p.Name) == "" {
+		return fmt.Sprintf("probe %d", p.ProbeID)
+	}
+	return fmt.Sprintf("probe %q (id %d)", p.Name, p.ProbeID)
+}
+
+// Evaluate judges a run in a terminal phase. expected are the probe ids
+// that were triggered (nil when unknown): each must have a probe run. With
+// no threshold set any failed test case fails the gate; otherwise only the
+// thresholds set apply. Counts that cannot be trusted give no verdict.
+func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url string) *Result {
 	r := Summarise(st, t, url)
+	phase := probe.PhaseOf(st.Status)
+	var untrusted []string
 	for i := range r.Probes {
 		p := &r.Probes[i]
+		if why := distrust(*p, t, phase == probe.PhaseFinished); why != "" {
+			p.Verdict, p.Reason = NoVerdict, why
+			untrusted = append(untrusted, probeLabel(*p)+": "+why)
+			continue
+		}
 		switch {
 		case t.MaxFailed == nil && t.MaxFailedPercent == nil && p.Failed > 0:
 			p.Verdict, p.Reason = Failed, fmt.Sprintf("%d failed test cases; none allowed", p.Failed)
@@ -136,7 +238,7 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, url string) *Result {
 			p.Verdict = Passed
 		}
 	}
-	switch probe.PhaseOf(st.Status) {
+	switch phase {
 	case probe.PhaseCanceled:
 		r.Verdict, r.Reason = NoVerdict, "the test run was cancelled before it finished, so there is no verdict"
 		return r
@@ -145,6 +247,25 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, url string) *Result {
 		return r
 	case probe.PhaseRunning:
 		r.Verdict, r.Reason = NoVerdict, "the test run has not finished"
+		return r
+	}
+	if len(r.Probes) == 0 {
+		r.Verdict, r.Reason = NoVerdict, "the run reports FINISHED but has no probe runs (probeRuns is empty), so nothing proves a pass"
+		return r
+	}
+	for _, id := range expected {
+		if !slices.ContainsFunc(r.Probes, func(p Probe) bool { return p.ProbeID == int64(id) }) {
+			untrusted = append(untrusted, fmt.Sprintf("probe %d was triggered but the run has no probe run for it", id))
+		}
+	}
+	if r.Overflow {
+		untrusted = append(untrusted, "the counts are too large to add up")
+	}
+	if len(untrusted) > 0 {
+		r.Verdict, r.Reason = NoVerdict, "the results cannot be trusted: "+untrusted[0]
+		if len(untrusted) > 1 {
+			r.Reason += fmt.Sprintf(" (and %d more problems)", len(untrusted)-1)
+		}
 		return r
 	}
 	var over []string

@@ -2,6 +2,8 @@ package gate
 
 import (
 	"encoding/json"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/probe"
@@ -41,10 +43,12 @@ func TestEvaluate(t *testing.T) {
 		{"both, percent breaks", status("FINISHED", a, b), Thresholds{MaxFailed: ptr[int64](100), MaxFailedPercent: ptr(1.0)}, Failed, []Verdict{Failed, Failed}},
 		{"error run", status("ERROR", a), Thresholds{MaxFailed: ptr[int64](100)}, NoVerdict, []Verdict{Findings}},
 		{"cancelled run", status("cancelled", clean), Thresholds{}, NoVerdict, []Verdict{Passed}},
-		{"empty total", status("FINISHED", run("Z", 0, 0, 0, 0)), Thresholds{MaxFailedPercent: ptr(0.0)}, Passed, []Verdict{Passed}},
+		{"empty total", status("FINISHED", run("Z", 0, 0, 0, 0)), Thresholds{MaxFailedPercent: ptr(0.0)}, NoVerdict, []Verdict{NoVerdict}},
+		{"error percent at limit", status("FINISHED", run("E", 10, 8, 0, 2)), Thresholds{MaxErrorPercent: ptr(20.0)}, Passed, []Verdict{Passed}},
+		{"error percent over limit", status("FINISHED", run("E", 10, 7, 0, 3)), Thresholds{MaxErrorPercent: ptr(20.0)}, NoVerdict, []Verdict{NoVerdict}},
 	}
 	for _, tt := range tests {
-		r := Evaluate(tt.st, tt.th, "")
+		r := Evaluate(tt.st, tt.th, nil, "")
 		if r.Verdict != tt.want {
 			t.Errorf("%s: verdict %s (%s), want %s", tt.name, r.Verdict, r.Reason, tt.want)
 		}
@@ -54,7 +58,7 @@ func TestEvaluate(t *testing.T) {
 			}
 		}
 	}
-	r := Evaluate(status("FINISHED", a, b), Thresholds{}, "")
+	r := Evaluate(status("FINISHED", a, b), Thresholds{}, nil, "")
 	if r.Total != 250 || r.Passed != 238 || r.Failed != 11 || r.Errors != 1 {
 		t.Errorf("totals %+v", r)
 	}
@@ -87,7 +91,7 @@ func FuzzEvaluate(f *testing.F) {
 		if maxPct >= 0 && maxPct <= 100 {
 			th.MaxFailedPercent = &maxPct
 		}
-		r := Evaluate(&st, th, "")
+		r := Evaluate(&st, th, nil, "")
 		if r.Verdict == Passed {
 			for _, p := range r.Probes {
 				if p.Verdict == Failed {
@@ -98,8 +102,76 @@ func FuzzEvaluate(f *testing.F) {
 		if r.Verdict == Passed && probe.PhaseOf(st.Status) != probe.PhaseFinished {
 			t.Fatalf("a %q run passed", st.Status)
 		}
+		if r.Verdict == Passed {
+			// A pass needs probe runs, each finished with sound counts.
+			if len(r.Probes) == 0 || r.Overflow {
+				t.Fatalf("passed without trustworthy probe runs: %+v", r)
+			}
+			for _, p := range r.Probes {
+				if p.Total <= 0 || p.Passed < 0 || p.Failed < 0 || p.Errors < 0 || p.Errors == p.Total ||
+					p.Passed+p.Failed+p.Errors != p.Total || probe.PhaseOf(p.Status) != probe.PhaseFinished {
+					t.Fatalf("passed with untrustworthy probe %+v", p)
+				}
+			}
+		}
 		if r.Reason == "" && r.Verdict != Passed {
 			t.Fatalf("verdict %s without a reason", r.Verdict)
 		}
 	})
+}
+
+// TestUntrustedCounts: every input the gate cannot trust gives no verdict,
+// whatever the thresholds, with a reason that names the probe and the field.
+func TestUntrustedCounts(t *testing.T) {
+	t.Parallel()
+	big := int64(math.MaxInt64 - 1)
+	withStatus := func(p probe.ProbeRun, st string) probe.ProbeRun { p.Status = st; return p }
+	real := run("Real", 100, 95, 5, 0)
+	tests := []struct {
+		name     string
+		st       *probe.TestRunStatus
+		expected []int32
+		reason   string
+	}{
+		{"negative failed cancels real findings", status("FINISHED", real, run("Neg", 10, 15, -5, 0)), nil, `"Neg" (id 0): failedCount is negative (-5)`},
+		{"negative total", status("FINISHED", run("N", -1, 0, 0, 0)), nil, "totalCount is negative"},
+		{"negative passed", status("FINISHED", run("N", 10, -1, 0, 0)), nil, "passedCount is negative"},
+		{"negative errors", status("FINISHED", run("N", 10, 11, 0, -1)), nil, "errorCount is negative"},
+		{"findings in an empty probe", status("FINISHED", run("E", 0, 0, 3, 0)), nil, "exceed totalCount (0)"},
+		{"parts larger than total", status("FINISHED", run("P", 10, 10, 1, 0)), nil, "(11) exceed totalCount (10)"},
+		{"counts near 2^63", status("FINISHED", run("A", big, big, 0, 0), run("B", big, big, 0, 0)), nil, "totalCount is too large to trust"},
+		{"sums overflow across probes", status("FINISHED", bigRuns(2000)...), nil, "too large to add up"},
+		{"finished, no probe runs", status("FINISHED"), nil, "no probe runs"},
+		{"finished, probeRuns null", &probe.TestRunStatus{Status: "FINISHED", ProbeRuns: nil}, nil, "no probe runs"},
+		{"finished, probes still pending", status("FINISHED", withStatus(run("P", 10, 0, 0, 0), "PENDING")), nil, "status is PENDING, not FINISHED"},
+		{"finished, probe status empty", status("FINISHED", withStatus(run("P", 10, 10, 0, 0), "")), nil, "status is empty"},
+		{"finished, nothing evaluated", status("FINISHED", run("P", 10, 0, 0, 0)), nil, "only 0 of totalCount 10"},
+		{"finished, probe ran nothing", status("FINISHED", run("P", 0, 0, 0, 0)), nil, "totalCount is 0"},
+		{"every attack errored", status("FINISHED", run("Down", 50, 0, 0, 50)), nil, "every test case errored"},
+		{"triggered probe missing", status("FINISHED", withID(real, 1)), []int32{1, 2}, "probe 2 was triggered but the run has no probe run"},
+	}
+	thresholds := []Thresholds{{}, {MaxFailed: ptr[int64](0)}, {MaxFailedPercent: ptr(0.0)}, {MaxFailed: ptr[int64](math.MaxInt64), MaxFailedPercent: ptr(100.0)}}
+	for _, tt := range tests {
+		for _, th := range thresholds {
+			r := Evaluate(tt.st, th, tt.expected, "")
+			if r.Verdict != NoVerdict || !strings.Contains(r.Reason, tt.reason) {
+				t.Errorf("%s (%s): %s: %s, want no-verdict naming %q", tt.name, th.Describe(), r.Verdict, r.Reason, tt.reason)
+			}
+			if r.Total < 0 || r.Failed < 0 || r.Passed < 0 || r.Errors < 0 {
+				t.Errorf("%s: a total is negative: %+v", tt.name, r)
+			}
+		}
+	}
+}
+
+func withID(p probe.ProbeRun, id int64) probe.ProbeRun { p.ProbeID = id; return p }
+
+// bigRuns are n probe runs each with sound counts just under MaxCount:
+// their sum overflows int64.
+func bigRuns(n int) []probe.ProbeRun {
+	runs := make([]probe.ProbeRun, n)
+	for i := range runs {
+		runs[i] = run("Big", MaxCount, MaxCount, 0, 0)
+	}
+	return runs
 }

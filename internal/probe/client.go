@@ -22,9 +22,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
 
 // Size caps for response bodies.
@@ -55,6 +57,9 @@ type Client struct {
 	backoffMax     time.Duration
 	onRetry        func(RetryEvent)
 	onRequest      func(method, path string, status int, took time.Duration, err error)
+	maxRetryWait   time.Duration
+	abortGrace     time.Duration
+	redact         *redact.Redactor
 	sleep          func(context.Context, time.Duration) error
 	now            func() time.Time
 }
@@ -75,6 +80,17 @@ func WithRequestTimeout(d time.Duration) Option {
 func WithRetry(attempts int, base, max time.Duration) Option {
 	return func(c *Client) { c.maxAttempts, c.backoffBase, c.backoffMax = attempts, base, max }
 }
+
+// WithMaxRetryWait caps one wait between retries (0: no cap but the
+// context's deadline). A Retry-After longer than the cap fails the call at
+// once, naming the delay, instead of sleeping it.
+func WithMaxRetryWait(d time.Duration) Option { return func(c *Client) { c.maxRetryWait = d } }
+
+// WithAbortGrace lets a trigger already sent finish for up to d after its
+// context is cancelled (the job being cancelled), so that the caller learns
+// the id of the run the server created and can cancel it. Waits between
+// retries still stop at once.
+func WithAbortGrace(d time.Duration) Option { return func(c *Client) { c.abortGrace = d } }
 
 // WithRetryLog is called before each retry with its reason.
 func WithRetryLog(f func(RetryEvent)) Option { return func(c *Client) { c.onRetry = f } }
@@ -107,6 +123,7 @@ func NewClient(base *url.URL, apiKey string, opts ...Option) *Client {
 		backoffMax:     30 * time.Second,
 		sleep:          sleepCtx,
 		now:            time.Now,
+		redact:         redact.New(apiKey),
 	}
 	for _, o := range opts {
 		o(c)
@@ -180,6 +197,13 @@ func (c *Client) TestRunStatus(ctx context.Context, id int32) (*TestRunStatus, e
 	if out.Status == "" {
 		return nil, fmt.Errorf("read test run status: the answer has no status")
 	}
+	// Untrusted text: a server that echoes the token must not put it in a
+	// report.
+	out.Status, out.ExecutionDate = c.redact.String(out.Status), c.redact.String(out.ExecutionDate)
+	for i := range out.ProbeRuns {
+		pr := &out.ProbeRuns[i]
+		pr.ProbeName, pr.Status = c.redact.String(pr.ProbeName), c.redact.String(pr.Status)
+	}
 	return &out, nil
 }
 
@@ -249,7 +273,7 @@ func (c *Client) doJSON(ctx context.Context, op, method, path string, body []byt
 	case cr.readErr != nil:
 		err = fmt.Errorf("read the answer: %w", cr.readErr)
 	default:
-		err = fmt.Errorf("the answer is not the documented JSON (HTTP %d: %s)", resp.StatusCode, escape.Excerpt(head.b, 120))
+		err = fmt.Errorf("the answer is not the documented JSON (HTTP %d: %s)", resp.StatusCode, escape.Excerpt(c.redact.Bytes(head.b), 120))
 	}
 	if err != nil {
 		err = fmt.Errorf("%s: %w", op, err)
@@ -332,8 +356,11 @@ func (c *Client) do(ctx context.Context, op, method, path string, body []byte, a
 		if hasRetryAfter {
 			wait = retryAfter
 		}
+		if c.maxRetryWait > 0 && wait > c.maxRetryWait {
+			return nil, fail(fmt.Errorf("%w (the API asked to retry after %s, longer than the %s the tool waits between attempts without wait)", err, wait, c.maxRetryWait))
+		}
 		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
-			return nil, fail(fmt.Errorf("%w (no time left to retry before the deadline)", err))
+			return nil, fail(fmt.Errorf("%w (the API asked to retry after %s, past the timeout)", err, wait))
 		}
 		if c.onRetry != nil {
 			c.onRetry(RetryEvent{Op: op, Attempt: attempt, Wait: wait, Reason: reason})
@@ -409,7 +436,14 @@ func (c *Client) backoff(attempt int) time.Duration {
 func (c *Client) once(ctx context.Context, method, path string, body []byte, accept string) (resp *http.Response, connected bool, err error) {
 	u := *c.base
 	u.Path = c.base.Path + path
-	rctx, cancel := context.WithTimeout(ctx, c.requestTimeout)
+	stop := func() {}
+	if method == http.MethodPost && c.abortGrace > 0 {
+		// A trigger in flight is not dropped when the job is cancelled: its
+		// answer names a run that would otherwise spend credits unseen.
+		ctx, stop = graceful(ctx, c.abortGrace)
+	}
+	rctx, cancelTimeout := context.WithTimeout(ctx, c.requestTimeout)
+	cancel := func() { cancelTimeout(); stop() }
 	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected = true }}
 	rctx = httptrace.WithClientTrace(rctx, trace)
 	var rd io.Reader
@@ -442,6 +476,28 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, acc
 	}
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, connected, nil
+}
+
+// graceful returns a context that is not cancelled with ctx (nor by its
+// deadline) but grace after it. stop releases it.
+func graceful(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	out, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	var timer *time.Timer
+	var mu sync.Mutex
+	stopAfter := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, func() { cancel(context.Cause(ctx)) })
+	})
+	return out, func() {
+		stopAfter()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(context.Canceled)
+	}
 }
 
 // scrubURLError drops the URL from *url.Error: it holds nothing secret, but
@@ -477,6 +533,7 @@ func (c *Client) errorResponse(op string, resp *http.Response) error {
 	var doc struct {
 		Error map[string]json.RawMessage `json:"error"`
 	}
+	data = c.redact.Bytes(data)
 	if json.Unmarshal(data, &doc) == nil && doc.Error != nil {
 		_ = json.Unmarshal(doc.Error["message"], &er.Message)
 		_ = json.Unmarshal(doc.Error["code"], &er.Code)
@@ -518,10 +575,10 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-		if n > 24*3600 {
-			n = 24 * 3600
-		}
-		return time.Duration(n) * time.Second, true
+		// Kept as sent, so that a refusal can name it; capped only where a
+		// Duration would overflow. Callers bound every wait.
+		const maxSeconds = 1 << 32
+		return time.Duration(min(n, maxSeconds)) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		d := t.Sub(now)

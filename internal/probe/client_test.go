@@ -110,7 +110,7 @@ func TestRetryAfter(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for in, want := range map[string]time.Duration{
-		"0": 0, "7": 7 * time.Second, "Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second, "Wed, 31 Dec 2025 00:00:00 GMT": 0,
+		"0": 0, "7": 7 * time.Second, "999999": 999999 * time.Second, "Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second, "Wed, 31 Dec 2025 00:00:00 GMT": 0,
 	} {
 		if got, ok := parseRetryAfter(in, now); !ok || got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, %v", in, got, ok)
@@ -156,18 +156,70 @@ func TestGetRetries(t *testing.T) {
 	}
 }
 
-// TestRetryAfterBeyondDeadline: no wait past the caller's deadline.
-func TestRetryAfterBeyondDeadline(t *testing.T) {
+// TestRetryWaitsAreBounded: no wait between attempts outlasts the caller's
+// deadline or the client's cap; a longer Retry-After fails at once and
+// names the delay.
+func TestRetryWaitsAreBounded(t *testing.T) {
 	t.Parallel()
-	c, waits := setup(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "3600")
-		w.WriteHeader(http.StatusServiceUnavailable)
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	_, err := c.TestRunStatus(ctx, 1)
-	if err == nil || !strings.Contains(err.Error(), "no time left to retry") || len(*waits) != 0 {
-		t.Errorf("err %v, waits %v", err, *waits)
+	tests := []struct {
+		name       string
+		retryAfter string
+		maxWait    time.Duration
+		deadline   time.Duration
+		trigger    bool
+		want       string
+		waits      int
+	}{
+		{"poll past the deadline", "3600", 0, time.Minute, false, "retry after 1h0m0s, past the timeout", 0},
+		{"trigger past the deadline", "999999", 0, time.Minute, true, "retry after 277h46m39s, past the timeout", 0},
+		{"trigger over the cap, no deadline", "999999", time.Minute, 0, true, "retry after 277h46m39s, longer than the 1m0s", 0},
+		{"poll over the cap within the deadline", "120", time.Minute, time.Hour, false, "retry after 2m0s, longer than the 1m0s", 0},
+		{"within both", "30", time.Minute, time.Hour, true, "HTTP 503", 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls int
+			var mu sync.Mutex
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				w.Header().Set("Retry-After", tt.retryAfter)
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}))
+			t.Cleanup(srv.Close)
+			u, _ := url.Parse(srv.URL)
+			var waits []time.Duration
+			c := NewClient(u, "tok", WithMaxRetryWait(tt.maxWait), WithSleep(func(_ context.Context, d time.Duration) error {
+				waits = append(waits, d)
+				return nil
+			}))
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			var err error
+			if tt.trigger {
+				_, err = c.TriggerTestRun(ctx, &TriggerRequest{TargetID: 1, ProbeIDs: []int32{1}})
+			} else {
+				_, err = c.TestRunStatus(ctx, 1)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || len(waits) != tt.waits {
+				t.Errorf("err %v, waits %v; want %q and %d waits", err, waits, tt.want, tt.waits)
+			}
+			for _, w := range waits {
+				if (tt.maxWait > 0 && w > tt.maxWait) || (tt.deadline > 0 && w > tt.deadline) {
+					t.Errorf("waited %s", w)
+				}
+			}
+			var amb *AmbiguousTriggerError
+			if errors.As(err, &amb) {
+				t.Errorf("a 503 with Retry-After is not ambiguous: %v", err)
+			}
+		})
 	}
 }
 

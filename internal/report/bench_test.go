@@ -14,7 +14,7 @@ func bigResult(n int) *gate.Result {
 	for i := 0; i < n; i++ {
 		st.ProbeRuns = append(st.ProbeRuns, probe.ProbeRun{ProbeName: fmt.Sprintf("Probe <%d> | jailbreak", i), TotalCount: 125, PassedCount: 100, FailedCount: 20, ErrorCount: 5, Status: "FINISHED"})
 	}
-	return gate.Evaluate(st, gate.Thresholds{}, "https://probe.splx.ai/w/ws/target/1/test-runs/1")
+	return gate.Evaluate(st, gate.Thresholds{}, nil, "https://probe.splx.ai/w/ws/target/1/test-runs/1")
 }
 
 // BenchmarkRender measures each report for a run of 2,000 probe runs.
@@ -23,7 +23,7 @@ func BenchmarkRender(b *testing.B) {
 	b.Run("markdown", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = Markdown(r)
+			_ = Markdown(r, "")
 		}
 	})
 	b.Run("junit", func(b *testing.B) {

@@ -10,9 +10,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
+	"github.com/splx-ai/splx-probe-action/internal/probe"
 )
 
 // SchemaVersion is the version of the JSON results document. It changes
@@ -107,6 +109,7 @@ type junitSuites struct {
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -116,6 +119,7 @@ type junitSuite struct {
 	Failures   int             `xml:"failures,attr"`
 	Errors     int             `xml:"errors,attr"`
 	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
@@ -130,6 +134,7 @@ type junitProperty struct {
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
@@ -141,13 +146,18 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-// JUnit writes one testsuite for the run and one testcase per probe; a probe
-// that breaks the gate is a failure, one that did not finish an error.
-// encoding/xml escapes markup and replaces characters XML cannot hold.
+// JUnit writes one testsuite for the run, one testcase per probe and one
+// "gate" testcase that tells the same story as the job: it passes, fails or
+// errors with the verdict's reason, so a test report is never green on a red
+// pipeline. A probe that breaks the gate is a failure, one that gives no
+// verdict an error. encoding/xml escapes markup and replaces characters XML
+// cannot hold. Strict (Ant-style) consumers get time on every element and a
+// timestamp without fractional seconds or zone.
 func JUnit(w io.Writer, r *gate.Result) error {
 	suite := junitSuite{
 		Name:      fmt.Sprintf("SPLX Probe test run %d", r.TestRunID),
-		Timestamp: escape.Truncate(r.ExecutionDate, 64),
+		Time:      "0",
+		Timestamp: junitTimestamp(r.ExecutionDate),
 		Properties: []junitProperty{
 			{Name: "test-run-id", Value: strconv.Itoa(int(r.TestRunID))},
 			{Name: "status", Value: escape.Truncate(r.Status, 64)},
@@ -163,21 +173,36 @@ func JUnit(w io.Writer, r *gate.Result) error {
 	if r.TargetID != 0 {
 		classname = fmt.Sprintf("splx-probe.target-%d", r.TargetID)
 	}
+	judged := r.Verdict == gate.Passed || r.Verdict == gate.Failed
 	for _, p := range r.Probes {
 		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %d errors of %d test cases", p.Failed, gate.FormatPercent(p.FailedPercent), p.Passed, p.Errors, p.Total)
-		c := junitCase{Name: escape.Truncate(p.Name, maxName), Classname: classname, SystemOut: counts}
+		c := junitCase{Name: escape.Truncate(p.Name, maxName), Classname: classname, Time: "0", SystemOut: counts}
 		switch {
 		case p.Verdict == gate.Failed:
 			c.Failure = &junitMessage{Message: p.Reason + ": " + counts, Type: "findings", Text: counts}
 			suite.Failures++
-		case !strings.EqualFold(p.Status, "FINISHED") && r.Verdict != gate.Passed && r.Verdict != gate.Failed:
+		case p.Verdict == gate.NoVerdict:
+			c.Error = &junitMessage{Message: "no verdict: " + p.Reason, Type: "no-verdict", Text: counts}
+			suite.Errors++
+		case !judged && probe.PhaseOf(p.Status) != probe.PhaseFinished:
 			c.Error = &junitMessage{Message: "probe run ended " + escape.Truncate(p.Status, 64) + ": " + r.Reason, Type: "no-verdict", Text: counts}
 			suite.Errors++
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
+	gateCase := junitCase{Name: "gate", Classname: classname, Time: "0", SystemOut: r.Thresholds.Describe() + ": " + r.Reason}
+	switch r.Verdict {
+	case gate.Passed:
+	case gate.Failed:
+		gateCase.Failure = &junitMessage{Message: r.Reason, Type: "gate", Text: r.Thresholds.Describe()}
+		suite.Failures++
+	default:
+		gateCase.Error = &junitMessage{Message: string(r.Verdict) + ": " + r.Reason, Type: string(r.Verdict), Text: r.Thresholds.Describe()}
+		suite.Errors++
+	}
+	suite.Cases = append(suite.Cases, gateCase)
 	suite.Tests = len(suite.Cases)
-	doc := junitSuites{Name: "SPLX Probe", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Suites: []junitSuite{suite}}
+	doc := junitSuites{Name: "SPLX Probe", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Time: "0", Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -188,6 +213,16 @@ func JUnit(w io.Writer, r *gate.Result) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitTimestamp turns the API's execution date into the Ant schema's
+// timestamp (UTC, no fraction, no zone), or "" when it is not a date.
+func junitTimestamp(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05")
 }
 
 // maxSummary keeps the job summary under GitHub's 1 MiB per step.
@@ -213,8 +248,10 @@ func Headline(v gate.Verdict) string {
 }
 
 // Markdown renders the job summary: a table with one row per probe, the
-// totals, the link to the run and why the job passed or failed.
-func Markdown(r *gate.Result) string {
+// totals, the link to the run and why the job passed or failed. resultsPath
+// is the results file that has every probe when the table is cut ("" when
+// none was asked for).
+func Markdown(r *gate.Result, resultsPath string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## SPLX Probe red team: %s\n\n", Headline(r.Verdict))
 	run := fmt.Sprintf("Test run %d", r.TestRunID)
@@ -224,8 +261,8 @@ func Markdown(r *gate.Result) string {
 	if r.TargetID != 0 {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
-	fmt.Fprintf(&b, "%s, status `%s`.\n\n", run, strings.ReplaceAll(escape.Line(r.Status, 64), "`", "'"))
-	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), r.Reason, r.Thresholds.Describe())
+	fmt.Fprintf(&b, "%s, status %s.\n\n", run, escape.MarkdownCell(r.Status, 64))
+	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), escape.MarkdownCell(r.Reason, 1000), r.Thresholds.Describe())
 	b.WriteString("| Probe | Status | Passed | Failed | Errors | Failed % | Verdict |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---|\n")
 	tail := fmt.Sprintf("| **Total** | | %d | %d | %d | %s%% | %s |\n", r.Passed, r.Failed, r.Errors, gate.FormatPercent(gate.Percent(r.Failed, r.Total)), Headline(r.Verdict))
@@ -233,8 +270,12 @@ func Markdown(r *gate.Result) string {
 		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %s%% | %s |\n",
 			escape.MarkdownCell(p.Name, maxName), escape.MarkdownCell(p.Status, 64),
 			p.Passed, p.Failed, p.Errors, gate.FormatPercent(p.FailedPercent), probeVerdict(p))
-		if b.Len()+len(row)+len(tail)+200 > maxSummary {
-			fmt.Fprintf(&b, "| …and %d more probes (see the results file) | | | | | | |\n", len(r.Probes)-i)
+		if b.Len()+len(row)+len(tail)+500 > maxSummary {
+			where := "set results-path to keep every probe"
+			if resultsPath != "" {
+				where = "see " + escape.MarkdownCell(resultsPath, 200)
+			}
+			fmt.Fprintf(&b, "| …and %d more probes (%s) | | | | | | |\n", len(r.Probes)-i, where)
 			break
 		}
 		b.WriteString(row)
@@ -258,6 +299,8 @@ func probeVerdict(p gate.Probe) string {
 		return "⚠️ findings within the gate"
 	case gate.Passed:
 		return "✅"
+	case gate.NoVerdict:
+		return "⚠️ no verdict: " + escape.MarkdownCell(p.Reason, 300)
 	}
 	return "–"
 }

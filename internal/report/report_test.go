@@ -20,9 +20,82 @@ func hostileResult() *gate.Result {
 		{ProbeName: "<img src=x onerror=alert(1)> | `tick` [l](javascript:x) **b**", ProbeID: 2, TotalCount: 10, PassedCount: 10, Status: "FINISHED"},
 		{ProbeName: "ctrl\x01\x1b[31m\x00nul\ufffe\nline", ProbeID: 3, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
 	}}
-	r := gate.Evaluate(st, gate.Thresholds{MaxFailedPercent: &five}, "https://probe.splx.ai/w/ws/target/42/test-runs/7")
+	r := gate.Evaluate(st, gate.Thresholds{MaxFailedPercent: &five}, nil, "https://probe.splx.ai/w/ws/target/42/test-runs/7")
 	r.TargetID = 42
 	return r
+}
+
+// TestJUnitTellsTheJobsStory: whatever the verdict, the JUnit file says
+// the same as the job (a gate case that passes, fails or errors), and
+// strict consumers find time on every element and a plain timestamp.
+func TestJUnitTellsTheJobsStory(t *testing.T) {
+	t.Parallel()
+	maxFailed := int64(10)
+	st := func(status string, runs ...probe.ProbeRun) *probe.TestRunStatus {
+		return &probe.TestRunStatus{TestRunID: 1, Status: status, ExecutionDate: "2026-11-27T10:00:00.123+01:00", ProbeRuns: runs}
+	}
+	within := probe.ProbeRun{ProbeName: "A", ProbeID: 1, TotalCount: 100, PassedCount: 95, FailedCount: 5, Status: "FINISHED"}
+	other := probe.ProbeRun{ProbeName: "B", ProbeID: 2, TotalCount: 100, PassedCount: 94, FailedCount: 6, Status: "FINISHED"}
+	timedOut := gate.Summarise(st("RUNNING", within), gate.Thresholds{}, "")
+	timedOut.Verdict, timedOut.Reason = gate.TimedOut, "the run did not end"
+	tests := []struct {
+		name             string
+		r                *gate.Result
+		failures, errors int
+		gate             string // "pass", "failure" or "error"
+	}{
+		{"passed", gate.Evaluate(st("FINISHED", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 0, "pass"},
+		{"run-wide gate failed, no probe over", gate.Evaluate(st("FINISHED", within, other), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 1, 0, "failure"},
+		{"no verdict: untrusted counts", gate.Evaluate(st("FINISHED", probe.ProbeRun{ProbeName: "N", TotalCount: 5, FailedCount: -1, Status: "FINISHED"}), gate.Thresholds{}, nil, ""), 0, 2, "error"},
+		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 1, "error"},
+		{"timed out", timedOut, 0, 1, "error"},
+	}
+	for _, tt := range tests {
+		var b bytes.Buffer
+		if err := JUnit(&b, tt.r); err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Time   *string `xml:"time,attr"`
+			Suites []struct {
+				Time      *string `xml:"time,attr"`
+				Timestamp string  `xml:"timestamp,attr"`
+				Failures  int     `xml:"failures,attr"`
+				Errors    int     `xml:"errors,attr"`
+				Cases     []struct {
+					Name    string    `xml:"name,attr"`
+					Time    *string   `xml:"time,attr"`
+					Failure *struct{} `xml:"failure"`
+					Error   *struct{} `xml:"error"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		s := doc.Suites[0]
+		if s.Failures != tt.failures || s.Errors != tt.errors {
+			t.Errorf("%s: failures %d errors %d, want %d %d\n%s", tt.name, s.Failures, s.Errors, tt.failures, tt.errors, b.String())
+		}
+		last := s.Cases[len(s.Cases)-1]
+		got := "pass"
+		if last.Failure != nil {
+			got = "failure"
+		} else if last.Error != nil {
+			got = "error"
+		}
+		if last.Name != "gate" || got != tt.gate {
+			t.Errorf("%s: last case %q is a %s, want gate %s", tt.name, last.Name, got, tt.gate)
+		}
+		if doc.Time == nil || s.Time == nil || s.Timestamp != "2026-11-27T09:00:00" {
+			t.Errorf("%s: time or timestamp missing or not plain: %q", tt.name, s.Timestamp)
+		}
+		for _, c := range s.Cases {
+			if c.Time == nil {
+				t.Errorf("%s: case %q has no time", tt.name, c.Name)
+			}
+		}
+	}
 }
 
 func TestJUnit(t *testing.T) {
@@ -45,14 +118,15 @@ func TestJUnit(t *testing.T) {
 		t.Fatalf("not valid XML: %v", err)
 	}
 	cases := doc.Suites[0].Cases
-	if len(cases) != 3 || doc.Suites[0].Failures != 2 || cases[0].Failure == nil || cases[1].Failure != nil || cases[0].Name != `</testcase><testcase name="x">]]>&amp;` {
+	if len(cases) != 4 || doc.Suites[0].Failures != 3 || cases[0].Failure == nil || cases[1].Failure != nil || cases[0].Name != `</testcase><testcase name="x">]]>&amp;` ||
+		cases[3].Name != "gate" || cases[3].Failure == nil {
 		t.Errorf("parsed back: %+v", doc)
 	}
 }
 
 func TestMarkdown(t *testing.T) {
 	t.Parallel()
-	md := Markdown(hostileResult())
+	md := Markdown(hostileResult(), "")
 	golden.Check(t, "../../testdata/report/hostile.summary.md", md)
 	for _, bad := range []string{"<img", "](javascript", "\x1b", "\x00"} {
 		if strings.Contains(md, bad) {
@@ -77,16 +151,23 @@ func TestJSON(t *testing.T) {
 	}
 }
 
-// TestMarkdownSizeCap: the summary stays under GitHub's 1 MiB per step
-// whatever the number of probes.
+// TestMarkdownSizeCap: the summary stays under its 900 KiB cap (GitHub
+// takes 1 MiB per step) whatever the number of probes, and the cut says
+// where the rest is.
 func TestMarkdownSizeCap(t *testing.T) {
 	t.Parallel()
 	st := &probe.TestRunStatus{Status: "FINISHED"}
 	for i := 0; i < 20000; i++ {
-		st.ProbeRuns = append(st.ProbeRuns, probe.ProbeRun{ProbeName: strings.Repeat("n", 150), TotalCount: 10, PassedCount: 10})
+		st.ProbeRuns = append(st.ProbeRuns, probe.ProbeRun{ProbeName: strings.Repeat("n", 150), TotalCount: 10, PassedCount: 10, Status: "FINISHED"})
 	}
-	md := Markdown(gate.Evaluate(st, gate.Thresholds{}, ""))
-	if len(md) > 1<<20 || !strings.Contains(md, "more probes (see the results file)") {
-		t.Errorf("summary of %d bytes", len(md))
+	r := gate.Evaluate(st, gate.Thresholds{}, nil, "")
+	for _, tt := range []struct{ path, want string }{
+		{"", "more probes (set results-path to keep every probe)"},
+		{"out/splx.json", "more probes (see out/splx.json)"},
+	} {
+		md := Markdown(r, tt.path)
+		if len(md) > maxSummary || !strings.Contains(md, tt.want) {
+			t.Errorf("summary of %d bytes (cap %d), want %q", len(md), maxSummary, tt.want)
+		}
 	}
 }
