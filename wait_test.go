@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -190,27 +191,43 @@ func TestRunWithoutVerdict(t *testing.T) {
 // run only when asked.
 func TestTimeout(t *testing.T) {
 	t.Parallel()
-	for _, cancel := range []bool{false, true} {
-		t.Run(map[bool]string{false: "keep run", true: "cancel run"}[cancel], func(t *testing.T) {
+	tests := []struct {
+		name        string
+		cancel      bool
+		cancelFails bool
+		cancels     int
+		want        string
+	}{
+		{"keep run", false, false, 0, "attach later with test-run-id: 1001"},
+		{"cancel run", true, false, 1, "the run was cancelled"},
+		{"cancel fails", true, true, 5, "cancelling the run failed, so it may still be spending credits: cancel test run 1001 (https://probe.splx.ai/w/ws-7/target/42/test-runs/1001)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			api := newAPI(t, probetest.WithSteps(1000))
-			env := waitEnv(t, api, "SPLX_TIMEOUT", "2s")
-			if cancel {
-				env["SPLX_CANCEL_ON_TIMEOUT"] = "true"
+			if tt.cancelFails {
+				api.Fail(probetest.Fault{Op: probetest.OpCancel, Status: 500, Times: 5})
 			}
+			env := waitEnv(t, api, "SPLX_TIMEOUT", "2s", "SPLX_CANCEL_ON_TIMEOUT", strconv.FormatBool(tt.cancel))
 			r := invoke(t, context.Background(), env)
 			if r.code != cli.ExitTimeout {
 				t.Errorf("exit %d, want %d", r.code, cli.ExitTimeout)
 			}
-			wantCancels := map[bool]int{false: 0, true: 1}[cancel]
-			if got := api.Count(probetest.OpCancel); got != wantCancels {
-				t.Errorf("%d cancel requests, want %d", got, wantCancels)
+			if got := api.Count(probetest.OpCancel); got != tt.cancels {
+				t.Errorf("%d cancel requests, want %d", got, tt.cancels)
 			}
 			if r.outputs["result"] != "timed-out" {
 				t.Errorf("result %q", r.outputs["result"])
 			}
-			if !strings.Contains(r.stdout, "::error title=SPLX Probe wait timed out::") {
-				t.Errorf("no timeout annotation:\n%s", r.stdout)
+			var verdict string
+			for _, l := range strings.Split(r.stdout, "\n") {
+				if strings.HasPrefix(l, "::error title=SPLX Probe wait timed out::") {
+					verdict = l
+				}
+			}
+			if !strings.Contains(verdict, tt.want) || (tt.cancelFails && strings.Contains(verdict, "was cancelled")) {
+				t.Errorf("timeout annotation %q, want %q", verdict, tt.want)
 			}
 		})
 	}
