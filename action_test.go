@@ -10,49 +10,91 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/config"
 )
 
-// TestActionYAML keeps action.yml's inputs in step with the settings: every
-// setting a GitHub user may give is an input with its help text, and no
-// input has a default (which would beat a SPLX_* variable set by the
-// workflow).
+// actionOnlyInputs are inputs of the composite action that choose how the
+// binary is installed; they are not settings of the tool.
+var actionOnlyInputs = []string{"download-url", "build-from-source"}
+
+// TestActionYAML keeps both actions in step with the settings: every setting
+// a GitHub user may give is an input with its help text, no input has a
+// default (which would beat a SPLX_* variable set by the workflow), every
+// output is declared, and the composite action hands every input to the
+// binary. That mapping is checked here because act, unlike GitHub's runner,
+// sets INPUT_* in composite steps itself: a test under act cannot miss it.
 func TestActionYAML(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("action.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(data)
-	inputs := text[strings.Index(text, "\ninputs:\n"):strings.Index(text, "\noutputs:\n")]
-	var got []string
-	for _, m := range regexp.MustCompile(`(?m)^  ([a-z-]+):$`).FindAllStringSubmatch(inputs, -1) {
-		got = append(got, m[1])
-	}
 	var want []string
 	for _, s := range config.Settings {
-		if s.EnvOnly {
-			continue
-		}
-		want = append(want, s.Name)
-		if !strings.Contains(inputs, s.Help) {
-			t.Errorf("input %s: description does not carry the help text %q", s.Name, s.Help)
+		if !s.EnvOnly {
+			want = append(want, s.Name)
 		}
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("action.yml inputs (-settings +action.yml):\n%s", diff)
-	}
-	if regexp.MustCompile(`(?m)^\s+default:`).MatchString(inputs) {
-		t.Error("an input has a default; defaults belong to the binary")
-	}
-	for _, name := range []string{"args", "entrypoint"} {
-		if strings.Contains(inputs, "\n  "+name+":") {
-			t.Errorf("input %q: act lets it override the container's arguments", name)
+	for _, tt := range []struct {
+		file  string
+		extra []string
+	}{
+		{"action.yml", actionOnlyInputs},
+		{"docker/action.yml", nil},
+	} {
+		data, err := os.ReadFile(tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		inputs := text[strings.Index(text, "\ninputs:\n"):strings.Index(text, "\noutputs:\n")]
+		outputs := text[strings.Index(text, "\noutputs:\n"):strings.Index(text, "\nruns:\n")]
+		var got []string
+		for _, m := range regexp.MustCompile(`(?m)^  ([a-z-]+):$`).FindAllStringSubmatch(inputs, -1) {
+			got = append(got, m[1])
+		}
+		if diff := cmp.Diff(append(append([]string(nil), want...), tt.extra...), got); diff != "" {
+			t.Errorf("%s inputs (-settings +file):\n%s", tt.file, diff)
+		}
+		for _, s := range config.Settings {
+			if !s.EnvOnly && !strings.Contains(inputs, s.Help) {
+				t.Errorf("%s: input %s does not carry the help text %q", tt.file, s.Name, s.Help)
+			}
+		}
+		if regexp.MustCompile(`(?m)^\s+default:`).MatchString(inputs) {
+			t.Errorf("%s: an input has a default; defaults belong to the binary", tt.file)
+		}
+		for _, name := range []string{"args", "entrypoint"} {
+			if strings.Contains(inputs, "\n  "+name+":") {
+				t.Errorf("%s: input %q: act lets it override the container's arguments", tt.file, name)
+			}
+		}
+		for _, out := range outputNames {
+			if !strings.Contains(outputs, "\n  "+out+":\n") {
+				t.Errorf("%s: output %s is not declared", tt.file, out)
+			}
+			if tt.file == "action.yml" && !strings.Contains(outputs, "value: ${{ steps.run.outputs."+out+" }}") {
+				t.Errorf("%s: output %s does not come from the run step", tt.file, out)
+			}
 		}
 	}
-	for _, out := range []string{"test-run-id", "test-run-url", "status", "result", "total", "passed", "failed", "errors", "junit-path", "results-path", "report-path"} {
-		if !strings.Contains(text[strings.Index(text, "\noutputs:\n"):], "\n  "+out+":\n") {
-			t.Errorf("output %s is not declared", out)
+
+	composite, _ := os.ReadFile("action.yml")
+	text := string(composite)
+	if !strings.Contains(text, "using: composite") {
+		t.Fatal("action.yml is not a composite action")
+	}
+	run := text[strings.Index(text, "    - id: run\n"):]
+	for _, name := range want {
+		line := "        INPUT_" + strings.ToUpper(name) + ": ${{ inputs." + name + " }}\n"
+		if !strings.Contains(run, line) {
+			t.Errorf("the run step does not map input %s: want %q", name, strings.TrimSpace(line))
 		}
 	}
-	if !strings.Contains(text, "using: docker") || !strings.Contains(text, "image: Dockerfile") {
-		t.Error("action.yml does not run the Dockerfile")
+	if n := strings.Count(run, ": ${{ inputs."); n != len(want) {
+		t.Errorf("the run step maps %d inputs, want %d", n, len(want))
+	}
+	for _, step := range []string{"id: install", "id: run"} {
+		if !strings.Contains(text, "    - "+step+"\n      shell: bash\n") {
+			t.Errorf("step %s must use shell: bash (Git Bash on Windows runners)", step)
+		}
+	}
+
+	docker, _ := os.ReadFile("docker/action.yml")
+	if !regexp.MustCompile(`(?m)^  using: docker\n  image: docker://ghcr\.io/splx-ai/splx-probe-action:1$`).Match(docker) {
+		t.Error("docker/action.yml must run the published image (the release commit pins its digest)")
 	}
 }

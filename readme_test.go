@@ -37,6 +37,11 @@ func TestREADMEExamples(t *testing.T) {
 			t.Errorf("setting %s is not in the README's table", s.Name)
 		}
 	}
+	// The composite action's own variables (action/install.sh reads them).
+	envs["SPLX_DOWNLOAD_URL"], envs["SPLX_BUILD_FROM_SOURCE"] = true, true
+	for _, name := range actionOnlyInputs {
+		inputs[name] = true
+	}
 	outputs := map[string]bool{}
 	for _, o := range outputNames {
 		outputs[o] = true
@@ -47,7 +52,7 @@ func TestREADMEExamples(t *testing.T) {
 	// steps.splx.outputs.X are outputs.
 	lines := strings.Split(readme, "\n")
 	for i, l := range lines {
-		if !strings.HasPrefix(strings.TrimLeft(l, " -"), "uses: splx-ai/splx-probe-action@") {
+		if trimmed := strings.TrimLeft(l, " -"); !strings.HasPrefix(trimmed, "uses: splx-ai/splx-probe-action@") && !strings.HasPrefix(trimmed, "uses: splx-ai/splx-probe-action/docker@") {
 			continue
 		}
 		// The step's with: comes within its next few lines.
