@@ -119,6 +119,15 @@ func TestContainers(t *testing.T) {
 	t.Run("actions under act", func(t *testing.T) {
 		d.actions(t, dist, version, image)
 	})
+
+	// The action before the release path: a Docker action built from the
+	// Dockerfile in every job. Opt-in: it is a measurement for BENCHMARKS.md.
+	t.Run("dockerfile action, cold build", func(t *testing.T) {
+		if os.Getenv("SPLX_BENCH_DELIVERY") != "1" {
+			t.Skip("set SPLX_BENCH_DELIVERY=1 to measure the Dockerfile action for BENCHMARKS.md")
+		}
+		d.dockerfileAction(t)
+	})
 }
 
 // docker is a Docker engine started by the test on a private socket.
@@ -554,6 +563,57 @@ jobs:
 			}
 		})
 	}
+}
+
+// dockerfileAction measures the action as it was before releases: a
+// Docker action whose image: is the Dockerfile, which GitHub builds in every
+// job. The cold build (no layer cache; base images present, as stand-ins)
+// is timed with docker build, because act builds without a network here;
+// act then runs that image, the part of the job that follows the build.
+func (d *docker) dockerfileAction(t *testing.T) {
+	actBin, err := exec.LookPath("act")
+	if err != nil {
+		t.Fatal("act not found")
+	}
+	d.try(t, "builder", "prune", "-af")
+	start := time.Now()
+	d.run(t, "build", "--no-cache", "--network", "host", "-t", "splx-probe:cold", ".")
+	build := time.Since(start)
+
+	api := newAPI(t, probetest.WithSteps(1))
+	repo := t.TempDir()
+	for _, f := range []string{"Dockerfile", ".dockerignore", "go.mod", "go.sum", "main.go"} {
+		copyFile(t, f, filepath.Join(repo, f), 0o644)
+	}
+	copyTree(t, "internal", filepath.Join(repo, "internal"))
+	docker, _ := os.ReadFile("docker/action.yml")
+	writeFile(t, filepath.Join(repo, "action.yml"), strings.Replace(string(docker), "docker://ghcr.io/splx-ai/splx-probe-action:1", "docker://splx-probe:cold", 1))
+	writeFile(t, filepath.Join(repo, ".github/workflows/red-team.yml"), fmt.Sprintf(`on: push
+jobs:
+  red-team:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - run: curl -fsS -o /dev/null %[1]s/mark/first || true
+      - uses: ./
+        with:
+          api-key: ${{ secrets.SPLX_API_KEY }}
+          api-url: %[1]s
+          target-id: 42
+          probe-ids: 1, 2, 3
+`, api.URL))
+	mustGit(t, repo, "init", "-q")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-qm", "e2e")
+	cmd := exec.Command(actBin, "push", "-P", "ubuntu-latest=splx-runner:e2e", "--pull=false",
+		"--container-options", "--network host", "-s", "SPLX_API_KEY="+testToken)
+	cmd.Dir, cmd.Env = repo, d.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("act: %v\n%s", err, out)
+	}
+	run := startToRequest(api, "/mark/first", 0)
+	t.Logf("dockerfile action: cold image build %s, then step start to first API request with the image built %s: %s in all",
+		build.Round(time.Millisecond), run.Round(time.Millisecond), (build + run).Round(time.Millisecond))
 }
 
 // coldToolCache removes the volume in which act keeps the runner's tool

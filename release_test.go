@@ -77,8 +77,8 @@ func sha256File(t *testing.T, path string) string {
 
 // TestReleaseArtifacts: the snapshot has an archive for each OS and
 // architecture users run (zip on Windows), each in the checksums file with
-// its real digest, each with the license, and the binary for this machine
-// reports the release's version.
+// its real digest, each with the license and an SBOM, and the binary for
+// this machine reports the release's version.
 func TestReleaseArtifacts(t *testing.T) {
 	dir, version := releaseDist(t)
 	sums := readChecksums(t, filepath.Join(dir, "checksums.txt"))
@@ -106,6 +106,11 @@ func TestReleaseArtifacts(t *testing.T) {
 		path := filepath.Join(dir, name)
 		if got := sha256File(t, path); got != sums[name] {
 			t.Errorf("%s: SHA-256 %s, checksums.txt says %s", name, got, sums[name])
+		}
+		// An SBOM per archive (syft, through GoReleaser), in the checksums too.
+		sbom, err := os.ReadFile(path + ".sbom.json")
+		if err != nil || !strings.Contains(string(sbom), "splx-probe") || sums[name+".sbom.json"] == "" {
+			t.Errorf("%s: no SBOM listed in checksums.txt (%v)", name, err)
 		}
 		files := archiveFiles(t, path)
 		exe := "splx-probe"

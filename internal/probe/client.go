@@ -75,12 +75,6 @@ func WithRequestTimeout(d time.Duration) Option {
 	return func(c *Client) { c.requestTimeout = d }
 }
 
-// WithRetry sets how many attempts a retryable call makes and the bounds of
-// its exponential backoff.
-func WithRetry(attempts int, base, max time.Duration) Option {
-	return func(c *Client) { c.maxAttempts, c.backoffBase, c.backoffMax = attempts, base, max }
-}
-
 // WithMaxRetryWait caps one wait between retries (0: no cap but the
 // context's deadline). A Retry-After longer than the cap fails the call at
 // once, naming the delay, instead of sleeping it.
