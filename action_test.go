@@ -23,7 +23,7 @@ var actionOnlyInputs = []string{"download-url", "build-from-source"}
 func TestActionYAML(t *testing.T) {
 	t.Parallel()
 	var want []string
-	for _, s := range config.Settings {
+	for _, s := range config.Settings() {
 		if !s.EnvOnly {
 			want = append(want, s.Name)
 		}
@@ -49,7 +49,7 @@ func TestActionYAML(t *testing.T) {
 		if diff := cmp.Diff(append(append([]string(nil), want...), tt.extra...), got); diff != "" {
 			t.Errorf("%s inputs (-settings +file):\n%s", tt.file, diff)
 		}
-		for _, s := range config.Settings {
+		for _, s := range config.Settings() {
 			if !s.EnvOnly && !strings.Contains(inputs, s.Help) {
 				t.Errorf("%s: input %s does not carry the help text %q", tt.file, s.Name, s.Help)
 			}

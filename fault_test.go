@@ -22,7 +22,7 @@ func TestTriggerFaults(t *testing.T) {
 		name     string
 		faults   []probetest.Fault
 		env      []string
-		code     int
+		code     cli.ExitCode
 		triggers int
 		want     []string
 		notWant  []string
@@ -155,7 +155,7 @@ func TestPollFaults(t *testing.T) {
 	tests := []struct {
 		name   string
 		faults []probetest.Fault
-		code   int
+		code   cli.ExitCode
 		polls  int
 		want   string
 	}{

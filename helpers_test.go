@@ -22,12 +22,12 @@ import (
 // except the ::add-mask:: line that hides it on GitHub.
 const testToken = "tok-SECRET-7f3a9c"
 
-// fixedNow is the clock of every in-process run.
+// fixedNow is where the clock of every in-process run starts.
 var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 // result is what one invocation left behind.
 type result struct {
-	code    int
+	code    cli.ExitCode
 	stdout  string
 	stderr  string
 	outputs map[string]string // $GITHUB_OUTPUT read back as the runner does
@@ -78,7 +78,7 @@ func invoke(t *testing.T, ctx context.Context, env map[string]string, args ...st
 	no := false
 	c := &cli.Command{
 		Version: "test", Stdout: &stdout, Stderr: &stderr, Environ: environ(env),
-		Now: func() time.Time { return fixedNow }, TTY: &no,
+		Clock: &fakeClock{now: fixedNow}, TTY: &no,
 		// Record the waits the client asks for instead of sleeping them.
 		ClientOptions: []probe.Option{probe.WithSleep(func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
@@ -99,6 +99,30 @@ func invoke(t *testing.T, ctx context.Context, env map[string]string, args ...st
 	}
 	assertNoToken(t, r)
 	return r
+}
+
+// fakeClock starts at fixedNow and moves only when the flow waits: a wait
+// returns at once with the clock moved on by its duration, so a test of a
+// 30-minute wait takes no real time.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	now := c.now
+	c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	ch <- now
+	return ch
 }
 
 // parseGitHubFile reads $GITHUB_OUTPUT the way the runner does: name=value

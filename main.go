@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,8 +12,9 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 )
 
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is stamped at build time with -ldflags "-X main.version=...";
+// unstamped builds report their module version or VCS revision.
+var version string
 
 func main() {
 	// The binary is PID 1 in its container: without its own handler SIGTERM
@@ -24,12 +24,8 @@ func main() {
 	// the tool before its reports and verdict: writes then just fail.
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	c := &cli.Command{Version: version, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}
+	code := c.Run(ctx, os.Args[1:])
 	stop()
-	os.Exit(code)
-}
-
-func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
-	c := &cli.Command{Version: version, Stdout: stdout, Stderr: stderr, Environ: env}
-	return c.Run(ctx, args)
+	os.Exit(int(code))
 }

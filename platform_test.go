@@ -98,7 +98,7 @@ func TestTerminal(t *testing.T) {
 		}
 		var out, errOut strings.Builder
 		yes := true
-		c := &cli.Command{Version: "test", Stdout: &out, Stderr: &errOut, Environ: environ(env), TTY: &yes}
+		c := &cli.Command{Version: "test", Stdout: &out, Stderr: &errOut, Environ: environ(env), TTY: &yes, Clock: &fakeClock{now: fixedNow}}
 		if code := c.Run(context.Background(), nil); code != cli.ExitGateFailed {
 			t.Fatalf("exit %d", code)
 		}

@@ -28,7 +28,7 @@ func TestREADMEExamples(t *testing.T) {
 
 	inputs := map[string]bool{}
 	envs := map[string]bool{}
-	for _, s := range config.Settings {
+	for _, s := range config.Settings() {
 		if !s.EnvOnly {
 			inputs[s.Name] = true
 		}
@@ -87,7 +87,7 @@ func TestREADMEExamples(t *testing.T) {
 			t.Errorf("README names %s, which is neither a setting nor an output", m)
 		}
 	}
-	for _, code := range []int{cli.ExitOK, cli.ExitGateFailed, cli.ExitInvalidInput, cli.ExitAuth, cli.ExitNoVerdict, cli.ExitTimeout, cli.ExitAPI, cli.ExitInterrupted} {
+	for _, code := range []cli.ExitCode{cli.ExitOK, cli.ExitGateFailed, cli.ExitInvalidInput, cli.ExitAuth, cli.ExitNoVerdict, cli.ExitTimeout, cli.ExitAPI, cli.ExitInterrupted} {
 		if !strings.Contains(readme, fmt.Sprintf("\n| %d |", code)) {
 			t.Errorf("exit code %d is not in the README's table", code)
 		}

@@ -35,7 +35,7 @@ func TestCustomCABundle(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		env  []string
-		code int
+		code cli.ExitCode
 		want string
 	}{
 		{"untrusted", nil, cli.ExitAPI, "certificate signed by unknown authority"},
@@ -45,10 +45,10 @@ func TestCustomCABundle(t *testing.T) {
 		cmd.Env = append([]string{"SPLX_API_KEY=" + testToken, "SPLX_API_URL=" + ts.URL, "SPLX_TARGET_ID=42", "SPLX_PROBE_IDS=1",
 			"SSL_CERT_DIR=" + t.TempDir()}, tt.env...)
 		out, err := cmd.CombinedOutput()
-		code := 0
+		code := cli.ExitOK
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
-			code = exit.ExitCode()
+			code = cli.ExitCode(exit.ExitCode())
 		}
 		if code != tt.code || !strings.Contains(string(out), tt.want) || strings.Contains(string(out), "Retrying") {
 			t.Errorf("%s: exit %d, want %d with %q:\n%s", tt.name, code, tt.code, tt.want, out)

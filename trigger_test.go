@@ -252,6 +252,9 @@ func TestInvalidInputs(t *testing.T) {
 func TestAllInputErrorsAtOnce(t *testing.T) {
 	t.Parallel()
 	r := invoke(t, context.Background(), map[string]string{"SPLX_TARGET_ID": "x", "SPLX_PROBE_IDS": "1,,", "SPLX_REGION": "mars"})
+	if r.code != cli.ExitInvalidInput {
+		t.Errorf("exit %d, want %d", r.code, cli.ExitInvalidInput)
+	}
 	checkGolden(t, "plain/input-errors.stderr", r.stderr)
 }
 

@@ -119,7 +119,7 @@ func TestGate(t *testing.T) {
 		name   string
 		probes string
 		env    []string
-		code   int
+		code   cli.ExitCode
 		result string
 	}{
 		{"no threshold, findings", "1,2", nil, cli.ExitGateFailed, "failed"},
@@ -152,7 +152,7 @@ func TestRunWithoutVerdict(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		final string
-		code  int
+		code  cli.ExitCode
 	}{
 		{"ERROR", cli.ExitNoVerdict},
 		{"CANCELED", cli.ExitNoVerdict},
@@ -173,7 +173,7 @@ func TestRunWithoutVerdict(t *testing.T) {
 			if r.outputs["status"] != tt.final {
 				t.Errorf("status output %q, want %q as the API sent it", r.outputs["status"], tt.final)
 			}
-			wantResult := map[int]string{cli.ExitNoVerdict: "no-verdict", cli.ExitTimeout: "timed-out"}[tt.code]
+			wantResult := map[cli.ExitCode]string{cli.ExitNoVerdict: "no-verdict", cli.ExitTimeout: "timed-out"}[tt.code]
 			if r.outputs["result"] != wantResult {
 				t.Errorf("result %q, want %q", r.outputs["result"], wantResult)
 			}
@@ -214,9 +214,7 @@ func TestTimeout(t *testing.T) {
 			if r.code != cli.ExitTimeout {
 				t.Errorf("exit %d, want %d", r.code, cli.ExitTimeout)
 			}
-			if got := api.Count(probetest.OpCancel); got != tt.cancels {
-				t.Errorf("%d cancel requests, want %d", got, tt.cancels)
-			}
+			assertCancel(t, api, tt.cancels)
 			if r.outputs["result"] != "timed-out" {
 				t.Errorf("result %q", r.outputs["result"])
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
+	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // Platform names a CI platform.
@@ -26,74 +27,6 @@ const (
 	CircleCI Platform = "circleci"
 	Plain    Platform = "plain"
 )
-
-// Detect returns the platform forced by the platform setting, or the one the
-// environment shows.
-func Detect(env map[string]string, forced string) Platform {
-	switch Platform(forced) {
-	case GitHub, GitLab, CircleCI, Plain:
-		return Platform(forced)
-	}
-	switch {
-	case env["GITHUB_ACTIONS"] == "true":
-		return GitHub
-	case env["GITLAB_CI"] == "true":
-		return GitLab
-	case env["CIRCLECI"] == "true":
-		return CircleCI
-	}
-	return Plain
-}
-
-// Label names the platform for people (and the User-Agent).
-func Label(p Platform, env map[string]string) string {
-	switch p {
-	case GitHub:
-		if env["ACT"] == "true" {
-			return "act"
-		}
-		return "GitHub Actions"
-	case GitLab:
-		return "GitLab CI"
-	case CircleCI:
-		return "CircleCI"
-	}
-	return "terminal"
-}
-
-// DefaultRunName is the test run name built from the CI context:
-// repository, short commit and run number; a timestamp elsewhere.
-func DefaultRunName(p Platform, env map[string]string, now time.Time) string {
-	short := func(sha string) string {
-		if len(sha) > 7 {
-			return sha[:7]
-		}
-		return sha
-	}
-	var repo, sha, num string
-	switch p {
-	case GitHub:
-		repo, sha, num = env["GITHUB_REPOSITORY"], short(env["GITHUB_SHA"]), env["GITHUB_RUN_NUMBER"]
-	case GitLab:
-		repo, sha, num = env["CI_PROJECT_PATH"], env["CI_COMMIT_SHORT_SHA"], env["CI_PIPELINE_IID"]
-	case CircleCI:
-		if env["CIRCLE_PROJECT_USERNAME"] != "" || env["CIRCLE_PROJECT_REPONAME"] != "" {
-			repo = env["CIRCLE_PROJECT_USERNAME"] + "/" + env["CIRCLE_PROJECT_REPONAME"]
-		}
-		sha, num = short(env["CIRCLE_SHA1"]), env["CIRCLE_BUILD_NUM"]
-	}
-	if repo == "" {
-		return "splx-probe-action " + now.UTC().Format("2006-01-02 15:04:05Z")
-	}
-	name := repo
-	if sha != "" {
-		name += "@" + sha
-	}
-	if num != "" {
-		name += " #" + num
-	}
-	return name
-}
 
 // Output is one named result value. Name is in action.yml form
 // (test-run-id); other platforms derive their own spelling.
@@ -108,19 +41,9 @@ func (o Output) EnvName() string {
 	return "SPLX_" + strings.ToUpper(strings.ReplaceAll(o.Name, "-", "_"))
 }
 
-// Progress is the state of a run being waited on.
-type Progress struct {
-	Status  string
-	Percent float64
-	// Probes holds one short "name done/total" entry per probe.
-	Probes []string
-}
-
-// Reporter is how the tool speaks to a CI platform. Messages are plain text
-// that the reporter escapes for its platform.
-type Reporter interface {
-	// Begin runs before anything else is printed: GitHub masks secrets.
-	Begin(secrets []string)
+// Logger writes the log the platform shows. Messages are plain text that
+// the logger escapes for its platform.
+type Logger interface {
 	Info(msg string)
 	Debug(msg string)
 	Notice(title, msg string)
@@ -129,29 +52,36 @@ type Reporter interface {
 	// Group starts a collapsible section of the log; EndGroup ends it.
 	Group(title string)
 	EndGroup()
-	Progress(p Progress)
+	// Progress shows the state of the run, once per change.
+	Progress(p report.Progress)
+}
+
+// Publisher hands the results to the platform, within its limits.
+type Publisher interface {
+	// Begin runs before anything else is printed: GitHub masks secrets.
+	Begin(secrets []string)
 	// Outputs saves the results for later steps or jobs, warning (never
 	// failing) where the platform gives it nowhere to write them.
 	Outputs(outs []Output)
 	// Summary adds Markdown to the job's summary where the platform has one.
 	Summary(markdown string)
-	// Dump prints text taken verbatim (escaped, never interpreted).
-	Dump(title, text string)
 	// Annotate adds one annotation per probe over its threshold (errs) or
 	// with findings within it (warns), as many as the platform shows, and
 	// says how many more there are.
-	Annotate(errs, warns []Note)
+	Annotate(errs, warns []report.Note)
 }
 
-// Note is one annotation: a title and a message.
-type Note struct {
-	Title, Msg string
+// Reporter is how the tool speaks to a CI platform: its log and what it
+// publishes.
+type Reporter interface {
+	Logger
+	Publisher
 }
 
-// annotateWithin emits errs and warns through r, at most errSlots and
+// annotateWithin emits errs and warns through l, at most errSlots and
 // warnSlots annotations of each kind, the last slot saying how many more
 // there are when they do not all fit.
-func annotateWithin(r Reporter, errs, warns []Note, errSlots, warnSlots int) {
+func annotateWithin(l Logger, errs, warns []report.Note, errSlots, warnSlots int) {
 	fit := func(n, slots int) int {
 		if n <= slots {
 			return n
@@ -160,17 +90,36 @@ func annotateWithin(r Reporter, errs, warns []Note, errSlots, warnSlots int) {
 	}
 	n := fit(len(errs), errSlots)
 	for _, e := range errs[:n] {
-		r.Error(e.Title, e.Msg)
+		l.Error(e.Title, e.Msg)
 	}
 	if more := len(errs) - n; more > 0 {
-		r.Error("More probes over threshold", fmt.Sprintf("%d more probes over threshold; see the job summary", more))
+		l.Error("More probes over threshold", fmt.Sprintf("%d more probes over threshold; see the job summary", more))
 	}
 	n = fit(len(warns), warnSlots)
 	for _, w := range warns[:n] {
-		r.Warning(w.Title, w.Msg)
+		l.Warning(w.Title, w.Msg)
 	}
 	if more := len(warns) - n; more > 0 {
-		r.Warning("More findings", fmt.Sprintf("%d more probes with findings; see the job summary", more))
+		l.Warning("More findings", fmt.Sprintf("%d more probes with findings; see the job summary", more))
+	}
+}
+
+// changed remembers the last progress line, so that each reporter shows a
+// line only when the progress changed.
+type changed struct{ last string }
+
+func (c *changed) is(line string) bool {
+	if line == c.last {
+		return false
+	}
+	c.last = line
+	return true
+}
+
+// eachLine calls f for each line of text, escaped for the log.
+func eachLine(text string, f func(line string)) {
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		f(line(l))
 	}
 }
 
@@ -200,6 +149,7 @@ type Options struct {
 
 // New returns the reporter for a platform.
 func New(p Platform, o Options) Reporter {
+	o.Env = nonNil(o.Env)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -213,11 +163,18 @@ func New(p Platform, o Options) Reporter {
 	case GitHub:
 		return newGitHub(o)
 	case GitLab:
-		return &gitlab{plain: newPlain(o), o: o}
+		return &gitlab{plain: newPlain(o)}
 	case CircleCI:
-		return &circleci{plain: newPlain(o), o: o}
+		return &circleci{plain: newPlain(o)}
 	}
 	return newPlain(o)
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
 
 // maxMessage caps one message in the log.

@@ -1,6 +1,8 @@
 package ci
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,7 @@ func TestDetect(t *testing.T) {
 		{map[string]string{}, "gitlab", GitLab},
 	}
 	for _, tt := range tests {
-		if got := Detect(tt.env, tt.forced); got != tt.want {
+		if got := Detect(tt.env, tt.forced).Platform; got != tt.want {
 			t.Errorf("Detect(%v, %q) = %s, want %s", tt.env, tt.forced, got, tt.want)
 		}
 	}
@@ -43,7 +45,7 @@ func TestDefaultRunName(t *testing.T) {
 		{Plain, map[string]string{"GITHUB_REPOSITORY": "a/b"}, "splx-probe-action 2026-01-02 03:04:05Z"},
 	}
 	for _, tt := range tests {
-		if got := DefaultRunName(tt.p, tt.env, now); got != tt.want {
+		if got := Detect(tt.env, string(tt.p)).DefaultRunName(now); got != tt.want {
 			t.Errorf("DefaultRunName(%s) = %q, want %q", tt.p, got, tt.want)
 		}
 	}
@@ -71,5 +73,34 @@ func TestDotenvSafe(t *testing.T) {
 		if dotenvSafe(bad) {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestGitHubContext: the pull request comes from the event payload, the
+// label tells act apart, and an empty token is explained from the context.
+func TestGitHubContext(t *testing.T) {
+	t.Parallel()
+	event := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(event, []byte(`{"pull_request":{"number":17}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := Detect(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event, "GITHUB_HEAD_REF": "feature", "ACT": "true"}, "auto")
+	if c.PRNumber != 17 || c.Label() != "act" || !strings.Contains(c.MissingTokenHint(), "pull request from a fork") {
+		t.Errorf("context %+v, label %q, hint %q", c, c.Label(), c.MissingTokenHint())
+	}
+	hints := map[string]map[string]string{
+		"Dependabot": {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "dependabot[bot]"},
+		"":           {"GITLAB_CI": "true"},
+	}
+	for want, env := range hints {
+		got := Detect(env, "auto").MissingTokenHint()
+		if (want == "" && got != "") || !strings.Contains(got, want) {
+			t.Errorf("env %v: hint %q, want %q", env, got, want)
+		}
+	}
+	// An event payload that cannot be read leaves the rest of the context.
+	c = Detect(map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": t.TempDir(), "GITHUB_REPOSITORY": "a/b"}, "auto")
+	if c.Repository != "a/b" || c.PRNumber != 0 {
+		t.Errorf("context %+v", c)
 	}
 }

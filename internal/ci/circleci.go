@@ -10,7 +10,6 @@ import (
 // the job through $BASH_ENV, shell-quoted so that sourcing it runs nothing.
 type circleci struct {
 	*plain
-	o Options
 }
 
 func (c *circleci) Outputs(outs []Output) {
@@ -20,7 +19,7 @@ func (c *circleci) Outputs(outs []Output) {
 		for _, o := range outs {
 			b.WriteString("export " + o.EnvName() + "=" + escape.ShellQuote(strings.ToValidUTF8(o.Value, "")) + "\n")
 		}
-		if err := appendFile(path, c.o.Redact.String(b.String()), true); err != nil {
+		if err := c.o.write(path, b.String(), appendOrCreate); err != nil {
 			c.Warning("BASH_ENV", "cannot append to $BASH_ENV: "+err.Error()+"; later steps will not see the outputs")
 		}
 	}

@@ -41,13 +41,30 @@ func dotenvSafe(v string) bool {
 	return true
 }
 
-// appendFile appends text to a file, on a line of its own: a file that does
-// not end in a newline would glue its last line to our first. GitHub's
-// runner creates its file-command files, so there a missing file means this
-// container cannot see it and create is false; $BASH_ENV may be created.
-func appendFile(path, text string, create bool) error {
+// fileMode is how a reporter writes its file.
+type fileMode int
+
+const (
+	// appendExisting appends to a file the platform created: GitHub's
+	// runner creates its file-command files, so a missing one means this
+	// container cannot see it.
+	appendExisting fileMode = iota
+	// appendOrCreate appends, creating the file ($BASH_ENV).
+	appendOrCreate
+	// replace writes the whole file (GitLab's dotenv report).
+	replace
+)
+
+// write is the reporters' one file writer: it redacts the secrets, and
+// appends on a line of its own (a file that does not end in a newline
+// would glue its last line to our first) or replaces the file.
+func (o Options) write(path, text string, mode fileMode) error {
+	text = o.Redact.String(text)
+	if mode == replace {
+		return os.WriteFile(path, []byte(text), 0o644)
+	}
 	flags := os.O_APPEND | os.O_RDWR
-	if create {
+	if mode == appendOrCreate {
 		flags |= os.O_CREATE
 	}
 	f, err := os.OpenFile(path, flags, 0o644)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // github reports through workflow commands (go-githubactions) and writes
@@ -18,7 +19,8 @@ type github struct {
 	// warned holds the file commands already reported as unusable.
 	warned map[string]bool
 	// used counts the annotations of each kind so far.
-	used map[string]int
+	used     map[string]int
+	progress changed
 }
 
 // maxAnnotations is how many annotations of each kind GitHub shows per
@@ -90,11 +92,15 @@ func (g *github) Warning(title, msg string) { g.annotate("warning", title, msg) 
 func (g *github) Error(title, msg string)   { g.annotate("error", title, msg) }
 func (g *github) Group(title string)        { g.a.Group(line(title)) }
 func (g *github) EndGroup()                 { g.a.EndGroup() }
-func (g *github) Progress(p Progress)       { g.Info(ProgressLine(p)) }
+func (g *github) Progress(p report.Progress) {
+	if l := p.Line(); g.progress.is(l) {
+		g.Info(l)
+	}
+}
 
 // Annotate fits the probes' annotations in what is left of GitHub's limit,
 // keeping one error for the verdict that follows.
-func (g *github) Annotate(errs, warns []Note) {
+func (g *github) Annotate(errs, warns []report.Note) {
 	annotateWithin(g, errs, warns, maxAnnotations-g.used["error"]-1, maxAnnotations-g.used["warning"])
 }
 
@@ -106,7 +112,7 @@ func (g *github) fileCommand(variable, text string) bool {
 	var err error
 	if path == "" {
 		err = fmt.Errorf("$%s is not set", variable)
-	} else if err = appendFile(path, g.o.Redact.String(text), false); err != nil {
+	} else if err = g.o.write(path, text, appendExisting); err != nil {
 		err = fmt.Errorf("cannot write $%s: %v", variable, err)
 	}
 	if err != nil {
@@ -138,19 +144,13 @@ func (g *github) Outputs(outs []Output) {
 
 func (g *github) Summary(markdown string) {
 	if !g.fileCommand("GITHUB_STEP_SUMMARY", markdown) {
-		g.Dump("Job summary", markdown)
+		// Inside a stop-commands block with a random token, so that nothing
+		// in it is taken as a workflow command (and escaped too).
+		token := g.o.Random(16)
+		g.a.Group("Job summary")
+		printf(g.o.Stdout, "::stop-commands::%s\n", token)
+		eachLine(markdown, func(l string) { printf(g.o.Stdout, "%s\n", l) })
+		printf(g.o.Stdout, "::%s::\n", token)
+		g.a.EndGroup()
 	}
-}
-
-// Dump prints text inside a stop-commands block with a random token, so
-// that nothing in it is taken as a workflow command (and escapes it too).
-func (g *github) Dump(title, text string) {
-	token := g.o.Random(16)
-	g.a.Group(line(title))
-	printf(g.o.Stdout, "::stop-commands::%s\n", token)
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		printf(g.o.Stdout, "%s\n", line(l))
-	}
-	printf(g.o.Stdout, "::%s::\n", token)
-	g.a.EndGroup()
 }

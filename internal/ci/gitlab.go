@@ -2,7 +2,6 @@ package ci
 
 import (
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -11,7 +10,6 @@ import (
 // own masked variables; an ::add-mask:: line would print the token.
 type gitlab struct {
 	*plain
-	o       Options
 	section string
 }
 
@@ -28,14 +26,6 @@ func (g *gitlab) EndGroup() {
 	}
 }
 
-func (g *gitlab) Dump(title, text string) {
-	g.Group(title)
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		printf(g.o.Stdout, "%s\n", line(l))
-	}
-	g.EndGroup()
-}
-
 // Outputs writes the dotenv file: KEY=value lines, single-line values of
 // characters no dotenv reader interprets; any other value is left out with
 // a warning.
@@ -48,7 +38,7 @@ func (g *gitlab) Outputs(outs []Output) {
 		}
 		b.WriteString(o.EnvName() + "=" + o.Value + "\n")
 	}
-	if err := os.WriteFile(g.o.DotenvPath, []byte(g.o.Redact.String(b.String())), 0o644); err != nil {
+	if err := g.o.write(g.o.DotenvPath, b.String(), replace); err != nil {
 		g.Warning("Dotenv report", fmt.Sprintf("cannot write %s: %v; printing the values instead", g.o.DotenvPath, err))
 		g.plain.Outputs(outs)
 		return

@@ -1,10 +1,10 @@
 package ci
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // plain reports to a terminal or any log that is not a known CI: readable
@@ -13,7 +13,8 @@ type plain struct {
 	o     Options
 	color bool
 	// bar is true while a progress bar occupies the current terminal line.
-	bar bool
+	bar      bool
+	progress changed
 }
 
 func newPlain(o Options) *plain {
@@ -72,17 +73,11 @@ func (p *plain) Group(title string) {
 
 func (p *plain) EndGroup() { p.endBar() }
 
-// ProgressLine is the one-line form of a progress update.
-func ProgressLine(pr Progress) string {
-	s := fmt.Sprintf("%s %5.1f%%", escape.Line(pr.Status, 40), pr.Percent)
-	if len(pr.Probes) > 0 {
-		s += " | " + strings.Join(pr.Probes, ", ")
+func (p *plain) Progress(pr report.Progress) {
+	text := pr.Line()
+	if !p.progress.is(text) {
+		return
 	}
-	return escape.Line(s, 300)
-}
-
-func (p *plain) Progress(pr Progress) {
-	text := ProgressLine(pr)
 	if !p.o.TTY {
 		printf(p.o.Stdout, "%s\n", text)
 		return
@@ -114,13 +109,6 @@ func (p *plain) Summary(string) {}
 // before one line says how many more there are.
 const plainAnnotations = 8
 
-func (p *plain) Annotate(errs, warns []Note) {
+func (p *plain) Annotate(errs, warns []report.Note) {
 	annotateWithin(p, errs, warns, plainAnnotations+1, plainAnnotations+1)
-}
-
-func (p *plain) Dump(title, text string) {
-	p.Group(title)
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		printf(p.o.Stdout, "  %s\n", line(l))
-	}
 }

@@ -1,6 +1,9 @@
 // Package cli runs the tool: it reads the settings, triggers or attaches to
 // a test run, waits for it when asked, gates the job on the findings and
 // reports them to the CI platform. main only wires it to the process.
+//
+// The flow returns an error; Command.Run maps it to an exit code and to
+// what the user reads, once, through the table in exit.go.
 package cli
 
 import (
@@ -9,7 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"runtime/debug"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
@@ -18,42 +21,42 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
 
-// Exit codes. They are part of the tool's contract: documented in the
-// README and stable.
-const (
-	ExitOK           = 0
-	ExitGateFailed   = 1
-	ExitInvalidInput = 2
-	ExitAuth         = 3
-	ExitNoVerdict    = 4
-	ExitTimeout      = 5
-	ExitAPI          = 6
-	// ExitInterrupted follows the shell's convention for SIGINT (128+2).
-	ExitInterrupted = 130
-)
+// Clock is the time the flow reads and waits on. Tests give a fake one, so
+// that waiting for a run takes no real time.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Command is one invocation of the tool with its process wired in, so that
 // tests run it in-process exactly as main does.
 type Command struct {
-	// Version is stamped at build time.
+	// Version is stamped at build time; when empty, the module's version or
+	// VCS revision from the build information is used.
 	Version string
 	Stdout  io.Writer
 	Stderr  io.Writer
 	// Environ is the process environment as KEY=value strings.
 	Environ []string
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the time; the real one when nil.
+	Clock Clock
 	// TTY forces terminal behaviour; when nil it is detected from Stdout.
 	TTY *bool
-	// ClientOptions are added to the API client's (tests shorten backoff).
+	// ClientOptions are added to the API client's (tests record retries).
 	ClientOptions []probe.Option
 }
 
 // Run runs the tool with the command-line arguments (without the program
 // name) and returns the exit code.
-func (c *Command) Run(ctx context.Context, args []string) int {
-	if c.Now == nil {
-		c.Now = time.Now
+func (c *Command) Run(ctx context.Context, args []string) ExitCode {
+	if c.Clock == nil {
+		c.Clock = realClock{}
 	}
 	env := config.Env(c.Environ)
 	flags, flagErr := config.ParseFlags(args)
@@ -68,58 +71,52 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 	}
 
 	cfg, cfgErr := config.Load(ctx, flags.Values, env)
-	platform := ci.Detect(env, cfg.Platform)
+	cictx := ci.Detect(env, string(cfg.Platform))
 	// Every byte printed or written is redacted, whatever its source: a
 	// gateway may echo the token, and a user may paste it in a setting.
-	red := redact.New(env["INPUT_API-KEY"], env["SPLX_API_KEY"], cfg.APIKey)
-	rep := ci.New(platform, ci.Options{
+	red := redact.New(env["INPUT_API-KEY"], env["SPLX_API_KEY"], string(cfg.APIKey))
+	rep := ci.New(cictx.Platform, ci.Options{
 		Env: env, Stdout: red.Writer(c.Stdout), Stderr: red.Writer(c.Stderr), Unredacted: c.Stdout, Redact: red,
-		TTY: c.isTTY(), DotenvPath: cfg.DotenvPath, Now: c.Now, Debug: cfg.Debug,
+		TTY: c.isTTY(), DotenvPath: string(cfg.DotenvPath), Now: c.Clock.Now, Debug: bool(cfg.Debug),
 	})
 	// Before anything else is printed, GitHub learns what to mask: both
 	// places the token can come from, whichever wins.
-	rep.Begin([]string{env["INPUT_API-KEY"], env["SPLX_API_KEY"], cfg.APIKey})
+	rep.Begin([]string{env["INPUT_API-KEY"], env["SPLX_API_KEY"], string(cfg.APIKey)})
 
 	switch {
 	case flags.Help:
 		writeHelp(c.Stdout)
 		return ExitOK
 	case flags.Version:
-		fmt.Fprintf(c.Stdout, "splx-probe-action %s\n", c.Version)
+		fmt.Fprintf(c.Stdout, "splx-probe-action %s\n", c.version())
 		return ExitOK
 	case flagErr != nil:
-		rep.Error("Invalid input", flagErr.Error()+" (see --help)")
-		return invalid(rep)
+		return c.fail(rep, nil, usageError(flagErr.Error()+" (see --help)"))
 	case len(flags.Args) > 0:
 		// Never echo positional arguments: a token pasted there must not
 		// reach the log.
-		rep.Error("Invalid input", fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the only command, demo (see --help)", len(flags.Args)))
-		return invalid(rep)
+		return c.fail(rep, nil, usageError(fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the only command, demo (see --help)", len(flags.Args))))
 	case flags.PrintConfig:
 		writeConfig(c.Stdout, cfg)
 		if cfgErr != nil {
-			reportInputErrors(rep, cfgErr)
+			reportErr(rep, nil, explainToken(cfgErr, cictx))
 			return ExitInvalidInput
 		}
 		return ExitOK
 	case cfgErr != nil:
-		reportInputErrors(rep, cfgErr)
-		return invalid(rep)
+		return c.fail(rep, nil, explainToken(cfgErr, cictx))
 	}
 
-	f := &flow{
-		cfg: cfg, rep: rep, env: env, now: c.Now, version: c.Version,
-		platform: platform, redact: red,
-	}
+	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red}
 	retryCap := time.Duration(0) // with wait, the timeout bounds each wait
 	if !cfg.Wait {
 		retryCap = maxTriggerRetryWait
 	}
-	f.client = probe.NewClient(cfg.APIURL, cfg.APIKey, append([]probe.Option{
+	f.client = probe.NewClient(cfg.APIURL, string(cfg.APIKey), append([]probe.Option{
+		probe.WithUserAgent(fmt.Sprintf("splx-probe-action/%s (%s)", c.version(), cictx.Label())),
+		probe.WithRequestTimeout(time.Duration(cfg.RequestTimeout)),
 		probe.WithMaxRetryWait(retryCap),
 		probe.WithAbortGrace(triggerGrace),
-		probe.WithUserAgent(fmt.Sprintf("splx-probe-action/%s (%s)", c.Version, ci.Label(platform, env))),
-		probe.WithRequestTimeout(cfg.RequestTimeout),
 		probe.WithRequestLog(func(method, path string, status int, took time.Duration, err error) {
 			if err != nil {
 				rep.Debug(fmt.Sprintf("%s %s: %v (%s)", method, path, err, took.Round(time.Millisecond)))
@@ -131,7 +128,47 @@ func (c *Command) Run(ctx context.Context, args []string) int {
 			rep.Info(fmt.Sprintf("Retrying %s in %s: attempt %d failed (%s)", e.Op, e.Wait.Round(time.Millisecond), e.Attempt, e.Reason))
 		}),
 	}, c.ClientOptions...)...)
-	return f.run(ctx)
+	err := f.run(ctx)
+	code := reportErr(rep, cfg, err)
+	if !f.outputsSet {
+		f.outputs(f.baseOutputs(f.id, "", resultOf(code)))
+	}
+	return code
+}
+
+// fail reports an error found before any request and sets the outputs of a
+// run that never started: a later step that reads result sees error.
+func (c *Command) fail(rep ci.Reporter, cfg *config.Config, err error) ExitCode {
+	code := reportErr(rep, cfg, err)
+	rep.Outputs([]ci.Output{{Name: "status", Value: unknownStatus}, {Name: "result", Value: resultOf(code)}})
+	return code
+}
+
+// reportErr shows each error as an annotation and returns the exit code.
+func reportErr(rep ci.Reporter, cfg *config.Config, err error) ExitCode {
+	if err == nil {
+		return ExitOK
+	}
+	for _, e := range split(err) {
+		rep.Error(annotation(e, cfg))
+	}
+	return exitCode(err)
+}
+
+// explainToken adds what the CI context knows to an empty token's error:
+// fork pull requests and Dependabot runs get no secrets on GitHub.
+func explainToken(err error, cictx ci.Context) error {
+	hint := cictx.MissingTokenHint()
+	var errs config.Errors
+	if hint == "" || !errors.As(err, &errs) {
+		return err
+	}
+	for _, e := range errs {
+		if e.MissingToken {
+			e.Reason = "is empty; " + hint
+		}
+	}
+	return err
 }
 
 func (c *Command) isTTY() bool {
@@ -146,61 +183,42 @@ func (c *Command) isTTY() bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// invalid sets the outputs of a run refused before any request: a later
-// step that reads result sees error, not nothing.
-func invalid(rep ci.Reporter) int {
-	rep.Outputs([]ci.Output{{Name: "status", Value: unknownStatus}, {Name: "result", Value: resultOf(ExitInvalidInput)}})
-	return ExitInvalidInput
+// version is the stamped version, else what the build recorded: the
+// module's version (go install …@v1.2.3), else the VCS revision (a build
+// from a checkout), else "dev".
+func (c *Command) version() string {
+	if c.Version != "" {
+		return c.Version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	return versionOf(info)
 }
 
-func reportInputErrors(rep ci.Reporter, err error) {
-	var errs config.Errors
-	if errors.As(err, &errs) {
-		for _, e := range errs {
-			rep.Error("Invalid input", e.Error())
+// versionOf picks the version from build information.
+func versionOf(info *debug.BuildInfo) string {
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
 		}
-		return
 	}
-	rep.Error("Invalid input", err.Error())
-}
-
-// failure is an error mapped to what the user sees: an exit code, an
-// annotation title and a message that says what to do next.
-type failure struct {
-	code  int
-	title string
-	msg   string
-}
-
-// classify maps an API or network error to its exit code and advice.
-func (f *flow) classify(err error) failure {
-	var er *probe.ErrorResponse
-	var amb *probe.AmbiguousTriggerError
-	text := strings.TrimRight(err.Error(), ".")
-	switch {
-	case errors.As(err, &amb):
-		return failure{ExitAPI, "Trigger outcome unknown", text}
-	case errors.As(err, &er) && er.Unauthorized():
-		return failure{ExitAuth, "SPLX Probe authentication failed",
-			text + ". The token is missing, wrong or expired: create a new Personal Access Token in the SPLX Probe web UI (" + f.cfg.UIURL +
-				") and store it as the SPLX_API_KEY secret. Tokens only work in their own region (region: " + f.cfg.Region + ")."}
-	case errors.As(err, &er) && er.Forbidden():
-		return failure{ExitAuth, "SPLX Probe permission denied",
-			text + ". The token's user lacks access to this target or workspace: ask a workspace admin for access, or use a token of a user who has it."}
-	case errors.As(err, &er) && er.BadRequest():
-		return failure{ExitInvalidInput, "SPLX Probe rejected the request",
-			text + ". Check target-id, probe-ids and test-run-id against the SPLX Probe web UI."}
-	case errors.Is(err, probe.ErrRedirectRefused):
-		return failure{ExitAPI, "SPLX Probe API failure", text + ". Check api-url."}
+	if rev == "" {
+		return "dev"
 	}
-	return failure{ExitAPI, "SPLX Probe API failure", text + ". The API or the network failed; try again later, and check api-url and any proxy settings (HTTPS_PROXY, SSL_CERT_FILE)."}
-}
-
-// joinIDs prints ids as "1, 2, 3".
-func joinIDs(ids []int32) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = fmt.Sprint(id)
+	if len(rev) > 12 {
+		rev = rev[:12]
 	}
-	return strings.Join(s, ", ")
+	if modified == "true" {
+		rev += "-dirty"
+	}
+	return "dev-" + rev
 }

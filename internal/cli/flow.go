@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
@@ -32,23 +31,21 @@ const (
 // does not wait for the run (with wait, the timeout bounds it).
 const maxTriggerRetryWait = 60 * time.Second
 
-// errWaitTimeout is the cause of the wait's own deadline, told apart from
-// the job being cancelled.
-var errWaitTimeout = errors.New("wait timed out")
-
-// flow is one run of the tool with validated settings.
+// flow is one run of the tool with validated settings. It orchestrates:
+// the API client talks, the gate judges, report renders, the reporter
+// speaks to the platform; the flow returns an error that Command.Run maps
+// to the exit code.
 type flow struct {
-	cfg      *config.Config
-	rep      ci.Reporter
-	client   *probe.Client
-	env      map[string]string
-	now      func() time.Time
-	version  string
-	platform ci.Platform
-	redact   *redact.Redactor
-	// deadline ends the trigger's retries and the wait: the tool's start
-	// plus timeout, when waiting. Contexts keep wall-clock deadlines, so
-	// it is read from time.Now, not from the injected clock.
+	cfg     *config.Config
+	rep     ci.Reporter
+	client  *probe.Client
+	ci      ci.Context
+	clock   Clock
+	version string
+	redact  *redact.Redactor
+	// id is the run triggered or attached to (0 before).
+	id int32
+	// deadline ends the wait: the start plus timeout, on the clock.
 	deadline time.Time
 	// outputsSet records that the outputs were written, so that every exit
 	// path sets result and status exactly once.
@@ -62,33 +59,32 @@ func (f *flow) runURL(id int32) string {
 	return fmt.Sprintf("%s/w/%s/target/%d/test-runs/%d", f.cfg.UIURL, f.cfg.WorkspaceID, f.cfg.TargetID, id)
 }
 
-func (f *flow) run(ctx context.Context) int {
-	if f.cfg.Wait {
-		f.deadline = time.Now().Add(f.cfg.Timeout)
+// runRef names a run for a message: its link when there is one.
+func (f *flow) runRef(id int32) string {
+	if u := f.runURL(id); u != "" {
+		return fmt.Sprintf("test run %d (%s)", id, u)
 	}
-	id := f.cfg.TestRunID
-	code := ExitOK
-	if f.cfg.Attach() {
-		f.rep.Info(fmt.Sprintf("Attaching to test run %d at %s", id, f.cfg.APIURL.Host))
-	} else {
-		id, code = f.trigger(ctx)
-	}
-	switch {
-	case code != ExitOK:
-	case !f.cfg.Wait:
-		f.outputs(f.baseOutputs(id, "triggered", "pending"))
-		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-	default:
-		code = f.wait(ctx, id)
-	}
-	if !f.outputsSet {
-		f.outputs(f.baseOutputs(id, "", resultOf(code)))
-	}
-	return code
+	return fmt.Sprintf("test run %d", id)
 }
 
-// resultOf is the result output of an exit path that set no other.
-func resultOf(code int) string {
+func (f *flow) run(ctx context.Context) error {
+	f.deadline = f.clock.Now().Add(time.Duration(f.cfg.Timeout))
+	if f.cfg.Attach() {
+		f.id = int32(f.cfg.TestRunID)
+		f.rep.Info(fmt.Sprintf("Attaching to test run %d at %s", f.id, f.cfg.APIURL.Host))
+	} else if err := f.trigger(ctx); err != nil {
+		return err
+	}
+	if !f.cfg.Wait {
+		f.outputs(f.baseOutputs(f.id, "triggered", "pending"))
+		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
+		return nil
+	}
+	return f.wait(ctx)
+}
+
+// resultOf is the result output of an exit path.
+func resultOf(code ExitCode) string {
 	switch code {
 	case ExitGateFailed:
 		return string(gate.Failed)
@@ -108,44 +104,42 @@ func (f *flow) outputs(outs []ci.Output) {
 	f.rep.Outputs(outs)
 }
 
-func (f *flow) trigger(ctx context.Context) (int32, int) {
-	name := f.cfg.Name
+func (f *flow) trigger(ctx context.Context) error {
+	name := string(f.cfg.Name)
 	if name == "" {
-		name = ci.DefaultRunName(f.platform, f.env, f.now())
+		name = f.ci.DefaultRunName(f.clock.Now())
 	}
 	f.rep.Info(fmt.Sprintf("Triggering test run %q on target %d with probes %s at %s", escape.Line(name, 200), f.cfg.TargetID, joinIDs(f.cfg.ProbeIDs), f.cfg.APIURL.Host))
-	// With wait, the retries end at the deadline; the request itself is
+	// With wait, the retries end with the timeout; the request itself is
 	// never cut by it (the client lets a trigger in flight answer).
 	tctx := ctx
-	if !f.deadline.IsZero() {
+	if f.cfg.Wait {
 		var cancel context.CancelFunc
-		tctx, cancel = context.WithDeadline(ctx, f.deadline)
+		tctx, cancel = context.WithTimeout(ctx, time.Duration(f.cfg.Timeout))
 		defer cancel()
 	}
 	resp, err := f.client.TriggerTestRun(tctx, &probe.TriggerRequest{
-		TargetID: f.cfg.TargetID, ProbeIDs: f.cfg.ProbeIDs, Name: name,
-		NotifyWhenFinished: f.cfg.NotifyWhenFinished, RunAIAnalysis: f.cfg.RunAIAnalysis,
+		TargetID: int32(f.cfg.TargetID), ProbeIDs: f.cfg.ProbeIDs, Name: name,
+		NotifyWhenFinished: bool(f.cfg.NotifyWhenFinished), RunAIAnalysis: bool(f.cfg.RunAIAnalysis),
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			f.rep.Error("Interrupted", "the job was cancelled while triggering the test run, and no answer came within the grace period; a run may have been started: check the target's test runs in the SPLX Probe web UI")
-			return 0, ExitInterrupted
+			return &InterruptedError{Msg: "the job was cancelled while triggering the test run, and no answer came within the grace period; a run may have been started: check the target's test runs in the SPLX Probe web UI"}
 		}
-		fl := f.classify(err)
-		f.rep.Error(fl.title, fl.msg)
-		return 0, fl.code
+		return err
 	}
+	f.id = resp.TestRunID
 	if ctx.Err() != nil {
 		// The job was cancelled while the trigger was in flight: the run it
 		// created would spend credits unseen.
-		return resp.TestRunID, f.aborted(ctx, resp.TestRunID, nil, "triggering")
+		return f.aborted(ctx, nil, "triggering")
 	}
-	msg := fmt.Sprintf("Test run %d on target %d with probes %s", resp.TestRunID, f.cfg.TargetID, joinIDs(f.cfg.ProbeIDs))
-	if u := f.runURL(resp.TestRunID); u != "" {
+	msg := fmt.Sprintf("Test run %d on target %d with probes %s", f.id, f.cfg.TargetID, joinIDs(f.cfg.ProbeIDs))
+	if u := f.runURL(f.id); u != "" {
 		msg += ": " + u
 	}
 	f.rep.Notice("SPLX Probe test run started", msg)
-	return resp.TestRunID, ExitOK
+	return nil
 }
 
 // baseOutputs are the outputs every exit path sets. status is the API's
@@ -175,52 +169,45 @@ const unknownStatus = "UNKNOWN"
 var plainStatus = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 
 // wait polls the run until it ends, the wait times out or the job is
-// cancelled, then reports.
-func (f *flow) wait(ctx context.Context, id int32) int {
-	if f.deadline.IsZero() {
-		f.deadline = time.Now().Add(f.cfg.Timeout)
-	}
-	waitCtx, cancel := context.WithDeadlineCause(ctx, f.deadline, errWaitTimeout)
-	defer cancel()
-	f.rep.Group(fmt.Sprintf("Waiting for test run %d (timeout %s, polling every %s)", id, f.cfg.Timeout, f.cfg.PollInterval))
+// cancelled, then reports. Time is the clock's: no request or pause
+// outlasts what is left of the timeout.
+func (f *flow) wait(ctx context.Context) error {
+	f.rep.Group(fmt.Sprintf("Waiting for test run %d (timeout %s, polling every %s)", f.id, time.Duration(f.cfg.Timeout), time.Duration(f.cfg.PollInterval)))
 	var last *probe.TestRunStatus
-	lastLine := ""
-	timer := time.NewTimer(0)
-	defer timer.Stop()
 	for {
-		select {
-		case <-waitCtx.Done():
-		case <-timer.C:
-		}
-		if waitCtx.Err() != nil {
+		left := f.deadline.Sub(f.clock.Now())
+		if left <= 0 {
 			f.rep.EndGroup()
-			if ctx.Err() != nil {
-				return f.aborted(ctx, id, last, "waiting for")
-			}
-			return f.timedOut(ctx, id, last)
+			return f.timedOut(ctx, last)
 		}
-		st, err := f.client.TestRunStatus(waitCtx, id)
-		if err != nil {
-			if waitCtx.Err() != nil {
-				continue // the select above reports the timeout or abort
-			}
+		pctx, cancel := context.WithTimeout(ctx, left)
+		st, err := f.client.TestRunStatus(pctx, f.id)
+		timedOut := pctx.Err() == context.DeadlineExceeded
+		cancel()
+		switch {
+		case ctx.Err() != nil:
 			f.rep.EndGroup()
-			fl := f.classify(err)
-			f.rep.Error(fl.title, fl.msg)
-			f.outputs(f.baseOutputs(id, statusOf(last), resultOf(fl.code)))
-			return fl.code
+			return f.aborted(ctx, last, "waiting for")
+		case err != nil && timedOut:
+			f.rep.EndGroup()
+			return f.timedOut(ctx, last)
+		case err != nil:
+			f.rep.EndGroup()
+			f.outputs(f.baseOutputs(f.id, statusOf(last), resultOf(exitCode(err))))
+			return err
 		}
 		last = st
-		p := progressOf(st)
-		if l := ci.ProgressLine(p); l != lastLine {
-			f.rep.Progress(p)
-			lastLine = l
-		}
+		f.rep.Progress(report.ProgressOf(st))
 		if probe.PhaseOf(st.Status).Terminal() {
 			f.rep.EndGroup()
-			return f.finish(ctx, id, st)
+			return f.finish(ctx, st)
 		}
-		timer.Reset(f.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			f.rep.EndGroup()
+			return f.aborted(ctx, last, "waiting for")
+		case <-f.clock.After(min(time.Duration(f.cfg.PollInterval), left)):
+		}
 	}
 }
 
@@ -231,132 +218,90 @@ func statusOf(st *probe.TestRunStatus) string {
 	return st.Status
 }
 
-// maxProgressProbes bounds the per-probe part of a progress line.
-const maxProgressProbes = 6
-
-func progressOf(st *probe.TestRunStatus) ci.Progress {
-	p := ci.Progress{Status: st.Status}
-	var done, total int64
-	for i, pr := range st.ProbeRuns {
-		done += min(pr.Done(), pr.TotalCount)
-		total += pr.TotalCount
-		if i < maxProgressProbes {
-			p.Probes = append(p.Probes, fmt.Sprintf("%s %d/%d", escape.Line(pr.ProbeName, 40), pr.Done(), pr.TotalCount))
-		}
-	}
-	if n := len(st.ProbeRuns) - maxProgressProbes; n > 0 {
-		p.Probes = append(p.Probes, fmt.Sprintf("+%d more", n))
-	}
-	if probe.PhaseOf(st.Status) == probe.PhaseFinished {
-		p.Percent = 100
-	} else {
-		p.Percent = gate.Percent(done, total)
-	}
-	return p
-}
-
 func (f *flow) thresholds() gate.Thresholds {
-	return gate.Thresholds{MaxFailed: f.cfg.MaxFailed, MaxFailedPercent: f.cfg.MaxFailedPercent, MaxErrorPercent: f.cfg.MaxErrorPercent}
-}
-
-// runRef names a run for a message: its link when there is one.
-func (f *flow) runRef(id int32) string {
-	if u := f.runURL(id); u != "" {
-		return fmt.Sprintf("test run %d (%s)", id, u)
+	return gate.Thresholds{
+		MaxFailed:        (*int64)(f.cfg.MaxFailed),
+		MaxFailedPercent: (*float64)(f.cfg.MaxFailedPercent),
+		MaxErrorPercent:  (*float64)(f.cfg.MaxErrorPercent),
 	}
-	return fmt.Sprintf("test run %d", id)
 }
 
 // cancelRun asks the platform to cancel the run, bounded by grace even when
 // ctx is already done (the job being cancelled). It reports whether the
 // platform accepted.
-func (f *flow) cancelRun(ctx context.Context, id int32, grace time.Duration) bool {
+func (f *flow) cancelRun(ctx context.Context, grace time.Duration) bool {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	if err := f.client.CancelTestRun(cctx, id); err != nil {
-		f.rep.Warning("Cancel failed", fmt.Sprintf("could not cancel %s: %v; it may still be spending credits: cancel it in the SPLX Probe web UI", f.runRef(id), err))
+	if err := f.client.CancelTestRun(cctx, f.id); err != nil {
+		f.rep.Warning("Cancel failed", fmt.Sprintf("could not cancel %s: %v; it may still be spending credits: cancel it in the SPLX Probe web UI", f.runRef(f.id), err))
 		return false
 	}
-	f.rep.Info(fmt.Sprintf("Cancelled test run %d (results so far are kept).", id))
+	f.rep.Info(fmt.Sprintf("Cancelled test run %d (results so far are kept).", f.id))
 	return true
 }
 
 // aborted handles the job being cancelled while doing (triggering or
 // waiting for) the run.
-func (f *flow) aborted(ctx context.Context, id int32, last *probe.TestRunStatus, doing string) int {
-	f.rep.Warning("Interrupted", fmt.Sprintf("the job was cancelled while %s test run %d", doing, id))
+func (f *flow) aborted(ctx context.Context, last *probe.TestRunStatus, doing string) error {
+	f.rep.Warning("Interrupted", fmt.Sprintf("the job was cancelled while %s test run %d", doing, f.id))
 	if f.cfg.CancelOnAbort {
-		f.cancelRun(ctx, id, cancelGrace)
+		f.cancelRun(ctx, cancelGrace)
 	} else {
-		f.rep.Info(fmt.Sprintf("Test run %d goes on (cancel-on-abort is false).", id))
+		f.rep.Info(fmt.Sprintf("Test run %d goes on (cancel-on-abort is false).", f.id))
 	}
-	f.outputs(f.baseOutputs(id, statusOf(last), resultOf(ExitInterrupted)))
-	f.rep.Error("Interrupted", fmt.Sprintf("no verdict: the job was cancelled while %s test run %d", doing, id))
-	return ExitInterrupted
+	f.outputs(f.baseOutputs(f.id, statusOf(last), resultOf(ExitInterrupted)))
+	return &InterruptedError{Msg: fmt.Sprintf("no verdict: the job was cancelled while %s test run %d", doing, f.id)}
 }
 
-func (f *flow) timedOut(ctx context.Context, id int32, last *probe.TestRunStatus) int {
+func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	cancelled := false
 	if f.cfg.CancelOnTimeout {
-		cancelled = f.cancelRun(ctx, id, 30*time.Second)
+		cancelled = f.cancelRun(ctx, 30*time.Second)
 	}
-	res := &gate.Result{TestRunID: id, Status: statusOf(last), Thresholds: f.thresholds()}
+	res := &gate.Result{TestRunID: f.id, Thresholds: f.thresholds()}
 	if last != nil {
-		res = gate.Summarise(last, f.thresholds(), f.runURL(id))
+		res = gate.Summarise(last, f.thresholds(), f.runURL(f.id))
 	}
-	res.TargetID = f.cfg.TargetID
+	res.TargetID = int32(f.cfg.TargetID)
 	res.Verdict = gate.TimedOut
-	pct := ""
+	lastStatus, pct := "none read", ""
 	if last != nil {
-		pct = fmt.Sprintf(", %.0f%% done", progressOf(last).Percent)
+		lastStatus, pct = last.Status, fmt.Sprintf(", %.0f%% done", report.ProgressOf(last).Percent)
 	}
-	lastStatus := statusOf(last)
-	if lastStatus == "" {
-		lastStatus = "none read"
-	}
-	res.Reason = fmt.Sprintf("the run did not end within the %s timeout (last status %s%s)", f.cfg.Timeout, escape.Line(lastStatus, 40), pct)
-	code := f.publish(ctx, res, false)
-	advice := "raise timeout, or attach later with test-run-id: " + strconv.Itoa(int(id))
+	res.Reason = fmt.Sprintf("the run did not end within the %s timeout (last status %s%s)", time.Duration(f.cfg.Timeout), escape.Line(lastStatus, 40), pct)
+	werr := f.publish(ctx, res, false)
+	advice := "raise timeout, or attach later with test-run-id: " + strconv.Itoa(int(f.id))
 	switch {
 	case cancelled:
 		advice = "raise timeout; the run was cancelled"
-	case f.cfg.CancelOnTimeout:
-		advice = "raise timeout; cancelling the run failed, so it may still be spending credits: cancel " + f.runRef(id) + " in the SPLX Probe web UI"
+	case bool(f.cfg.CancelOnTimeout):
+		advice = "raise timeout; cancelling the run failed, so it may still be spending credits: cancel " + f.runRef(f.id) + " in the SPLX Probe web UI"
 	}
-	f.rep.Error("SPLX Probe wait timed out", fmt.Sprintf("test run %d: %s; %s", id, res.Reason, advice))
-	return max(code, ExitTimeout)
+	return errors.Join(werr, &VerdictError{Verdict: gate.TimedOut, Msg: fmt.Sprintf("test run %d: %s; %s", f.id, res.Reason, advice)})
 }
 
 // finish judges a run that ended and reports it everywhere.
-func (f *flow) finish(ctx context.Context, id int32, st *probe.TestRunStatus) int {
-	res := gate.Evaluate(st, f.thresholds(), f.cfg.ProbeIDs, f.runURL(id))
-	res.TestRunID = id
-	res.TargetID = f.cfg.TargetID
-	code := f.publish(ctx, res, true)
-	f.annotate(res)
-	verdict := ExitOK
+func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
+	res := gate.Evaluate(st, f.thresholds(), f.cfg.ProbeIDs, f.runURL(f.id))
+	res.TestRunID = f.id
+	res.TargetID = int32(f.cfg.TargetID)
+	werr := f.publish(ctx, res, true)
+	f.rep.Annotate(report.Annotations(res))
 	switch res.Verdict {
 	case gate.Passed:
-		f.rep.Notice("SPLX Probe gate passed", fmt.Sprintf("test run %d: %s", id, res.Reason))
+		f.rep.Notice("SPLX Probe gate passed", fmt.Sprintf("test run %d: %s", f.id, res.Reason))
+		return werr
 	case gate.Failed:
-		f.rep.Error("SPLX Probe gate failed", fmt.Sprintf("test run %d: %s", id, res.Reason))
-		verdict = ExitGateFailed
-	default:
-		f.rep.Error("SPLX Probe: no verdict", fmt.Sprintf("test run %d ended %s: %s", id, escape.Line(st.Status, 40), res.Reason))
-		verdict = ExitNoVerdict
+		return errors.Join(werr, &VerdictError{Verdict: gate.Failed, Msg: fmt.Sprintf("test run %d: %s", f.id, res.Reason)})
 	}
-	if verdict != ExitOK {
-		return verdict
-	}
-	return code
+	return errors.Join(werr, &VerdictError{Verdict: gate.NoVerdict, Msg: fmt.Sprintf("test run %d ended %s: %s", f.id, escape.Line(st.Status, 40), res.Reason)})
 }
 
 // publish writes the result to the log, the files asked for, the outputs
-// and the job summary. It returns ExitAPI when a requested file could not be
-// written, so that a missing report never passes unnoticed.
-func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) int {
-	code := ExitOK
-	for _, l := range strings.Split(resultTable(res), "\n") {
+// and the job summary. A report that could not be written is a
+// *WriteError, so that a missing report never passes unnoticed.
+func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error {
+	for _, l := range strings.Split(report.Table(res), "\n") {
 		f.rep.Info(l)
 	}
 	outs := f.baseOutputs(res.TestRunID, res.Status, string(res.Verdict))
@@ -366,26 +311,28 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) int {
 		ci.Output{Name: "failed", Value: strconv.FormatInt(res.Failed, 10)},
 		ci.Output{Name: "errors", Value: strconv.FormatInt(res.Errors, 10)},
 	)
-	if p := f.cfg.JUnitPath; p != "" {
-		if err := f.writeFile(p, func(w *bytes.Buffer) error { return report.JUnit(w, res) }); err != nil {
-			f.rep.Error("JUnit report", fmt.Sprintf("could not write %s: %v", p, err))
-			code = ExitAPI
-		} else {
-			outs = append(outs, ci.Output{Name: "junit-path", Value: p})
+	var errs []error
+	for _, file := range []struct {
+		what, output string
+		path         config.Text
+		render       func(*bytes.Buffer) error
+	}{
+		{"JUnit report", "junit-path", f.cfg.JUnitPath, func(w *bytes.Buffer) error { return report.JUnit(w, res) }},
+		{"Results file", "results-path", f.cfg.ResultsPath, func(w *bytes.Buffer) error { return report.JSON(w, res, f.version) }},
+	} {
+		if file.path == "" {
+			continue
 		}
-	}
-	if p := f.cfg.ResultsPath; p != "" {
-		if err := f.writeFile(p, func(w *bytes.Buffer) error { return report.JSON(w, res, f.version) }); err != nil {
-			f.rep.Error("Results file", fmt.Sprintf("could not write %s: %v", p, err))
-			code = ExitAPI
-		} else {
-			outs = append(outs, ci.Output{Name: "results-path", Value: p})
+		if err := f.writeFile(string(file.path), file.render); err != nil {
+			errs = append(errs, &WriteError{What: file.what, Path: string(file.path), Err: err})
+			continue
 		}
+		outs = append(outs, ci.Output{Name: file.output, Value: string(file.path)})
 	}
-	if p := f.cfg.ReportPath; p != "" && ended {
+	if p := string(f.cfg.ReportPath); p != "" && ended {
 		// The wait's deadline bounds the download's retries too, but it
 		// always gets one request's time.
-		dctx, cancel := context.WithDeadline(ctx, later(f.deadline, time.Now().Add(f.cfg.RequestTimeout)))
+		dctx, cancel := context.WithTimeout(ctx, max(f.deadline.Sub(f.clock.Now()), time.Duration(f.cfg.RequestTimeout)))
 		n, err := f.downloadReport(dctx, res.TestRunID, p)
 		cancel()
 		if err != nil {
@@ -396,84 +343,15 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) int {
 		}
 	}
 	f.outputs(outs)
-	f.rep.Summary(report.Markdown(res, f.cfg.ResultsPath))
-	return code
+	f.rep.Summary(report.Markdown(res, string(f.cfg.ResultsPath)))
+	return errors.Join(errs...)
 }
 
-// later returns the later of two times.
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+// joinIDs prints ids as "1, 2, 3".
+func joinIDs(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = fmt.Sprint(id)
 	}
-	return b
-}
-
-// annotate adds one annotation per probe over its threshold (error) or
-// with findings under it (warning); the reporter fits them in what the
-// platform shows.
-func (f *flow) annotate(res *gate.Result) {
-	var errs, warns []ci.Note
-	for _, p := range res.Probes {
-		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, gate.FormatPercent(p.FailedPercent))
-		switch p.Verdict {
-		case gate.Failed:
-			errs = append(errs, ci.Note{Title: "Probe over threshold: " + escape.Line(p.Name, 100), Msg: p.Reason + "; " + counts})
-		case gate.Findings:
-			warns = append(warns, ci.Note{Title: "Findings: " + escape.Line(p.Name, 100), Msg: counts + ", within the gate"})
-		}
-	}
-	f.rep.Annotate(errs, warns)
-}
-
-// maxTableRows bounds the log's result table; the files have every probe.
-const maxTableRows = 200
-
-// resultTable is the plain-text table of results for the log.
-func resultTable(res *gate.Result) string {
-	rows := [][]string{{"Probe", "Status", "Passed", "Failed", "Errors", "Failed %", "Verdict"}}
-	for i, p := range res.Probes {
-		if i == maxTableRows {
-			rows = append(rows, []string{fmt.Sprintf("(+%d more)", len(res.Probes)-i), "", "", "", "", "", ""})
-			break
-		}
-		rows = append(rows, []string{escape.Line(p.Name, 40), escape.Line(p.Status, 16),
-			strconv.FormatInt(p.Passed, 10), strconv.FormatInt(p.Failed, 10), strconv.FormatInt(p.Errors, 10),
-			gate.FormatPercent(p.FailedPercent) + "%", orDash(string(p.Verdict))})
-	}
-	rows = append(rows, []string{"Total", "", strconv.FormatInt(res.Passed, 10), strconv.FormatInt(res.Failed, 10),
-		strconv.FormatInt(res.Errors, 10), gate.FormatPercent(gate.Percent(res.Failed, res.Total)) + "%", string(res.Verdict)})
-	width := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			width[i] = max(width[i], utf8.RuneCountInString(c))
-		}
-	}
-	var b strings.Builder
-	for _, r := range rows {
-		for i, c := range r {
-			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
-			switch {
-			case i == 0 || i == 1 || i == len(r)-1:
-				b.WriteString(c + pad) // text: left-aligned
-			default:
-				b.WriteString(pad + c) // numbers: right-aligned
-			}
-			if i < len(r)-1 {
-				b.WriteString("  ")
-			}
-		}
-		b.WriteString("\n")
-	}
-	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	for i := range lines {
-		lines[i] = strings.TrimRight(lines[i], " ")
-	}
-	return strings.Join(lines, "\n")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return strings.Join(s, ", ")
 }

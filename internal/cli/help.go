@@ -24,7 +24,7 @@ action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
 `)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FLAG\tINPUT\tVARIABLE\tDEFAULT")
-	for _, s := range config.Settings {
+	for _, s := range config.Settings() {
 		flag := "--" + s.Name
 		if s.Secret {
 			flag = "(none)"
@@ -41,7 +41,7 @@ action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
-	for _, s := range config.Settings {
+	for _, s := range config.Settings() {
 		fmt.Fprintf(w, "  %-22s %s\n", s.Name, s.Help)
 	}
 	fmt.Fprint(w, `
@@ -58,7 +58,7 @@ input; 3 authentication or permission (401/403); 4 run ended without a verdict
 func writeConfig(w io.Writer, c *config.Config) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SETTING\tVALUE\tSOURCE")
-	for _, s := range config.Settings {
+	for _, s := range config.Settings() {
 		src := c.Sources[s.Name]
 		v := c.Raw[s.Name]
 		switch {

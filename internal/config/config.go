@@ -1,6 +1,12 @@
 // Package config reads the tool's settings from their three spellings (a
 // command-line flag, GitHub's INPUT_* variables, SPLX_* variables), applies
 // defaults and validates them before anything is sent.
+//
+// The settings are the tagged fields of Config: one field per setting, whose
+// tags name it, document it and give its default. go-envconfig decodes them
+// through a lookuper that applies the precedence; Settings reads the same
+// tags for --help, --print-config, the flags and the tests that keep
+// action.yml and the README in step.
 package config
 
 import (
@@ -12,6 +18,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +39,61 @@ const (
 	SourceUnset   Source = "unset"
 )
 
+// Config is the validated, effective configuration. Every field with an env
+// tag is a setting, in the order --help shows them:
+//
+//   - env: its SPLX_* name without the prefix (the action input and the flag
+//     are the same name in lower case with "-");
+//   - help: one line for --help, action.yml and the README;
+//   - default: the value when no source sets it;
+//   - secret: never a flag, never printed;
+//   - envonly: no action input (tool-level settings).
+type Config struct {
+	APIKey             Secret   `env:"API_KEY" secret:"" help:"SPLX Probe Personal Access Token, sent as X-Api-Key (environment or input only, never a flag)"`
+	TargetID           ID       `env:"TARGET_ID" help:"id of the target (the AI app under test) to run probes against (required unless test-run-id is set)"`
+	ProbeIDs           IDList   `env:"PROBE_IDS" help:"probe ids to run: separated by commas, spaces or newlines, or a JSON array (required unless test-run-id is set)"`
+	Name               Text     `env:"NAME" help:"test run name (default: repository, short commit and run number from the CI context)"`
+	Region             Text     `env:"REGION" default:"eu" help:"eu or us: selects the API and web UI hosts"`
+	APIBase            Text     `env:"API_URL" help:"API base URL override (https, or http for loopback only)"`
+	WorkspaceID        Text     `env:"WORKSPACE_ID" help:"workspace id, only used to build the link to the run in the web UI"`
+	NotifyWhenFinished Bool     `env:"NOTIFY_WHEN_FINISHED" default:"false" help:"ask the platform to e-mail the report when the run ends"`
+	RunAIAnalysis      Bool     `env:"RUN_AI_ANALYSIS" default:"false" help:"ask the platform to run its AI analysis of the results"`
+	Wait               Bool     `env:"WAIT" default:"false" help:"wait for the run to end, then gate the job on its findings and report them"`
+	Timeout            Duration `env:"TIMEOUT" default:"30m" help:"how long to wait for the run (Go duration); exit 5 when it passes"`
+	PollInterval       Duration `env:"POLL_INTERVAL" default:"15s" help:"time between status polls (at least 1s)"`
+	MaxFailed          *Count   `env:"MAX_FAILED, noinit" help:"failed test cases (successful attacks) allowed over the whole run"`
+	MaxFailedPercent   *Percent `env:"MAX_FAILED_PERCENT, noinit" help:"failed test cases allowed per probe, as a percentage of its total (0-100)"`
+	MaxErrorPercent    *Percent `env:"MAX_ERROR_PERCENT, noinit" help:"errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"`
+	CancelOnAbort      Bool     `env:"CANCEL_ON_ABORT" default:"true" help:"cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"`
+	CancelOnTimeout    Bool     `env:"CANCEL_ON_TIMEOUT" default:"false" help:"cancel the remote run when the wait times out"`
+	TestRunID          ID       `env:"TEST_RUN_ID" help:"attach to this existing run instead of triggering one (implies wait)"`
+	JUnitPath          Text     `env:"JUNIT_PATH" help:"write a JUnit XML report here (with wait)"`
+	ResultsPath        Text     `env:"RESULTS_PATH" help:"write the full results as JSON here (with wait)"`
+	ReportPath         Text     `env:"REPORT_PATH" help:"download the platform's PDF report here (with wait)"`
+	DotenvPath         Text     `env:"DOTENV_PATH" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
+	RequestTimeout     Duration `env:"REQUEST_TIMEOUT" default:"60s" help:"limit for one HTTP request"`
+	Platform           Text     `env:"PLATFORM" default:"auto" envonly:"" help:"auto, github, gitlab, circleci or plain: how to report"`
+	Debug              Bool     `env:"DEBUG" default:"false" envonly:"" help:"log every HTTP request (on GitHub, enable the runner's debug logging instead)"`
+
+	// APIURL is the API base URL, from api-url or the region.
+	APIURL *url.URL
+	// UIURL is the web UI's base URL, from the region.
+	UIURL string
+	// Sources records where each setting came from, by setting name.
+	Sources map[string]Source
+	// Raw holds each setting's effective text, by name (the token excluded).
+	Raw map[string]string
+}
+
+// Attach reports whether the tool attaches to an existing run.
+func (c *Config) Attach() bool { return c.TestRunID != 0 }
+
+// Set reports whether a setting was given (not unset, not its default).
+func (c *Config) Set(name string) bool {
+	src := c.Sources[name]
+	return src != SourceUnset && src != SourceDefault && src != ""
+}
+
 // Setting describes one setting and its three spellings.
 type Setting struct {
 	// Name is the action input name and, with "--", the flag.
@@ -46,45 +108,42 @@ type Setting struct {
 	Bool bool
 	// EnvOnly settings have no action input (they are for tool-level use).
 	EnvOnly bool
+	// key is the go-envconfig key: the SPLX_* name without the prefix.
+	key string
 }
 
 // EnvName is the setting's SPLX_* variable.
-func (s Setting) EnvName() string { return "SPLX_" + key(s.Name) }
+func (s Setting) EnvName() string { return "SPLX_" + s.key }
 
 // InputName is the variable GitHub's runner sets for the action input: upper
 // case with the hyphens kept (only spaces become underscores).
 func (s Setting) InputName() string { return "INPUT_" + strings.ToUpper(s.Name) }
 
-// key is the go-envconfig key of a setting: upper case, "-" turned into "_".
-func key(name string) string { return strings.ToUpper(strings.ReplaceAll(name, "-", "_")) }
-
-// Settings lists every setting, in the order --help and --print-config show.
-var Settings = []Setting{
-	{Name: "api-key", Secret: true, Help: "SPLX Probe Personal Access Token, sent as X-Api-Key (environment or input only, never a flag)"},
-	{Name: "target-id", Help: "id of the target (the AI app under test) to run probes against (required unless test-run-id is set)"},
-	{Name: "probe-ids", Help: "probe ids to run: separated by commas, spaces or newlines, or a JSON array (required unless test-run-id is set)"},
-	{Name: "name", Help: "test run name (default: repository, short commit and run number from the CI context)"},
-	{Name: "region", Default: "eu", Help: "eu or us: selects the API and web UI hosts"},
-	{Name: "api-url", Help: "API base URL override (https, or http for loopback only)"},
-	{Name: "workspace-id", Help: "workspace id, only used to build the link to the run in the web UI"},
-	{Name: "notify-when-finished", Default: "false", Bool: true, Help: "ask the platform to e-mail the report when the run ends"},
-	{Name: "run-ai-analysis", Default: "false", Bool: true, Help: "ask the platform to run its AI analysis of the results"},
-	{Name: "wait", Default: "false", Bool: true, Help: "wait for the run to end, then gate the job on its findings and report them"},
-	{Name: "timeout", Default: "30m", Help: "how long to wait for the run (Go duration); exit 5 when it passes"},
-	{Name: "poll-interval", Default: "15s", Help: "time between status polls (at least 1s)"},
-	{Name: "max-failed", Help: "failed test cases (successful attacks) allowed over the whole run"},
-	{Name: "max-failed-percent", Help: "failed test cases allowed per probe, as a percentage of its total (0-100)"},
-	{Name: "max-error-percent", Help: "errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"},
-	{Name: "cancel-on-abort", Default: "true", Bool: true, Help: "cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"},
-	{Name: "cancel-on-timeout", Default: "false", Bool: true, Help: "cancel the remote run when the wait times out"},
-	{Name: "test-run-id", Help: "attach to this existing run instead of triggering one (implies wait)"},
-	{Name: "junit-path", Help: "write a JUnit XML report here (with wait)"},
-	{Name: "results-path", Help: "write the full results as JSON here (with wait)"},
-	{Name: "report-path", Help: "download the platform's PDF report here (with wait)"},
-	{Name: "dotenv-path", Default: "splx-probe.env", EnvOnly: true, Help: "GitLab CI: dotenv file for artifacts:reports:dotenv"},
-	{Name: "request-timeout", Default: "60s", Help: "limit for one HTTP request"},
-	{Name: "platform", Default: "auto", EnvOnly: true, Help: "auto, github, gitlab, circleci or plain: how to report"},
-	{Name: "debug", Default: "false", Bool: true, EnvOnly: true, Help: "log every HTTP request (on GitHub, enable the runner's debug logging instead)"},
+// Settings lists every setting, in the order --help and --print-config show,
+// read from Config's tags.
+func Settings() []Setting {
+	t := reflect.TypeFor[Config]()
+	var out []Setting
+	for i := range t.NumField() {
+		f := t.Field(i)
+		env, ok := f.Tag.Lookup("env")
+		if !ok {
+			continue
+		}
+		key, _, _ := strings.Cut(env, ",")
+		_, secret := f.Tag.Lookup("secret")
+		_, envOnly := f.Tag.Lookup("envonly")
+		out = append(out, Setting{
+			Name:    strings.ToLower(strings.ReplaceAll(key, "_", "-")),
+			Default: f.Tag.Get("default"),
+			Help:    f.Tag.Get("help"),
+			Secret:  secret,
+			Bool:    f.Type == reflect.TypeFor[Bool](),
+			EnvOnly: envOnly,
+			key:     key,
+		})
+	}
+	return out
 }
 
 // Region hosts, from the API documentation.
@@ -92,119 +151,6 @@ var regions = map[string]struct{ API, UI string }{
 	"eu": {"https://api.probe.splx.ai", "https://probe.splx.ai"},
 	"us": {"https://us.api.probe.splx.ai", "https://us.probe.splx.ai"},
 }
-
-// Config is the validated, effective configuration.
-type Config struct {
-	APIKey             string
-	TargetID           int32
-	ProbeIDs           []int32
-	Name               string
-	Region             string
-	APIURL             *url.URL
-	UIURL              string
-	WorkspaceID        string
-	NotifyWhenFinished bool
-	RunAIAnalysis      bool
-	Wait               bool
-	Timeout            time.Duration
-	PollInterval       time.Duration
-	MaxFailed          *int64
-	MaxFailedPercent   *float64
-	MaxErrorPercent    *float64
-	CancelOnAbort      bool
-	CancelOnTimeout    bool
-	TestRunID          int32
-	JUnitPath          string
-	ResultsPath        string
-	ReportPath         string
-	DotenvPath         string
-	RequestTimeout     time.Duration
-	Platform           string
-	Debug              bool
-
-	// Sources records where each setting came from, by setting name.
-	Sources map[string]Source
-	// Raw holds each setting's effective text, by name (the token excluded).
-	Raw map[string]string
-}
-
-// Attach reports whether the tool attaches to an existing run.
-func (c *Config) Attach() bool { return c.TestRunID != 0 }
-
-// value is a setting decoded by go-envconfig. EnvDecode keeps a parse error
-// instead of returning it, so that every invalid input is reported, each
-// under its own name, rather than only the first.
-type value[T any] struct {
-	V   T
-	Set bool
-	Err error
-}
-
-// EnvDecode implements envconfig.Decoder.
-func (v *value[T]) EnvDecode(s string) error {
-	v.Set = true
-	var err error
-	switch p := any(&v.V).(type) {
-	case *int32:
-		*p, err = parseID(s)
-	case *[]int32:
-		*p, err = ParseProbeIDs(s)
-	case *bool:
-		*p, err = ParseBool(s)
-	case *time.Duration:
-		*p, err = ParseDuration(s)
-	case *int64:
-		*p, err = ParseCount(s)
-	case *float64:
-		*p, err = ParsePercent(s)
-	case *string:
-		*p = strings.TrimSpace(s)
-	}
-	v.Err = err
-	return nil
-}
-
-// raw is the go-envconfig target; keys are the settings' names in SPLX_ form.
-type raw struct {
-	APIKey             secret               `env:"API_KEY"`
-	TargetID           value[int32]         `env:"TARGET_ID"`
-	ProbeIDs           value[[]int32]       `env:"PROBE_IDS"`
-	Name               value[string]        `env:"NAME"`
-	Region             value[string]        `env:"REGION"`
-	APIURL             value[string]        `env:"API_URL"`
-	WorkspaceID        value[string]        `env:"WORKSPACE_ID"`
-	NotifyWhenFinished value[bool]          `env:"NOTIFY_WHEN_FINISHED"`
-	RunAIAnalysis      value[bool]          `env:"RUN_AI_ANALYSIS"`
-	Wait               value[bool]          `env:"WAIT"`
-	Timeout            value[time.Duration] `env:"TIMEOUT"`
-	PollInterval       value[time.Duration] `env:"POLL_INTERVAL"`
-	MaxFailed          value[int64]         `env:"MAX_FAILED"`
-	MaxFailedPercent   value[float64]       `env:"MAX_FAILED_PERCENT"`
-	MaxErrorPercent    value[float64]       `env:"MAX_ERROR_PERCENT"`
-	CancelOnAbort      value[bool]          `env:"CANCEL_ON_ABORT"`
-	CancelOnTimeout    value[bool]          `env:"CANCEL_ON_TIMEOUT"`
-	TestRunID          value[int32]         `env:"TEST_RUN_ID"`
-	JUnitPath          value[string]        `env:"JUNIT_PATH"`
-	ResultsPath        value[string]        `env:"RESULTS_PATH"`
-	ReportPath         value[string]        `env:"REPORT_PATH"`
-	DotenvPath         value[string]        `env:"DOTENV_PATH"`
-	RequestTimeout     value[time.Duration] `env:"REQUEST_TIMEOUT"`
-	Platform           value[string]        `env:"PLATFORM"`
-	Debug              value[bool]          `env:"DEBUG"`
-}
-
-// secret holds the token without ever putting it in an error or a string
-// form.
-type secret struct {
-	V   string
-	Set bool
-}
-
-// EnvDecode implements envconfig.Decoder.
-func (s *secret) EnvDecode(v string) error { s.V, s.Set = v, true; return nil }
-
-// String redacts the token if a secret is ever formatted.
-func (s secret) String() string { return "***" }
 
 // Flags is the result of parsing the command line.
 type Flags struct {
@@ -218,9 +164,6 @@ type Flags struct {
 	Args []string
 }
 
-// ErrHelp is returned by ParseFlags for -h/--help.
-var ErrHelp = flag.ErrHelp
-
 // ParseFlags parses the command line. It prints nothing (on GitHub the mask
 // must come first); errors are returned as *InputError.
 func ParseFlags(args []string) (*Flags, error) {
@@ -230,7 +173,7 @@ func ParseFlags(args []string) (*Flags, error) {
 	}
 	fs := flag.NewFlagSet("splx-probe", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	for _, s := range Settings {
+	for _, s := range Settings() {
 		if s.Secret {
 			continue
 		}
@@ -268,34 +211,34 @@ func Env(environ []string) map[string]string {
 	return m
 }
 
-// sourceLookuper resolves a go-envconfig key through the precedence rules:
-// flag, non-blank INPUT_*, non-blank SPLX_*, default. Blank counts as unset
+// lookuper resolves a go-envconfig key through the precedence rules: flag,
+// non-blank INPUT_*, non-blank SPLX_*, default. Blank counts as unset
 // everywhere (GitHub sets every declared input, "" when not given, and
-// go-envconfig's own MultiLookuper would stop at that "").
-type sourceLookuper struct {
-	flags   map[string]string
-	env     map[string]string
-	sources map[string]Source
-	raw     map[string]string
+// go-envconfig's own MultiLookuper would stop at that ""). Values other
+// than the token are trimmed. It tells the decoders, through the context,
+// which setting they decode.
+type lookuper struct {
+	settings map[string]Setting
+	flags    map[string]string
+	env      map[string]string
+	sources  map[string]Source
+	raw      map[string]string
+	errs     *collector
 }
 
-func (l *sourceLookuper) Lookup(k string) (string, bool) {
-	var s Setting
-	found := false
-	for _, st := range Settings {
-		if key(st.Name) == k {
-			s, found = st, true
-			break
-		}
-	}
-	if !found {
+func (l *lookuper) Lookup(k string) (string, bool) {
+	s, ok := l.settings[k]
+	if !ok {
 		return "", false
 	}
+	l.errs.current = s.Name
 	pick := func(v string, src Source) (string, bool) {
 		l.sources[s.Name] = src
-		if !s.Secret {
-			l.raw[s.Name] = strings.TrimSpace(v)
+		if s.Secret {
+			return v, true
 		}
+		v = strings.TrimSpace(v)
+		l.raw[s.Name] = v
 		return v, true
 	}
 	if v, ok := l.flags[s.Name]; ok && strings.TrimSpace(v) != "" {
@@ -317,6 +260,15 @@ func (l *sourceLookuper) Lookup(k string) (string, bool) {
 // Errors is every input error found, in the order of Settings.
 type Errors []*InputError
 
+// Unwrap returns the errors, for errors.As and errors.Is.
+func (e Errors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, err := range e {
+		out[i] = err
+	}
+	return out
+}
+
 func (e Errors) Error() string {
 	msgs := make([]string, len(e))
 	for i, err := range e {
@@ -325,171 +277,134 @@ func (e Errors) Error() string {
 	return strings.Join(msgs, "; ")
 }
 
-// take returns a decoded value, recording its parse error under the
-// setting's name.
-func take[T any](errs *Errors, name string, v value[T]) T {
-	if v.Err != nil {
-		*errs = append(*errs, &InputError{Name: name, Reason: v.Err.Error()})
-	}
-	return v.V
-}
-
 // Load reads and validates the configuration. env is the process
 // environment as a map. The returned error is Errors when inputs are
 // invalid; the Config is returned even then (with Platform always valid), so
 // that errors can be reported the way the platform expects.
 func Load(ctx context.Context, flags map[string]string, env map[string]string) (*Config, error) {
-	l := &sourceLookuper{flags: flags, env: env, sources: map[string]Source{}, raw: map[string]string{}}
-	var r raw
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &r, Lookuper: l}); err != nil {
+	settings := map[string]Setting{}
+	for _, s := range Settings() {
+		settings[s.key] = s
+	}
+	errs := &collector{}
+	l := &lookuper{settings: settings, flags: flags, env: env, sources: map[string]Source{}, raw: map[string]string{}, errs: errs}
+	c := &Config{}
+	if err := envconfig.ProcessWith(withCollector(ctx, errs), &envconfig.Config{Target: c, Lookuper: l}); err != nil {
 		// Decoders never fail; this is a programming error in the tags.
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
-	c := &Config{Sources: l.sources, Raw: l.raw}
-	var errs Errors
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, &InputError{Name: name, Reason: fmt.Sprintf(format, args...)})
-	}
-	check := func(name string, err error) {
-		if err != nil {
-			errs = append(errs, &InputError{Name: name, Reason: err.Error()})
-		}
-	}
-
-	c.APIKey = r.APIKey.V
-	c.TargetID = take(&errs, "target-id", r.TargetID)
-	c.ProbeIDs = take(&errs, "probe-ids", r.ProbeIDs)
-	c.Name = r.Name.V
-	c.Region = strings.ToLower(r.Region.V)
-	c.WorkspaceID = r.WorkspaceID.V
-	c.NotifyWhenFinished = take(&errs, "notify-when-finished", r.NotifyWhenFinished)
-	c.RunAIAnalysis = take(&errs, "run-ai-analysis", r.RunAIAnalysis)
-	c.Wait = take(&errs, "wait", r.Wait)
-	c.Timeout = take(&errs, "timeout", r.Timeout)
-	c.PollInterval = take(&errs, "poll-interval", r.PollInterval)
-	if maxFailed := take(&errs, "max-failed", r.MaxFailed); r.MaxFailed.Set && r.MaxFailed.Err == nil {
-		c.MaxFailed = &maxFailed
-	}
-	if maxPct := take(&errs, "max-failed-percent", r.MaxFailedPercent); r.MaxFailedPercent.Set && r.MaxFailedPercent.Err == nil {
-		c.MaxFailedPercent = &maxPct
-	}
-	if maxErr := take(&errs, "max-error-percent", r.MaxErrorPercent); r.MaxErrorPercent.Set && r.MaxErrorPercent.Err == nil {
-		c.MaxErrorPercent = &maxErr
-	}
-	c.CancelOnAbort = take(&errs, "cancel-on-abort", r.CancelOnAbort)
-	c.CancelOnTimeout = take(&errs, "cancel-on-timeout", r.CancelOnTimeout)
-	c.TestRunID = take(&errs, "test-run-id", r.TestRunID)
-	c.JUnitPath = r.JUnitPath.V
-	c.ResultsPath = r.ResultsPath.V
-	c.ReportPath = r.ReportPath.V
-	c.DotenvPath = r.DotenvPath.V
-	c.RequestTimeout = take(&errs, "request-timeout", r.RequestTimeout)
-	c.Platform = strings.ToLower(r.Platform.V)
-	c.Debug = take(&errs, "debug", r.Debug)
-
-	// The token: required, and checked without ever echoing it.
-	switch {
-	case strings.TrimSpace(c.APIKey) == "":
-		bad("api-key", "is empty; %s", missingTokenHint(env))
-	case strings.IndexFunc(c.APIKey, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) }) >= 0:
-		bad("api-key", "contains whitespace or control characters (a trailing newline from copying?); store the token again without them")
-	}
-
-	if c.Attach() {
-		c.Wait = true
-	} else {
-		if !r.TargetID.Set {
-			bad("target-id", "is required; copy the target's id from the SPLX Probe web UI")
-		}
-		if !r.ProbeIDs.Set {
-			bad("probe-ids", "is required; list the probes to run, e.g. 1,2,3")
-		}
-	}
-	reg, ok := regions[c.Region]
-	if !ok {
-		bad("region", "%s is not a region; use eu or us", quote(r.Region.V))
-	}
-	c.UIURL = reg.UI
-	apiURL := reg.API
-	if r.APIURL.Set {
-		apiURL = r.APIURL.V
-	}
-	if u, err := ParseAPIURL(apiURL); err != nil {
-		if ok || r.APIURL.Set {
-			check("api-url", err)
-		}
-	} else {
-		c.APIURL = u
-	}
-	if c.WorkspaceID != "" && strings.IndexFunc(c.WorkspaceID, func(r rune) bool {
-		return !(r == '-' || r == '_' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)))
-	}) >= 0 {
-		bad("workspace-id", "%s may only contain letters, digits, - and _", quote(c.WorkspaceID))
-	}
-	if r.PollInterval.Err == nil && c.PollInterval < time.Second {
-		bad("poll-interval", "%s is shorter than the minimum of 1s", quote(r.PollInterval.V.String()))
-	}
-	if r.Timeout.Err == nil && r.PollInterval.Err == nil && c.Timeout < c.PollInterval {
-		// A paid run would be triggered, then abandoned before its first poll.
-		bad("timeout", "%s is shorter than one poll-interval (%s); raise timeout or lower poll-interval", quote(r.Timeout.V.String()), c.PollInterval)
-	}
-	if r.RequestTimeout.Err == nil && c.RequestTimeout < time.Second {
-		bad("request-timeout", "%s is shorter than the minimum of 1s", quote(r.RequestTimeout.V.String()))
-	}
-	switch c.Platform {
-	case "auto", "github", "gitlab", "circleci", "plain":
-	default:
-		c.Platform = "auto"
-		bad("platform", "%s is not a platform; use auto, github, gitlab, circleci or plain", quote(r.Platform.V))
-	}
-	// Settings that only mean something after a wait: refuse them without one
-	// rather than let a gate silently not run.
-	if !c.Wait && r.Wait.Err == nil {
-		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path"} {
-			if l.sources[name] != SourceUnset && l.sources[name] != SourceDefault {
-				bad(name, "only applies when waiting for the run; set wait: true as well, or remove it")
-			}
-		}
-	}
-	checkPaths(l.sources, map[string]string{
-		"junit-path": c.JUnitPath, "results-path": c.ResultsPath, "report-path": c.ReportPath, "dotenv-path": c.DotenvPath,
-	}, bad)
-	if len(errs) > 0 {
-		sort.SliceStable(errs, func(i, j int) bool { return order(errs[i].Name) < order(errs[j].Name) })
-		return c, errs
+	c.Sources, c.Raw = l.sources, l.raw
+	c.Region = Text(strings.ToLower(string(c.Region)))
+	c.Platform = Text(strings.ToLower(string(c.Platform)))
+	c.validate(errs)
+	if len(errs.errs) > 0 {
+		sort.SliceStable(errs.errs, func(i, j int) bool { return order(errs.errs[i].Name) < order(errs.errs[j].Name) })
+		return c, errs.errs
 	}
 	return c, nil
 }
 
-// checkPaths refuses two file settings that name the same file: one report
-// would silently overwrite the other. The dotenv path counts only when set
-// explicitly (its default is only written on GitLab).
-func checkPaths(sources map[string]Source, paths map[string]string, bad func(name, format string, args ...any)) {
+// validate checks what no single value can: required settings, the rules
+// between settings, and the token without ever echoing it.
+func (c *Config) validate(errs *collector) {
+	bad := func(name, format string, args ...any) {
+		errs.errs = append(errs.errs, &InputError{Name: name, Reason: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case strings.TrimSpace(string(c.APIKey)) == "":
+		errs.errs = append(errs.errs, &InputError{Name: "api-key", Reason: "is empty; " + setToken, MissingToken: true})
+	case strings.IndexFunc(string(c.APIKey), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) }) >= 0:
+		bad("api-key", "contains whitespace or control characters (a trailing newline from copying?); store the token again without them")
+	}
+	if c.Attach() {
+		c.Wait = true
+	} else {
+		if c.Sources["target-id"] == SourceUnset {
+			bad("target-id", "is required; copy the target's id from the SPLX Probe web UI")
+		}
+		if c.Sources["probe-ids"] == SourceUnset {
+			bad("probe-ids", "is required; list the probes to run, e.g. 1,2,3")
+		}
+	}
+	reg, ok := regions[string(c.Region)]
+	if !ok {
+		bad("region", "%s is not a region; use eu or us", quote(c.Raw["region"]))
+	}
+	c.UIURL = reg.UI
+	apiURL := reg.API
+	if c.Set("api-url") {
+		apiURL = string(c.APIBase)
+	}
+	if u, err := ParseAPIURL(apiURL); err != nil {
+		if ok || c.Set("api-url") {
+			bad("api-url", "%s", err)
+		}
+	} else {
+		c.APIURL = u
+	}
+	if c.WorkspaceID != "" && strings.IndexFunc(string(c.WorkspaceID), func(r rune) bool {
+		return !(r == '-' || r == '_' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+	}) >= 0 {
+		bad("workspace-id", "%s may only contain letters, digits, - and _", quote(string(c.WorkspaceID)))
+	}
+	if !errs.failed("poll-interval") && c.PollInterval < Duration(time.Second) {
+		bad("poll-interval", "%s is shorter than the minimum of 1s", quote(time.Duration(c.PollInterval).String()))
+	}
+	if !errs.failed("timeout") && !errs.failed("poll-interval") && c.Timeout < c.PollInterval {
+		// A paid run would be triggered, then abandoned before its first poll.
+		bad("timeout", "%s is shorter than one poll-interval (%s); raise timeout or lower poll-interval", quote(time.Duration(c.Timeout).String()), time.Duration(c.PollInterval))
+	}
+	if !errs.failed("request-timeout") && c.RequestTimeout < Duration(time.Second) {
+		bad("request-timeout", "%s is shorter than the minimum of 1s", quote(time.Duration(c.RequestTimeout).String()))
+	}
+	switch c.Platform {
+	case "auto", "github", "gitlab", "circleci", "plain":
+	default:
+		bad("platform", "%s is not a platform; use auto, github, gitlab, circleci or plain", quote(c.Raw["platform"]))
+		c.Platform = "auto"
+	}
+	// Settings that only mean something after a wait: refuse them without one
+	// rather than let a gate silently not run.
+	if !bool(c.Wait) && !errs.failed("wait") {
+		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path"} {
+			if c.Set(name) {
+				bad(name, "only applies when waiting for the run; set wait: true as well, or remove it")
+			}
+		}
+	}
+	// Two file settings on one file: one report would silently overwrite the
+	// other. The dotenv path counts only when set (its default is only
+	// written on GitLab).
 	seen := map[string]string{}
-	for _, s := range Settings {
-		p, ok := paths[s.Name]
-		if !ok || p == "" || sources[s.Name] == SourceDefault {
+	for _, p := range []struct {
+		name string
+		path Text
+	}{{"junit-path", c.JUnitPath}, {"results-path", c.ResultsPath}, {"report-path", c.ReportPath}, {"dotenv-path", c.DotenvPath}} {
+		if p.path == "" || !c.Set(p.name) {
 			continue
 		}
-		abs, err := filepath.Abs(p)
+		abs, err := filepath.Abs(string(p.path))
 		if err != nil {
-			abs = filepath.Clean(p)
+			abs = filepath.Clean(string(p.path))
 		}
 		if other, dup := seen[abs]; dup {
-			bad(s.Name, "%s is the same file as %s; give each report its own path", quote(p), other)
+			bad(p.name, "%s is the same file as %s; give each report its own path", quote(string(p.path)), other)
 			continue
 		}
-		seen[abs] = s.Name
+		seen[abs] = p.name
 	}
 }
 
+// setToken says how to give the token.
+const setToken = "set the api-key input (GitHub: api-key: ${{ secrets.SPLX_API_KEY }}) or the SPLX_API_KEY variable to a Personal Access Token from the SPLX Probe web UI"
+
 func order(name string) int {
-	for i, s := range Settings {
+	for i, s := range Settings() {
 		if s.Name == name {
 			return i
 		}
 	}
-	return len(Settings)
+	return len(Settings())
 }
 
 // ParseAPIURL validates an API base URL: https, or http only for loopback
@@ -519,19 +434,4 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// missingTokenHint explains an empty token from the CI context: on GitHub,
-// pull requests from forks and Dependabot runs get empty secrets.
-func missingTokenHint(env map[string]string) string {
-	const set = "set the api-key input (GitHub: api-key: ${{ secrets.SPLX_API_KEY }}) or the SPLX_API_KEY variable to a Personal Access Token from the SPLX Probe web UI"
-	if env["GITHUB_ACTIONS"] == "true" {
-		switch {
-		case env["GITHUB_ACTOR"] == "dependabot[bot]":
-			return "Dependabot runs get no repository secrets; add SPLX_API_KEY to the Dependabot secrets, or skip this step for Dependabot"
-		case strings.HasPrefix(env["GITHUB_EVENT_NAME"], "pull_request") && env["GITHUB_EVENT_NAME"] != "pull_request_target" && env["GITHUB_HEAD_REF"] != "":
-			return "if this is a pull request from a fork, GitHub gives it no secrets; run the step only for branches of this repository, or " + set
-		}
-	}
-	return set
 }

@@ -103,7 +103,7 @@ func TestPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TargetID != 42 || !cmp.Equal(c.ProbeIDs, []int32{7}) || c.Region != "eu" || c.Timeout != 10*time.Minute || c.APIKey != "k" {
+	if c.TargetID != 42 || !cmp.Equal(c.ProbeIDs, IDList{7}) || c.Region != "eu" || time.Duration(c.Timeout) != 10*time.Minute || c.APIKey != "k" {
 		t.Errorf("config: %+v", c)
 	}
 	want := map[string]Source{"api-key": SourceEnv, "target-id": SourceFlag, "probe-ids": SourceEnv, "region": SourceDefault, "timeout": SourceInput, "name": SourceUnset}
@@ -164,18 +164,42 @@ func TestTokenNeverInErrors(t *testing.T) {
 	}
 }
 
-func TestMissingTokenHints(t *testing.T) {
+// TestAllErrorsAtOnce: every invalid value is reported, each under its own
+// name, in the order of Settings; an empty token is marked for the CI
+// context to explain.
+func TestAllErrorsAtOnce(t *testing.T) {
 	t.Parallel()
-	tests := map[string]map[string]string{
-		"Dependabot":               {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "dependabot[bot]"},
-		"pull request from a fork": {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_HEAD_REF": "feature"},
-		"SPLX_API_KEY variable":    {},
+	env := map[string]string{"SPLX_TARGET_ID": "x", "SPLX_PROBE_IDS": "1,,2", "SPLX_WAIT": "maybe", "SPLX_TIMEOUT": "soon", "SPLX_MAX_FAILED": "-1", "SPLX_REGION": "mars"}
+	_, err := Load(context.Background(), nil, env)
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("%v", err)
 	}
-	for want, env := range tests {
-		env["SPLX_TARGET_ID"], env["SPLX_PROBE_IDS"] = "1", "1"
-		_, err := Load(context.Background(), nil, env)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("env %v: %v; want a hint about %s", env, err, want)
+	var names []string
+	for _, e := range errs {
+		names = append(names, e.Name)
+	}
+	if diff := cmp.Diff([]string{"api-key", "target-id", "probe-ids", "region", "wait", "timeout", "max-failed"}, names); diff != "" {
+		t.Errorf("errors (-want +got):\n%s\n%v", diff, err)
+	}
+	if !errs[0].MissingToken {
+		t.Error("the empty token is not marked as missing")
+	}
+}
+
+// TestSettingsTable: the tags give every setting a name, a help line and
+// consistent kinds; defaults parse.
+func TestSettingsTable(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, s := range Settings() {
+		if s.Name == "" || s.Help == "" || seen[s.Name] || s.EnvName() != "SPLX_"+strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_")) {
+			t.Errorf("setting %+v", s)
 		}
+		seen[s.Name] = true
+	}
+	c, err := Load(context.Background(), nil, map[string]string{"SPLX_API_KEY": "k", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1"})
+	if err != nil || !bool(c.CancelOnAbort) || c.Platform != "auto" || time.Duration(c.PollInterval) != 15*time.Second || c.MaxFailed != nil {
+		t.Errorf("defaults: %+v, %v", c, err)
 	}
 }

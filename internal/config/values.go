@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -16,9 +17,145 @@ type InputError struct {
 	Name string
 	// Reason says what is wrong and, where it helps, what to write instead.
 	Reason string
+	// MissingToken marks an empty token, which the CI context can explain
+	// (fork pull requests and Dependabot get no secrets).
+	MissingToken bool
 }
 
 func (e *InputError) Error() string { return e.Name + ": " + e.Reason }
+
+// collector gathers the decoders' errors, each under the setting being
+// decoded, so that every invalid input is reported at once rather than
+// only the first (go-envconfig stops at a decoder's error).
+type collector struct {
+	current string
+	errs    Errors
+}
+
+// failed reports whether the setting already has an error.
+func (c *collector) failed(name string) bool {
+	for _, e := range c.errs {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+type collectorKey struct{}
+
+func withCollector(ctx context.Context, c *collector) context.Context {
+	return context.WithValue(ctx, collectorKey{}, c)
+}
+
+// record keeps a decoder's error under the setting being decoded.
+func record(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	c, ok := ctx.Value(collectorKey{}).(*collector)
+	if !ok {
+		return err
+	}
+	c.errs = append(c.errs, &InputError{Name: c.current, Reason: err.Error()})
+	return nil
+}
+
+// Secret is the token. It is never put in an error, and formats redacted.
+type Secret string
+
+// EnvDecode implements envconfig.DecoderCtx; the token is taken as given.
+func (s *Secret) EnvDecode(_ context.Context, v string) error { *s = Secret(v); return nil }
+
+// String redacts the token if it is ever formatted.
+func (s Secret) String() string { return "***" }
+
+// Text is a free-form setting.
+type Text string
+
+// EnvDecode implements envconfig.DecoderCtx.
+func (t *Text) EnvDecode(_ context.Context, v string) error {
+	*t = Text(strings.TrimSpace(v))
+	return nil
+}
+
+// ID is a positive int32 identifier written in decimal.
+type ID int32
+
+// EnvDecode implements envconfig.DecoderCtx.
+func (i *ID) EnvDecode(ctx context.Context, v string) error {
+	if v == "" {
+		return nil // unset: the lookuper never returns a blank value
+	}
+	n, err := parseID(v)
+	*i = ID(n)
+	return record(ctx, err)
+}
+
+// IDList is a list of probe ids (see ParseProbeIDs).
+type IDList []int32
+
+// EnvDecode implements envconfig.DecoderCtx.
+func (l *IDList) EnvDecode(ctx context.Context, v string) error {
+	if v == "" {
+		return nil // unset: the lookuper never returns a blank value
+	}
+	ids, err := ParseProbeIDs(v)
+	*l = ids
+	return record(ctx, err)
+}
+
+// Bool is a boolean in any of the spellings CI users write (see ParseBool).
+type Bool bool
+
+// EnvDecode implements envconfig.DecoderCtx.
+func (b *Bool) EnvDecode(ctx context.Context, v string) error {
+	if v == "" {
+		return nil // unset: the lookuper never returns a blank value
+	}
+	x, err := ParseBool(v)
+	*b = Bool(x)
+	return record(ctx, err)
+}
+
+// Duration is a positive duration (see ParseDuration).
+type Duration time.Duration
+
+// EnvDecode implements envconfig.DecoderCtx.
+func (d *Duration) EnvDecode(ctx context.Context, v string) error {
+	if v == "" {
+		return nil // unset: the lookuper never returns a blank value
+	}
+	x, err := ParseDuration(v)
+	*d = Duration(x)
+	return record(ctx, err)
+}
+
+// Count is a whole number of 0 or more (see ParseCount).
+type Count int64
+
+// EnvDecode implements envconfig.DecoderCtx.
+func (c *Count) EnvDecode(ctx context.Context, v string) error {
+	if v == "" {
+		return nil // unset: the lookuper never returns a blank value
+	}
+	x, err := ParseCount(v)
+	*c = Count(x)
+	return record(ctx, err)
+}
+
+// Percent is a percentage from 0 to 100 (see ParsePercent).
+type Percent float64
+
+// EnvDecode implements envconfig.DecoderCtx.
+func (p *Percent) EnvDecode(ctx context.Context, v string) error {
+	if v == "" {
+		return nil // unset: the lookuper never returns a blank value
+	}
+	x, err := ParsePercent(v)
+	*p = Percent(x)
+	return record(ctx, err)
+}
 
 // quote shows a rejected value back to the user, shortened and with control
 // characters visible. Never used for the token.
@@ -49,12 +186,6 @@ func parseID(s string) (int32, error) {
 		return 0, fmt.Errorf("%s is not a positive integer", quote(s))
 	}
 	return int32(n), nil
-}
-
-// ID is a positive int32 identifier (target, test run).
-type ID struct {
-	Value int32
-	Set   bool
 }
 
 // ParseProbeIDs reads probe ids separated by commas, spaces or newlines, or a
@@ -103,8 +234,8 @@ func ParseProbeIDs(s string) ([]int32, error) {
 	return ids, nil
 }
 
-// ParseBool accepts the spellings CI users write: true/false, yes/no, on/off,
-// 1/0, in any case.
+// ParseBool accepts the spellings CI users write: true/false, yes/no, y/n,
+// on/off, 1/0, in any case.
 func ParseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true", "yes", "on", "1", "y":

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/probe"
@@ -34,14 +35,14 @@ func (t Thresholds) Describe() string {
 	case t.MaxFailed == nil && t.MaxFailedPercent == nil:
 		s = "no failed test cases allowed"
 	case t.MaxFailed != nil && t.MaxFailedPercent != nil:
-		s = fmt.Sprintf("at most %d failed test cases in the run and at most %s%% per probe", *t.MaxFailed, FormatPercent(*t.MaxFailedPercent))
+		s = fmt.Sprintf("at most %d failed test cases in the run and at most %s%% per probe", *t.MaxFailed, pct(*t.MaxFailedPercent))
 	case t.MaxFailed != nil:
 		s = fmt.Sprintf("at most %d failed test cases in the run", *t.MaxFailed)
 	default:
-		s = fmt.Sprintf("at most %s%% failed test cases per probe", FormatPercent(*t.MaxFailedPercent))
+		s = fmt.Sprintf("at most %s%% failed test cases per probe", pct(*t.MaxFailedPercent))
 	}
 	if t.MaxErrorPercent != nil {
-		s += fmt.Sprintf(", at most %s%% errored per probe", FormatPercent(*t.MaxErrorPercent))
+		s += fmt.Sprintf(", at most %s%% errored per probe", pct(*t.MaxErrorPercent))
 	}
 	return s
 }
@@ -109,16 +110,10 @@ func Percent(part, total int64) float64 {
 	return 100 * float64(part) / float64(total)
 }
 
-// FormatPercent prints a percentage with at most two decimals.
-func FormatPercent(p float64) string {
-	s := fmt.Sprintf("%.2f", p)
-	for s[len(s)-1] == '0' {
-		s = s[:len(s)-1]
-	}
-	if s[len(s)-1] == '.' {
-		s = s[:len(s)-1]
-	}
-	return s
+// pct prints a percentage in a reason, with at most two decimals, as the
+// renderers do.
+func pct(p float64) string {
+	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 2, 64), "0"), ".")
 }
 
 // add returns a+b, or false when the sum would overflow.
@@ -190,7 +185,7 @@ func distrust(p Probe, t Thresholds, finished bool) string {
 	case p.Errors == p.Total:
 		return fmt.Sprintf("errorCount equals totalCount (%d): every test case errored, so nothing was proved (is the target reachable?)", p.Total)
 	case t.MaxErrorPercent != nil && Percent(p.Errors, p.Total) > *t.MaxErrorPercent:
-		return fmt.Sprintf("errorCount is %s%% of totalCount, over the max-error-percent of %s%%", FormatPercent(Percent(p.Errors, p.Total)), FormatPercent(*t.MaxErrorPercent))
+		return fmt.Sprintf("errorCount is %s%% of totalCount, over the max-error-percent of %s%%", pct(Percent(p.Errors, p.Total)), pct(*t.MaxErrorPercent))
 	}
 	return ""
 }
@@ -231,7 +226,7 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 		case t.MaxFailed == nil && t.MaxFailedPercent == nil && p.Failed > 0:
 			p.Verdict, p.Reason = Failed, fmt.Sprintf("%d failed test cases; none allowed", p.Failed)
 		case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
-			p.Verdict, p.Reason = Failed, fmt.Sprintf("%s%% failed, over the %s%% allowed per probe", FormatPercent(p.FailedPercent), FormatPercent(*t.MaxFailedPercent))
+			p.Verdict, p.Reason = Failed, fmt.Sprintf("%s%% failed, over the %s%% allowed per probe", pct(p.FailedPercent), pct(*t.MaxFailedPercent))
 		case p.Failed > 0:
 			p.Verdict = Findings
 		default:
@@ -279,7 +274,7 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 	case runOver:
 		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d failed test cases (successful attacks), over the %d allowed", r.Failed, *t.MaxFailed)
 	case len(over) > 0 && t.MaxFailedPercent != nil:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %d probes over the %s%% of failed test cases allowed per probe", len(over), len(r.Probes), FormatPercent(*t.MaxFailedPercent))
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %d probes over the %s%% of failed test cases allowed per probe", len(over), len(r.Probes), pct(*t.MaxFailedPercent))
 	case len(over) > 0:
 		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d failed test cases (successful attacks) in %d of %d probes; none allowed", r.Failed, len(over), len(r.Probes))
 	default:

@@ -64,15 +64,6 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
-func TestFormatPercent(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[float64]string{0: "0", 2.4: "2.4", 100: "100", 4.105: "4.11", 33.333333: "33.33"} {
-		if got := FormatPercent(in); got != want {
-			t.Errorf("FormatPercent(%v) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // FuzzEvaluate: any status document the API could send decodes and is
 // judged without a panic, and the verdict agrees with the probes.
 func FuzzEvaluate(f *testing.F) {

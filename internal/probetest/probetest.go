@@ -95,7 +95,7 @@ type Server struct {
 	nextID   int32
 	requests []Request
 	faults   []*Fault
-	// StepsToFinish is how many status polls a run takes to finish after
+	// steps is how many status polls a run takes to finish after
 	// its first (PENDING) poll.
 	steps int
 	final string

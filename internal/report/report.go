@@ -175,7 +175,7 @@ func JUnit(w io.Writer, r *gate.Result) error {
 	}
 	judged := r.Verdict == gate.Passed || r.Verdict == gate.Failed
 	for _, p := range r.Probes {
-		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %d errors of %d test cases", p.Failed, gate.FormatPercent(p.FailedPercent), p.Passed, p.Errors, p.Total)
+		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %d errors of %d test cases", p.Failed, FormatPercent(p.FailedPercent), p.Passed, p.Errors, p.Total)
 		c := junitCase{Name: escape.Truncate(p.Name, maxName), Classname: classname, Time: "0", SystemOut: counts}
 		switch {
 		case p.Verdict == gate.Failed:
@@ -265,11 +265,11 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), escape.MarkdownCell(r.Reason, 1000), r.Thresholds.Describe())
 	b.WriteString("| Probe | Status | Passed | Failed | Errors | Failed % | Verdict |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---|\n")
-	tail := fmt.Sprintf("| **Total** | | %d | %d | %d | %s%% | %s |\n", r.Passed, r.Failed, r.Errors, gate.FormatPercent(gate.Percent(r.Failed, r.Total)), Headline(r.Verdict))
+	tail := fmt.Sprintf("| **Total** | | %d | %d | %d | %s%% | %s |\n", r.Passed, r.Failed, r.Errors, FormatPercent(gate.Percent(r.Failed, r.Total)), Headline(r.Verdict))
 	for i, p := range r.Probes {
 		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %s%% | %s |\n",
 			escape.MarkdownCell(p.Name, maxName), escape.MarkdownCell(p.Status, 64),
-			p.Passed, p.Failed, p.Errors, gate.FormatPercent(p.FailedPercent), probeVerdict(p))
+			p.Passed, p.Failed, p.Errors, FormatPercent(p.FailedPercent), probeVerdict(p))
 		if b.Len()+len(row)+len(tail)+500 > maxSummary {
 			where := "set results-path to keep every probe"
 			if resultsPath != "" {

@@ -1,0 +1,143 @@
+package ci
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// Context is the CI run the tool is part of, read once when the platform is
+// detected, the way reviewdog's cienv does: which platform, which
+// repository and commit, which run, and on GitHub who triggered it, for
+// which event and pull request.
+type Context struct {
+	Platform Platform
+	// Act is set under nektos/act (it sets GITHUB_ACTIONS too).
+	Act bool
+	// Repository is owner/name (GitLab: the project path).
+	Repository string
+	// SHA is the commit, shortened to 7 characters.
+	SHA string
+	// RunNumber is the run's number ("" when unknown).
+	RunNumber string
+	// Actor, EventName and HeadRef are GitHub's (empty elsewhere).
+	Actor, EventName, HeadRef string
+	// PRNumber is the pull request of a pull_request or
+	// pull_request_target event, from the event payload (0 otherwise).
+	PRNumber int
+}
+
+// Detect returns the context of the platform forced by the platform
+// setting, or of the one the environment shows.
+func Detect(env map[string]string, forced string) Context {
+	p := Platform(forced)
+	switch p {
+	case GitHub, GitLab, CircleCI, Plain:
+	default:
+		switch {
+		case env["GITHUB_ACTIONS"] == "true":
+			p = GitHub
+		case env["GITLAB_CI"] == "true":
+			p = GitLab
+		case env["CIRCLECI"] == "true":
+			p = CircleCI
+		default:
+			p = Plain
+		}
+	}
+	c := Context{Platform: p}
+	switch p {
+	case GitHub:
+		c.github(env)
+	case GitLab:
+		c.Repository, c.SHA, c.RunNumber = env["CI_PROJECT_PATH"], env["CI_COMMIT_SHORT_SHA"], env["CI_PIPELINE_IID"]
+	case CircleCI:
+		if env["CIRCLE_PROJECT_USERNAME"] != "" || env["CIRCLE_PROJECT_REPONAME"] != "" {
+			c.Repository = env["CIRCLE_PROJECT_USERNAME"] + "/" + env["CIRCLE_PROJECT_REPONAME"]
+		}
+		c.SHA, c.RunNumber = short(env["CIRCLE_SHA1"]), env["CIRCLE_BUILD_NUM"]
+	}
+	return c
+}
+
+// github reads GitHub's context through go-githubactions, which also parses
+// the event payload (for the pull request number).
+func (c *Context) github(env map[string]string) {
+	c.Act = env["ACT"] == "true"
+	gh, _ := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] })).Context()
+	if gh == nil {
+		// An unreadable event payload: the rest is still in the environment.
+		c.Repository, c.SHA, c.RunNumber = env["GITHUB_REPOSITORY"], short(env["GITHUB_SHA"]), env["GITHUB_RUN_NUMBER"]
+		c.Actor, c.EventName, c.HeadRef = env["GITHUB_ACTOR"], env["GITHUB_EVENT_NAME"], env["GITHUB_HEAD_REF"]
+		return
+	}
+	c.Repository, c.SHA = gh.Repository, short(gh.SHA)
+	if gh.RunNumber > 0 {
+		c.RunNumber = strconv.FormatInt(gh.RunNumber, 10)
+	}
+	c.Actor, c.EventName, c.HeadRef = gh.Actor, gh.EventName, gh.HeadRef
+	if strings.HasPrefix(gh.EventName, "pull_request") {
+		if pr, ok := gh.Event["pull_request"].(map[string]any); ok {
+			if n, ok := pr["number"].(float64); ok && n > 0 {
+				c.PRNumber = int(n)
+			}
+		}
+	}
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// Label names the platform for people (and the User-Agent).
+func (c Context) Label() string {
+	switch c.Platform {
+	case GitHub:
+		if c.Act {
+			return "act"
+		}
+		return "GitHub Actions"
+	case GitLab:
+		return "GitLab CI"
+	case CircleCI:
+		return "CircleCI"
+	}
+	return "terminal"
+}
+
+// DefaultRunName is the test run name built from the context: repository,
+// short commit and run number; a timestamp outside CI.
+func (c Context) DefaultRunName(now time.Time) string {
+	if c.Repository == "" {
+		return "splx-probe-action " + now.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	name := c.Repository
+	if c.SHA != "" {
+		name += "@" + c.SHA
+	}
+	if c.RunNumber != "" {
+		name += " #" + c.RunNumber
+	}
+	return name
+}
+
+// MissingTokenHint explains an empty token from the context, or returns ""
+// when the context has nothing to add: on GitHub, pull requests from forks
+// and Dependabot runs get empty secrets.
+func (c Context) MissingTokenHint() string {
+	if c.Platform != GitHub {
+		return ""
+	}
+	switch {
+	case c.Actor == "dependabot[bot]":
+		return "Dependabot runs get no repository secrets; add SPLX_API_KEY to the Dependabot secrets, or skip this step for Dependabot"
+	case strings.HasPrefix(c.EventName, "pull_request") && c.EventName != "pull_request_target" && c.HeadRef != "":
+		return "if this is a pull request from a fork, GitHub gives it no secrets; run the step only for branches of this repository, or set the api-key input (GitHub: api-key: ${{ secrets.SPLX_API_KEY }}) or the SPLX_API_KEY variable to a Personal Access Token from the SPLX Probe web UI"
+	}
+	return ""
+}

@@ -1,0 +1,131 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/gate"
+	"github.com/splx-ai/splx-probe-action/internal/probe"
+)
+
+// Progress is the state of a run being waited on, for the log.
+type Progress struct {
+	Status  string
+	Percent float64
+	// Probes holds one short "name done/total" entry per probe, and "+N
+	// more" past maxProgressProbes.
+	Probes []string
+}
+
+// maxProgressProbes bounds the per-probe part of a progress line.
+const maxProgressProbes = 6
+
+// ProgressOf summarises a status document for the log.
+func ProgressOf(st *probe.TestRunStatus) Progress {
+	p := Progress{Status: st.Status}
+	var done, total int64
+	for i, pr := range st.ProbeRuns {
+		done += max(min(pr.Done(), pr.TotalCount), 0)
+		total += max(pr.TotalCount, 0)
+		if i < maxProgressProbes {
+			p.Probes = append(p.Probes, fmt.Sprintf("%s %d/%d", escape.Line(pr.ProbeName, 40), pr.Done(), pr.TotalCount))
+		}
+	}
+	if n := len(st.ProbeRuns) - maxProgressProbes; n > 0 {
+		p.Probes = append(p.Probes, fmt.Sprintf("+%d more", n))
+	}
+	if probe.PhaseOf(st.Status) == probe.PhaseFinished {
+		p.Percent = 100
+	} else {
+		p.Percent = gate.Percent(done, total)
+	}
+	return p
+}
+
+// Line is the one-line form of a progress update.
+func (p Progress) Line() string {
+	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
+	if len(p.Probes) > 0 {
+		s += " | " + strings.Join(p.Probes, ", ")
+	}
+	return escape.Line(s, 300)
+}
+
+// Note is one annotation: a title and a message.
+type Note struct {
+	Title, Msg string
+}
+
+// Annotations are one note per probe over its threshold (errs) and per
+// probe with findings within it (warns); the reporter fits them in what
+// its platform shows.
+func Annotations(res *gate.Result) (errs, warns []Note) {
+	for _, p := range res.Probes {
+		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
+		switch p.Verdict {
+		case gate.Failed:
+			errs = append(errs, Note{Title: "Probe over threshold: " + escape.Line(p.Name, 100), Msg: p.Reason + "; " + counts})
+		case gate.Findings:
+			warns = append(warns, Note{Title: "Findings: " + escape.Line(p.Name, 100), Msg: counts + ", within the gate"})
+		}
+	}
+	return errs, warns
+}
+
+// maxTableRows bounds the log's result table; the files have every probe.
+const maxTableRows = 200
+
+// Table is the plain-text table of results for the log: text columns
+// left-aligned, numbers right-aligned, no trailing spaces.
+func Table(res *gate.Result) string {
+	rows := [][]string{{"Probe", "Status", "Passed", "Failed", "Errors", "Failed %", "Verdict"}}
+	for i, p := range res.Probes {
+		if i == maxTableRows {
+			rows = append(rows, []string{fmt.Sprintf("(+%d more)", len(res.Probes)-i), "", "", "", "", "", ""})
+			break
+		}
+		rows = append(rows, []string{escape.Line(p.Name, 40), escape.Line(p.Status, 16),
+			strconv.FormatInt(p.Passed, 10), strconv.FormatInt(p.Failed, 10), strconv.FormatInt(p.Errors, 10),
+			FormatPercent(p.FailedPercent) + "%", orDash(string(p.Verdict))})
+	}
+	rows = append(rows, []string{"Total", "", strconv.FormatInt(res.Passed, 10), strconv.FormatInt(res.Failed, 10),
+		strconv.FormatInt(res.Errors, 10), FormatPercent(gate.Percent(res.Failed, res.Total)) + "%", string(res.Verdict)})
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	lines := make([]string, len(rows))
+	for n, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i == 0 || i == 1 || i == len(r)-1 {
+				b.WriteString(c + pad) // text: left-aligned
+			} else {
+				b.WriteString(pad + c) // numbers: right-aligned
+			}
+			if i < len(r)-1 {
+				b.WriteString("  ")
+			}
+		}
+		lines[n] = strings.TrimRight(b.String(), " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// FormatPercent prints a percentage with at most two decimals.
+func FormatPercent(p float64) string {
+	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 2, 64), "0"), ".")
+}
