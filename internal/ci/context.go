@@ -27,6 +27,9 @@ type Context struct {
 	// PRNumber is the pull request of a pull_request or
 	// pull_request_target event, from the event payload (0 otherwise).
 	PRNumber int
+	// WorkflowPath is the workflow file that runs, relative to the
+	// repository (GitHub's GITHUB_WORKFLOW_REF), "" elsewhere.
+	WorkflowPath string
 }
 
 // Detect returns the context of the platform forced by the platform
@@ -66,6 +69,10 @@ func Detect(env map[string]string, forced string) Context {
 // the event payload (for the pull request number).
 func (c *Context) github(env map[string]string) {
 	c.Act = env["ACT"] == "true"
+	// owner/repo/.github/workflows/x.yml@refs/heads/main
+	if ref, _, _ := strings.Cut(env["GITHUB_WORKFLOW_REF"], "@"); strings.Count(ref, "/") >= 2 {
+		c.WorkflowPath = strings.SplitN(ref, "/", 3)[2]
+	}
 	gh, _ := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] })).Context()
 	if gh == nil {
 		// An unreadable event payload: the rest is still in the environment.

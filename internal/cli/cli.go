@@ -95,7 +95,13 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	case len(flags.Args) > 0:
 		// Never echo positional arguments: a token pasted there must not
 		// reach the log.
-		return c.fail(rep, nil, usageError(fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the only command, demo (see --help)", len(flags.Args))))
+		return c.fail(rep, nil, usageError(fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the commands demo and doctor (see --help)", len(flags.Args))))
+	case flags.Doctor || bool(cfg.Doctor):
+		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env}
+		if cfgErr == nil {
+			d.client = c.client(cfg, cictx, rep)
+		}
+		return d.run(ctx, explainToken(cfgErr, cictx))
 	case flags.PrintConfig:
 		writeConfig(c.Stdout, cfg)
 		if cfgErr != nil {
@@ -107,12 +113,22 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return c.fail(rep, nil, explainToken(cfgErr, cictx))
 	}
 
-	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red}
+	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red, client: c.client(cfg, cictx, rep)}
+	err := f.run(ctx)
+	code := reportErr(rep, cfg, err)
+	if !f.outputsSet {
+		f.outputs(f.baseOutputs(f.id, "", resultOf(code)))
+	}
+	return code
+}
+
+// client is the API client for valid settings, logging to rep.
+func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter) *probe.Client {
 	retryCap := time.Duration(0) // with wait, the timeout bounds each wait
 	if !cfg.Wait {
 		retryCap = maxTriggerRetryWait
 	}
-	f.client = probe.NewClient(cfg.APIURL, string(cfg.APIKey), append([]probe.Option{
+	return probe.NewClient(cfg.APIURL, string(cfg.APIKey), append([]probe.Option{
 		probe.WithUserAgent(fmt.Sprintf("splx-probe-action/%s (%s)", c.version(), cictx.Label())),
 		probe.WithRequestTimeout(time.Duration(cfg.RequestTimeout)),
 		probe.WithMaxRetryWait(retryCap),
@@ -128,12 +144,6 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 			rep.Info(fmt.Sprintf("Retrying %s in %s: attempt %d failed (%s)", e.Op, e.Wait.Round(time.Millisecond), e.Attempt, e.Reason))
 		}),
 	}, c.ClientOptions...)...)
-	err := f.run(ctx)
-	code := reportErr(rep, cfg, err)
-	if !f.outputsSet {
-		f.outputs(f.baseOutputs(f.id, "", resultOf(code)))
-	}
-	return code
 }
 
 // fail reports an error found before any request and sets the outputs of a

@@ -319,6 +319,9 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 	}{
 		{"JUnit report", "junit-path", f.cfg.JUnitPath, func(w *bytes.Buffer) error { return report.JUnit(w, res) }},
 		{"Results file", "results-path", f.cfg.ResultsPath, func(w *bytes.Buffer) error { return report.JSON(w, res, f.version) }},
+		{"SARIF file", "sarif-path", f.cfg.SARIFPath, func(w *bytes.Buffer) error {
+			return report.SARIF(w, res, report.SARIFOptions{Location: f.sarifLocation(), Version: f.version})
+		}},
 	} {
 		if file.path == "" {
 			continue
@@ -345,6 +348,20 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 	f.outputs(outs)
 	f.rep.Summary(report.Markdown(res, string(f.cfg.ResultsPath)))
 	return errors.Join(errs...)
+}
+
+// sarifLocation is the file the SARIF results point at: the sarif-location
+// setting, else the workflow that ran. Code scanning rejects results
+// without one, so its absence is a warning.
+func (f *flow) sarifLocation() string {
+	loc := string(f.cfg.SARIFLocation)
+	if loc == "" {
+		loc = f.ci.WorkflowPath
+	}
+	if loc == "" {
+		f.rep.Warning("SARIF file", "its results point at no file, and GitHub code scanning rejects such results: set sarif-location to a file of the repository (the workflow file, say)")
+	}
+	return loc
 }
 
 // joinIDs prints ids as "1, 2, 3".

@@ -15,6 +15,7 @@ gate the job on its findings and report them.
 
 Usage:
   splx-probe [flags]          trigger a test run (and wait, with --wait)
+  splx-probe doctor [flags]   check the setup (settings, network, TLS, token); triggers nothing
   splx-probe demo [flags]     the whole flow against a built-in fake API, no account needed
   splx-probe --print-config   show every effective setting and where it came from
 
@@ -48,8 +49,9 @@ action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
 Other flags: --help, --version, --print-config.
 
 Exit codes: 0 success; 1 gate failed (findings over the threshold); 2 invalid
-input; 3 authentication or permission (401/403); 4 run ended without a verdict
-(ERROR or CANCELED); 5 wait timed out; 6 API or network failure; 130 interrupted.
+input; 3 authentication or permission (401/403); 4 no verdict (the run ended ERROR
+or CANCELED, or its results cannot be trusted); 5 wait timed out; 6 API, network or
+report-file failure; 130 interrupted.
 `)
 }
 

@@ -70,6 +70,9 @@ type Config struct {
 	JUnitPath          Text     `env:"JUNIT_PATH" help:"write a JUnit XML report here (with wait)"`
 	ResultsPath        Text     `env:"RESULTS_PATH" help:"write the full results as JSON here (with wait)"`
 	ReportPath         Text     `env:"REPORT_PATH" help:"download the platform's PDF report here (with wait)"`
+	SARIFPath          Text     `env:"SARIF_PATH" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
+	SARIFLocation      Text     `env:"SARIF_LOCATION" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
+	Doctor             Bool     `env:"DOCTOR" default:"false" help:"check the setup instead of running: settings, network, TLS, token, output files; triggers nothing"`
 	DotenvPath         Text     `env:"DOTENV_PATH" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
 	RequestTimeout     Duration `env:"REQUEST_TIMEOUT" default:"60s" help:"limit for one HTTP request"`
 	Platform           Text     `env:"PLATFORM" default:"auto" envonly:"" help:"auto, github, gitlab, circleci or plain: how to report"`
@@ -158,8 +161,9 @@ type Flags struct {
 	Values map[string]string
 	// Help, Version and PrintConfig are the tool's own switches.
 	Help, Version, PrintConfig bool
-	// Demo is set by the "demo" command, which comes before any flags.
-	Demo bool
+	// Demo and Doctor are set by the "demo" and "doctor" commands, which
+	// come before any flags.
+	Demo, Doctor bool
 	// Args are any other positional arguments (an error).
 	Args []string
 }
@@ -168,8 +172,13 @@ type Flags struct {
 // must come first); errors are returned as *InputError.
 func ParseFlags(args []string) (*Flags, error) {
 	f := &Flags{Values: map[string]string{}}
-	if len(args) > 0 && args[0] == "demo" {
-		f.Demo, args = true, args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "demo":
+			f.Demo, args = true, args[1:]
+		case "doctor":
+			f.Doctor, args = true, args[1:]
+		}
 	}
 	fs := flag.NewFlagSet("splx-probe", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -366,11 +375,15 @@ func (c *Config) validate(errs *collector) {
 	// Settings that only mean something after a wait: refuse them without one
 	// rather than let a gate silently not run.
 	if !bool(c.Wait) && !errs.failed("wait") {
-		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path"} {
+		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path", "sarif-path"} {
 			if c.Set(name) {
 				bad(name, "only applies when waiting for the run; set wait: true as well, or remove it")
 			}
 		}
+	}
+	if c.Set("sarif-path") && c.Sources["target-id"] == SourceUnset {
+		// Code scanning keeps one alert per target and probe.
+		bad("sarif-path", "needs target-id as well: the alerts are kept per target and probe")
 	}
 	// Two file settings on one file: one report would silently overwrite the
 	// other. The dotenv path counts only when set (its default is only
@@ -379,7 +392,7 @@ func (c *Config) validate(errs *collector) {
 	for _, p := range []struct {
 		name string
 		path Text
-	}{{"junit-path", c.JUnitPath}, {"results-path", c.ResultsPath}, {"report-path", c.ReportPath}, {"dotenv-path", c.DotenvPath}} {
+	}{{"junit-path", c.JUnitPath}, {"results-path", c.ResultsPath}, {"report-path", c.ReportPath}, {"sarif-path", c.SARIFPath}, {"dotenv-path", c.DotenvPath}} {
 		if p.path == "" || !c.Set(p.name) {
 			continue
 		}

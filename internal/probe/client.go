@@ -201,6 +201,17 @@ func (c *Client) TestRunStatus(ctx context.Context, id int32) (*TestRunStatus, e
 	return &out, nil
 }
 
+// BenchmarkModels lists the benchmark models and returns how many there are.
+// It is the only documented call that is read-only and free: it shows that
+// the API answers and accepts the token without spending credits.
+func (c *Client) BenchmarkModels(ctx context.Context) (int, error) {
+	var out []json.RawMessage
+	if err := c.doJSON(ctx, "list benchmark models", http.MethodGet, "/api/v2/benchmarks/models", nil, &out); err != nil {
+		return 0, err
+	}
+	return len(out), nil
+}
+
 // CancelTestRun asks the platform to cancel a run; results so far are kept.
 func (c *Client) CancelTestRun(ctx context.Context, id int32) error {
 	path := "/api/v2/test-run/" + strconv.Itoa(int(id)) + "/cancel"

@@ -1,6 +1,6 @@
 // Package probetest is a fake SPLX Probe Platform API for tests and the demo.
 //
-// It serves the four documented operations, checks X-Api-Key, answers 401
+// It serves the documented operations, checks X-Api-Key, answers 401
 // with the documented body, moves each run through PENDING, RUNNING and a
 // final status with per-probe counts, records every request, and can be told
 // to misbehave: any status code, delays, Retry-After, broken bodies, hung or
@@ -26,6 +26,7 @@ const (
 	OpStatus  = "status"
 	OpReport  = "report"
 	OpCancel  = "cancel"
+	OpModels  = "models"
 )
 
 // Probe is a probe the fake knows, with the outcome its runs reach.
@@ -228,6 +229,8 @@ func opOf(method, path string) string {
 	switch {
 	case method == http.MethodPost && path == "/api/v2/test-run/trigger":
 		return OpTrigger
+	case method == http.MethodGet && path == "/api/v2/benchmarks/models":
+		return OpModels
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/v2/test-run/"):
 		switch {
 		case strings.HasSuffix(path, "/status"):
@@ -295,6 +298,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	switch op {
 	case OpTrigger:
 		s.trigger(w, body)
+	case OpModels:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `[{"benchmarkDate":"2026-11-01T00:00:00Z","id":1,"name":"fake-model","provider":"fake","scores":{"overall":0.9},"url":"https://example.invalid/model"}]`)
 	case OpStatus, OpReport, OpCancel:
 		id, _ := runID(req.URL.Path)
 		s.mu.Lock()

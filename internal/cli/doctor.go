@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/splx-ai/splx-probe-action/internal/ci"
+	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/probe"
+)
+
+// doctor checks the setup before the first paid run: the settings, the
+// platform's output files, the proxy and CA in effect, the API host, the
+// token (with the read-only models list) and, with test-run-id, that run.
+// It never triggers, never cancels and writes no outputs. It exits with the
+// code a real run would have for the first failure; an output file that
+// cannot be written is shown but changes nothing, as in a real run.
+type doctor struct {
+	rep    ci.Reporter
+	cfg    *config.Config
+	ci     ci.Context
+	env    map[string]string
+	client *probe.Client
+	// first is the first failure that decides the exit code.
+	first error
+	// failed counts the failed checks.
+	failed int
+}
+
+// The marks of a check: passed, failed, not applicable.
+const (
+	markOK   = "✓"
+	markFail = "✗"
+	markSkip = "–"
+)
+
+func (d *doctor) line(mark, name, detail string) {
+	d.rep.Info(mark + " " + name + ": " + detail)
+}
+
+// fail shows a failed check with its fix and keeps the first failure.
+func (d *doctor) fail(name string, err error, fix string) {
+	d.line(markFail, name, strings.TrimRight(err.Error(), ".")+"; fix: "+fix)
+	d.failed++
+	if d.first == nil {
+		d.first = err
+	}
+}
+
+// settings shows the settings' check; cfgErr is Load's error.
+func (d *doctor) settings(cfgErr error) bool {
+	if cfgErr != nil {
+		for _, e := range split(cfgErr) {
+			d.line(markFail, "settings", e.Error())
+			d.failed++
+		}
+		d.first = cfgErr
+		return false
+	}
+	var set []string
+	for _, s := range config.Settings() {
+		if d.cfg.Set(s.Name) {
+			set = append(set, s.Name)
+		}
+	}
+	d.line(markOK, "settings", fmt.Sprintf("valid (%s given: %s)", plural(len(set), "setting"), strings.Join(set, ", ")))
+	return true
+}
+
+// files checks, without writing anything, that the platform's output files
+// can be written.
+func (d *doctor) files() {
+	d.line(markOK, "platform", d.ci.Label())
+	type file struct{ variable, path string }
+	var files []file
+	switch d.ci.Platform {
+	case ci.GitHub:
+		files = []file{{"GITHUB_OUTPUT", d.env["GITHUB_OUTPUT"]}, {"GITHUB_STEP_SUMMARY", d.env["GITHUB_STEP_SUMMARY"]}}
+	case ci.GitLab:
+		files = []file{{"dotenv-path", string(d.cfg.DotenvPath)}}
+	case ci.CircleCI:
+		files = []file{{"BASH_ENV", d.env["BASH_ENV"]}}
+	default:
+		d.line(markSkip, "output files", "none on this platform (the outputs are printed)")
+	}
+	for _, f := range files {
+		if err := writable(f.path, d.ci.Platform != ci.GitHub); err != nil {
+			// Shown, but not a failure: a real run only warns about it.
+			d.line(markFail, f.variable, fmt.Sprintf("%v; fix: run in a job where the runner provides it (act: use container mode); a real run warns and prints the outputs instead", err))
+			continue
+		}
+		d.line(markOK, f.variable, "writable ("+f.path+")")
+	}
+}
+
+// writable reports whether path could be appended to, without writing: an
+// existing file opens for appending; a missing one may be created when
+// create (its folder must take a new file), and is an error otherwise.
+func writable(path string, create bool) error {
+	if path == "" {
+		return errors.New("not set")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err == nil {
+		return f.Close()
+	}
+	if !os.IsNotExist(err) || !create {
+		return fmt.Errorf("cannot be written: %w", cause(err))
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".splx-probe-doctor-*")
+	if err != nil {
+		return fmt.Errorf("its folder takes no new file: %w", cause(err))
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
+// network shows the proxy and CA in effect and resolves the API host
+// (unless a proxy does).
+func (d *doctor) network(ctx context.Context) bool {
+	u := d.cfg.APIURL
+	proxy, err := http.ProxyFromEnvironment(&http.Request{URL: u})
+	switch {
+	case err != nil:
+		d.fail("proxy", err, "correct HTTPS_PROXY / HTTP_PROXY")
+		return false
+	case proxy != nil:
+		d.line(markOK, "proxy", fmt.Sprintf("%s (from HTTPS_PROXY / HTTP_PROXY; NO_PROXY excludes hosts)", proxy.Redacted()))
+	default:
+		d.line(markOK, "proxy", "none (set HTTPS_PROXY for a corporate proxy)")
+	}
+	switch {
+	case u.Scheme == "http":
+		d.line(markSkip, "CA certificates", "not used (plain http to a loopback host)")
+	case d.env["SSL_CERT_FILE"] != "":
+		d.line(markOK, "CA certificates", "SSL_CERT_FILE="+d.env["SSL_CERT_FILE"])
+	case d.env["SSL_CERT_DIR"] != "":
+		d.line(markOK, "CA certificates", "SSL_CERT_DIR="+d.env["SSL_CERT_DIR"])
+	default:
+		d.line(markOK, "CA certificates", "the system trust store (SSL_CERT_FILE overrides it)")
+	}
+	if proxy != nil {
+		d.line(markSkip, "DNS", "resolved by the proxy")
+		return true
+	}
+	addrs, err := net.DefaultResolver.LookupHost(ctx, u.Hostname())
+	if err != nil {
+		d.fail("DNS", fmt.Errorf("%s does not resolve: %w", u.Hostname(), err), "check region and api-url, and the runner's DNS")
+		return false
+	}
+	d.line(markOK, "DNS", fmt.Sprintf("%s resolves (%s)", u.Hostname(), strings.Join(addrs, ", ")))
+	return true
+}
+
+// token asks for the models list: an answer shows the host answers (over
+// TLS with https), and a 200 or 403 that the token is accepted.
+func (d *doctor) token(ctx context.Context) bool {
+	n, err := d.client.BenchmarkModels(ctx)
+	var er *probe.ErrorResponse
+	over := "over TLS"
+	if d.cfg.APIURL.Scheme == "http" {
+		over = "over plain http (loopback)"
+	}
+	switch {
+	case err == nil:
+		d.line(markOK, "API", d.cfg.APIURL.Host+" answers "+over)
+		d.line(markOK, "token", fmt.Sprintf("accepted (GET /api/v2/benchmarks/models: %s)", plural(n, "model")))
+		return true
+	case !errors.As(err, &er):
+		d.fail("API", err, "check api-url, the network, any proxy (HTTPS_PROXY) and custom CA certificates (SSL_CERT_FILE)")
+		return false
+	}
+	d.line(markOK, "API", d.cfg.APIURL.Host+" answers "+over)
+	switch er.StatusCode {
+	case http.StatusForbidden:
+		d.line(markOK, "token", "accepted (the models list is not allowed for this user: HTTP 403)")
+		return true
+	case http.StatusUnauthorized:
+		d.fail("token", err, d.regionHint())
+		return false
+	}
+	d.fail("token", err, "try again later; the API failed")
+	return false
+}
+
+// regionHint says what a rejected token usually means: it expired, or it
+// belongs to the other region's platform.
+func (d *doctor) regionHint() string {
+	expired := "tokens expire: create a new Personal Access Token in the SPLX Probe web UI (" + d.cfg.UIURL + ")"
+	switch {
+	case d.cfg.Set("api-url"):
+		return expired + "; and check that api-url is the API of the platform the token comes from"
+	case d.cfg.Region == "us":
+		return expired + "; a token from probe.splx.ai is not valid on the US API (us.api.probe.splx.ai): if your account is on the EU platform, set region: eu"
+	}
+	return expired + "; a token from us.probe.splx.ai is not valid on the EU API (api.probe.splx.ai): if your account is on the US platform, set region: us"
+}
+
+// testRun reads the run given with test-run-id.
+func (d *doctor) testRun(ctx context.Context) {
+	if !d.cfg.Attach() {
+		d.line(markSkip, "test run", "none given (test-run-id)")
+		return
+	}
+	st, err := d.client.TestRunStatus(ctx, int32(d.cfg.TestRunID))
+	if err != nil {
+		d.fail("test run", err, "check test-run-id against the SPLX Probe web UI")
+		return
+	}
+	d.line(markOK, "test run", fmt.Sprintf("%d is readable (status %s, %s)", d.cfg.TestRunID, st.Status, plural(len(st.ProbeRuns), "probe run")))
+}
+
+// run performs the checks in order, stopping at the first that makes the
+// next ones meaningless, and returns the exit code of the first failure.
+func (d *doctor) run(ctx context.Context, cfgErr error) ExitCode {
+	d.rep.Info("SPLX Probe doctor: checks the setup; triggers nothing, cancels nothing, writes no outputs.")
+	if d.settings(cfgErr) {
+		d.files()
+		if d.network(ctx) && d.token(ctx) {
+			d.testRun(ctx)
+		}
+	}
+	if d.first == nil {
+		d.rep.Notice("SPLX Probe doctor", "all checks passed: the setup is ready for a test run")
+		return ExitOK
+	}
+	code := exitCode(d.first)
+	d.rep.Error("SPLX Probe doctor", fmt.Sprintf("%s failed (exit %d, as a real run would); fix the first: %s", plural(d.failed, "check"), code, split(d.first)[0]))
+	return code
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,180 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/gate"
+)
+
+// SARIFOptions say where the results point and who wrote them.
+type SARIFOptions struct {
+	// Location is the repository file every result points at (code scanning
+	// needs one): the workflow that ran, or the sarif-location setting. ""
+	// writes results without a location.
+	Location string
+	// Version is the tool's version.
+	Version string
+}
+
+// sarifFingerprint names the partial fingerprint: code scanning keeps one
+// alert per value across runs.
+const sarifFingerprint = "splxProbeTargetProbe/v1"
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool              sarifTool         `json:"tool"`
+	AutomationDetails sarifAutomation   `json:"automationDetails"`
+	Results           []sarifResult     `json:"results"`
+	Properties        map[string]string `json:"properties,omitempty"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifAutomation struct {
+	ID string `json:"id"`
+}
+
+type sarifRule struct {
+	ID               string         `json:"id"`
+	Name             string         `json:"name"`
+	ShortDescription sarifText      `json:"shortDescription"`
+	FullDescription  sarifText      `json:"fullDescription"`
+	Help             sarifText      `json:"help"`
+	Properties       sarifRuleProps `json:"properties"`
+}
+
+type sarifRuleProps struct {
+	Tags []string `json:"tags"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations,omitempty"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           sarifRegion   `json:"region"`
+}
+
+type sarifArtifact struct {
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+// SARIF writes the results for GitHub code scanning: SARIF 2.1.0, one rule
+// per probe (splx-probe/<probeId>), one result per probe with findings, at
+// level error when the probe broke the gate and warning when its findings
+// are within it. Fingerprints depend only on the target and the probe, so
+// code scanning keeps one alert per target and probe open across runs and
+// closes it when the findings go away; the run's automation id names the
+// target, so several targets upload side by side. Text from the API is
+// made one visible line, capped, and encoded by encoding/json.
+func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
+	target := strconv.Itoa(int(r.TargetID))
+	run := sarifRun{
+		Tool: sarifTool{Driver: sarifDriver{
+			Name: "splx-probe", Version: o.Version,
+			InformationURI: "https://github.com/splx-ai/splx-probe-action",
+			Rules:          []sarifRule{},
+		}},
+		AutomationDetails: sarifAutomation{ID: "splx-probe/target-" + target + "/"},
+		Results:           []sarifResult{},
+	}
+	if r.URL != "" {
+		run.Properties = map[string]string{"testRunUrl": r.URL}
+	}
+	for _, p := range r.Probes {
+		// Code scanning shows these as lines of text: control characters
+		// become visible escapes.
+		name := escape.Line(p.Name, maxName)
+		if name == "" {
+			name = fmt.Sprintf("probe %d", p.ProbeID)
+		}
+		rule := sarifRule{
+			ID:               fmt.Sprintf("splx-probe/%d", p.ProbeID),
+			Name:             name,
+			ShortDescription: sarifText{Text: "SPLX Probe: " + name},
+			FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (id %d) that succeeded against target %s.", name, p.ProbeID, target)},
+			Help:             sarifText{Text: "A failed test case is an attack that succeeded against the AI application under test. Review the test run in the SPLX Probe web UI, fix the target, and run the probe again: the alert closes when the probe has no findings."},
+			Properties:       sarifRuleProps{Tags: []string{"security", "ai-red-teaming", "splx-probe"}},
+		}
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule)
+		if p.Failed <= 0 {
+			continue
+		}
+		level := "warning"
+		if p.Verdict == gate.Failed {
+			level = "error"
+		}
+		msg := fmt.Sprintf("%s: %d of %d test cases failed (%s%%): successful attacks on target %s", name, p.Failed, p.Total, FormatPercent(p.FailedPercent), target)
+		if p.Verdict == gate.Failed {
+			msg += "; over the gate: " + p.Reason
+		}
+		msg += fmt.Sprintf(". Test run %d", r.TestRunID)
+		if r.URL != "" {
+			msg += ": " + r.URL
+		}
+		res := sarifResult{
+			RuleID: rule.ID, RuleIndex: len(run.Tool.Driver.Rules) - 1, Level: level,
+			Message:             sarifText{Text: msg + "."},
+			PartialFingerprints: map[string]string{sarifFingerprint: fingerprint(r.TargetID, p.ProbeID)},
+		}
+		if o.Location != "" {
+			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
+				ArtifactLocation: sarifArtifact{URI: o.Location, URIBaseID: "%SRCROOT%"},
+				Region:           sarifRegion{StartLine: 1},
+			}}}
+		}
+		run.Results = append(run.Results, res)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{run},
+	})
+}
+
+// fingerprint is stable for a target and a probe, and differs between them.
+func fingerprint(target int32, probe int64) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("splx-probe target %d probe %d", target, probe)))
+	return hex.EncodeToString(sum[:16])
+}

@@ -1,0 +1,142 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/splx-ai/splx-probe-action/internal/golden"
+)
+
+// sarifSchema compiles the official SARIF 2.1.0 JSON schema (a copy from
+// the npm package @microsoft/jest-sarif, in testdata).
+func sarifSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("../../testdata/sarif/sarif-2.1.0-rtm.5.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif-2.1.0.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("sarif-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type sarifDoc struct {
+	Schema string `json:"$schema"`
+	Runs   []struct {
+		AutomationDetails struct {
+			ID string `json:"id"`
+		} `json:"automationDetails"`
+		Tool struct {
+			Driver struct {
+				Rules []struct {
+					ID   string `json:"id"`
+					Name string `json:"name"`
+				} `json:"rules"`
+			} `json:"driver"`
+		} `json:"tool"`
+		Results []struct {
+			RuleID              string            `json:"ruleId"`
+			Level               string            `json:"level"`
+			PartialFingerprints map[string]string `json:"partialFingerprints"`
+			Message             struct {
+				Text string `json:"text"`
+			} `json:"message"`
+			Locations []struct {
+				PhysicalLocation struct {
+					ArtifactLocation struct {
+						URI string `json:"uri"`
+					} `json:"artifactLocation"`
+				} `json:"physicalLocation"`
+			} `json:"locations"`
+		} `json:"results"`
+	} `json:"runs"`
+}
+
+func renderSARIF(t *testing.T, targetID int32, location string) ([]byte, sarifDoc) {
+	t.Helper()
+	r := hostileResult()
+	r.TargetID = targetID
+	var b bytes.Buffer
+	if err := SARIF(&b, r, SARIFOptions{Location: location, Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	var doc sarifDoc
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	return b.Bytes(), doc
+}
+
+// TestSARIF: valid against the official schema whatever the probe names,
+// one rule per probe, one result per probe with findings at the level of
+// its verdict, every result pointing at the location, fingerprints stable
+// across runs and distinct across targets.
+func TestSARIF(t *testing.T) {
+	t.Parallel()
+	schema := sarifSchema(t)
+	data, doc := renderSARIF(t, 42, ".github/workflows/red-team.yml")
+	golden.Check(t, "../../testdata/report/hostile.sarif.json", string(data))
+	for _, loc := range []string{".github/workflows/red-team.yml", ""} {
+		data, _ := renderSARIF(t, 42, loc)
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(inst); err != nil {
+			t.Errorf("location %q: not valid SARIF 2.1.0: %v", loc, err)
+		}
+	}
+	run := doc.Runs[0]
+	if doc.Schema == "" || run.AutomationDetails.ID != "splx-probe/target-42/" || len(run.Tool.Driver.Rules) != 3 || run.Tool.Driver.Rules[1].ID != "splx-probe/2" {
+		t.Errorf("run: %+v", run)
+	}
+	// Probe 1 and 3 have findings over the 5% gate; probe 2 has none.
+	if len(run.Results) != 2 || run.Results[0].Level != "error" || run.Results[0].RuleID != "splx-probe/1" || run.Results[1].RuleID != "splx-probe/3" {
+		t.Fatalf("results: %+v", run.Results)
+	}
+	for _, res := range run.Results {
+		if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != ".github/workflows/red-team.yml" {
+			t.Errorf("result %s: locations %+v", res.RuleID, res.Locations)
+		}
+		if !strings.Contains(res.Message.Text, "https://probe.splx.ai/w/ws/target/42/test-runs/7") || !strings.Contains(res.Message.Text, "test cases failed") {
+			t.Errorf("message %q lacks the counts or the link", res.Message.Text)
+		}
+	}
+	_, again := renderSARIF(t, 42, "")
+	_, other := renderSARIF(t, 43, "")
+	seen := map[string]string{}
+	for i, res := range run.Results {
+		fp := res.PartialFingerprints[sarifFingerprint]
+		if fp == "" || again.Runs[0].Results[i].PartialFingerprints[sarifFingerprint] != fp {
+			t.Errorf("%s: fingerprint not stable across runs", res.RuleID)
+		}
+		if other.Runs[0].Results[i].PartialFingerprints[sarifFingerprint] == fp {
+			t.Errorf("%s: the same fingerprint for targets 42 and 43", res.RuleID)
+		}
+		if prev, dup := seen[fp]; dup {
+			t.Errorf("%s and %s share a fingerprint", prev, res.RuleID)
+		}
+		seen[fp] = res.RuleID
+	}
+	if len(again.Runs[0].Results[0].Locations) != 0 {
+		t.Error("a result without a location setting got one")
+	}
+	if other.Runs[0].AutomationDetails.ID == run.AutomationDetails.ID {
+		t.Error("two targets share an automation id")
+	}
+}
