@@ -164,8 +164,10 @@ func assertNoToken(t *testing.T, r result) {
 	t.Helper()
 	for _, stream := range []struct{ name, text string }{{"stdout", r.stdout}, {"stderr", r.stderr}} {
 		for _, l := range strings.Split(stream.text, "\n") {
-			if strings.Contains(l, testToken) && l != "::add-mask::"+testToken {
-				t.Errorf("%s leaks the token: %q", stream.name, l)
+			for _, tok := range []string{testToken, githubToken} {
+				if strings.Contains(l, tok) && l != "::add-mask::"+tok {
+					t.Errorf("%s leaks a token: %q", stream.name, l)
+				}
 			}
 		}
 	}
@@ -174,8 +176,8 @@ func assertNoToken(t *testing.T, r result) {
 			return nil
 		}
 		data, _ := os.ReadFile(p)
-		if bytes.Contains(data, []byte(testToken)) {
-			t.Errorf("file %s contains the token", p)
+		if bytes.Contains(data, []byte(testToken)) || bytes.Contains(data, []byte(githubToken)) {
+			t.Errorf("file %s contains a token", p)
 		}
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -147,7 +148,7 @@ func TestHelpVersionPrintConfig(t *testing.T) {
 		t.Errorf("--print-config: exit %d\n%s", r.code, r.stderr)
 	}
 	checkGolden(t, "github/print-config.stdout", r.stdout)
-	if !strings.Contains(r.stdout, "api-key               *** (set, redacted)  INPUT_API-KEY") {
+	if !regexp.MustCompile(`(?m)^api-key +\*\*\* \(set, redacted\) +INPUT_API-KEY$`).MatchString(r.stdout) {
 		t.Errorf("token line not redacted with its source:\n%s", r.stdout)
 	}
 }

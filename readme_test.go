@@ -13,7 +13,7 @@ import (
 )
 
 // outputNames are the outputs the tool writes (action.yml declares them).
-var outputNames = []string{"test-run-id", "test-run-url", "status", "result", "total", "passed", "failed", "errors", "junit-path", "results-path", "report-path", "sarif-path"}
+var outputNames = []string{"test-run-id", "test-run-url", "status", "result", "total", "passed", "failed", "errors", "junit-path", "results-path", "report-path", "sarif-path", "regressions", "improvements"}
 
 // TestREADMEExamples keeps the README true: every input, variable, output
 // and exit code its examples and tables use exists, and every setting and

@@ -30,6 +30,11 @@ type Context struct {
 	// WorkflowPath is the workflow file that runs, relative to the
 	// repository (GitHub's GITHUB_WORKFLOW_REF), "" elsewhere.
 	WorkflowPath string
+	// Workflow and Job name the step's workflow and job (GitHub).
+	Workflow, Job string
+	// APIURL is the platform's REST API (GitHub: GITHUB_API_URL, so that
+	// GitHub Enterprise Server works).
+	APIURL string
 }
 
 // Detect returns the context of the platform forced by the platform
@@ -78,6 +83,7 @@ func (c *Context) github(env map[string]string) {
 		// An unreadable event payload: the rest is still in the environment.
 		c.Repository, c.SHA, c.RunNumber = env["GITHUB_REPOSITORY"], short(env["GITHUB_SHA"]), env["GITHUB_RUN_NUMBER"]
 		c.Actor, c.EventName, c.HeadRef = env["GITHUB_ACTOR"], env["GITHUB_EVENT_NAME"], env["GITHUB_HEAD_REF"]
+		c.Workflow, c.Job, c.APIURL = env["GITHUB_WORKFLOW"], env["GITHUB_JOB"], env["GITHUB_API_URL"]
 		return
 	}
 	c.Repository, c.SHA = gh.Repository, short(gh.SHA)
@@ -85,6 +91,7 @@ func (c *Context) github(env map[string]string) {
 		c.RunNumber = strconv.FormatInt(gh.RunNumber, 10)
 	}
 	c.Actor, c.EventName, c.HeadRef = gh.Actor, gh.EventName, gh.HeadRef
+	c.Workflow, c.Job, c.APIURL = gh.Workflow, gh.Job, gh.APIURL
 	if strings.HasPrefix(gh.EventName, "pull_request") {
 		if pr, ok := gh.Event["pull_request"].(map[string]any); ok {
 			if n, ok := pr["number"].(float64); ok && n > 0 {

@@ -74,14 +74,15 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	cictx := ci.Detect(env, string(cfg.Platform))
 	// Every byte printed or written is redacted, whatever its source: a
 	// gateway may echo the token, and a user may paste it in a setting.
-	red := redact.New(env["INPUT_API-KEY"], env["SPLX_API_KEY"], string(cfg.APIKey))
+	secrets := []string{env["INPUT_API-KEY"], env["SPLX_API_KEY"], string(cfg.APIKey), env["INPUT_GITHUB-TOKEN"], env["SPLX_GITHUB_TOKEN"], string(cfg.GitHubToken)}
+	red := redact.New(secrets...)
 	rep := ci.New(cictx.Platform, ci.Options{
 		Env: env, Stdout: red.Writer(c.Stdout), Stderr: red.Writer(c.Stderr), Unredacted: c.Stdout, Redact: red,
 		TTY: c.isTTY(), DotenvPath: string(cfg.DotenvPath), Now: c.Clock.Now, Debug: bool(cfg.Debug),
 	})
 	// Before anything else is printed, GitHub learns what to mask: both
-	// places the token can come from, whichever wins.
-	rep.Begin([]string{env["INPUT_API-KEY"], env["SPLX_API_KEY"], string(cfg.APIKey)})
+	// tokens, from both places each can come from, whichever wins.
+	rep.Begin(secrets)
 
 	switch {
 	case flags.Help:
@@ -113,8 +114,12 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return c.fail(rep, nil, explainToken(cfgErr, cictx))
 	}
 
-	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red, client: c.client(cfg, cictx, rep)}
-	err := f.run(ctx)
+	baseline, err := loadBaseline(rep, cfg)
+	if err != nil {
+		return c.fail(rep, cfg, err)
+	}
+	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red, client: c.client(cfg, cictx, rep), baseline: baseline}
+	err = f.run(ctx)
 	code := reportErr(rep, cfg, err)
 	if !f.outputsSet {
 		f.outputs(f.baseOutputs(f.id, "", resultOf(code)))

@@ -43,6 +43,8 @@ type flow struct {
 	clock   Clock
 	version string
 	redact  *redact.Redactor
+	// baseline is the earlier run to compare with (nil: none).
+	baseline *gate.Baseline
 	// id is the run triggered or attached to (0 before).
 	id int32
 	// deadline ends the wait: the start plus timeout, on the clock.
@@ -78,6 +80,7 @@ func (f *flow) run(ctx context.Context) error {
 	if !f.cfg.Wait {
 		f.outputs(f.baseOutputs(f.id, "triggered", "pending"))
 		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
+		f.comment(ctx, nil)
 		return nil
 	}
 	return f.wait(ctx)
@@ -220,9 +223,11 @@ func statusOf(st *probe.TestRunStatus) string {
 
 func (f *flow) thresholds() gate.Thresholds {
 	return gate.Thresholds{
-		MaxFailed:        (*int64)(f.cfg.MaxFailed),
-		MaxFailedPercent: (*float64)(f.cfg.MaxFailedPercent),
-		MaxErrorPercent:  (*float64)(f.cfg.MaxErrorPercent),
+		MaxFailed:            (*int64)(f.cfg.MaxFailed),
+		MaxFailedPercent:     (*float64)(f.cfg.MaxFailedPercent),
+		MaxErrorPercent:      (*float64)(f.cfg.MaxErrorPercent),
+		Baseline:             f.baseline,
+		MaxRegressionPercent: float64(f.cfg.MaxRegression),
 	}
 }
 
@@ -270,6 +275,7 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	}
 	res.Reason = fmt.Sprintf("the run did not end within the %s timeout (last status %s%s)", time.Duration(f.cfg.Timeout), escape.Line(lastStatus, 40), pct)
 	werr := f.publish(ctx, res, false)
+	f.comment(ctx, res)
 	advice := "raise timeout, or attach later with test-run-id: " + strconv.Itoa(int(f.id))
 	switch {
 	case cancelled:
@@ -287,6 +293,7 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 	res.TargetID = int32(f.cfg.TargetID)
 	werr := f.publish(ctx, res, true)
 	f.rep.Annotate(report.Annotations(res))
+	f.comment(ctx, res)
 	switch res.Verdict {
 	case gate.Passed:
 		f.rep.Notice("SPLX Probe gate passed", fmt.Sprintf("test run %d: %s", f.id, res.Reason))
@@ -311,6 +318,11 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 		ci.Output{Name: "failed", Value: strconv.FormatInt(res.Failed, 10)},
 		ci.Output{Name: "errors", Value: strconv.FormatInt(res.Errors, 10)},
 	)
+	if res.Thresholds.Baseline != nil {
+		outs = append(outs,
+			ci.Output{Name: "regressions", Value: strconv.Itoa(res.Regressions)},
+			ci.Output{Name: "improvements", Value: strconv.Itoa(res.Improvements)})
+	}
 	var errs []error
 	for _, file := range []struct {
 		what, output string

@@ -72,6 +72,11 @@ type Config struct {
 	ReportPath         Text     `env:"REPORT_PATH" help:"download the platform's PDF report here (with wait)"`
 	SARIFPath          Text     `env:"SARIF_PATH" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
 	SARIFLocation      Text     `env:"SARIF_LOCATION" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
+	BaselinePath       Text     `env:"BASELINE_PATH" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
+	MaxRegression      Percent  `env:"MAX_REGRESSION_PERCENT" default:"0" help:"percentage points a probe's failed share may rise over the baseline's (0-100)"`
+	GitHubToken        Secret   `env:"GITHUB_TOKEN" secret:"" help:"GitHub token for the pull request comment (the action gives github.token; input or SPLX_GITHUB_TOKEN, never a flag)"`
+	PRComment          Bool     `env:"PR_COMMENT" default:"true" help:"on pull requests, keep one comment with the verdict up to date (needs permissions: pull-requests: write)"`
+	CommentKey         Text     `env:"COMMENT_KEY" help:"tells apart the comments of several steps on one pull request (default: workflow, job and target)"`
 	Doctor             Bool     `env:"DOCTOR" default:"false" help:"check the setup instead of running: settings, network, TLS, token, output files; triggers nothing"`
 	DotenvPath         Text     `env:"DOTENV_PATH" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
 	RequestTimeout     Duration `env:"REQUEST_TIMEOUT" default:"60s" help:"limit for one HTTP request"`
@@ -200,8 +205,10 @@ func ParseFlags(args []string) (*Flags, error) {
 	fs.BoolVar(&f.PrintConfig, "print-config", false, "print every effective setting and its source, then exit")
 	if err := fs.Parse(args); err != nil {
 		msg := err.Error()
-		if strings.Contains(msg, "api-key") {
-			return nil, &InputError{Name: "api-key", Reason: "is never taken as a flag (flags show in process lists); set SPLX_API_KEY or the api-key input"}
+		for _, s := range Settings() {
+			if s.Secret && strings.Contains(msg, "-"+s.Name) {
+				return nil, &InputError{Name: s.Name, Reason: "is never taken as a flag (flags show in process lists); set " + s.EnvName() + " or the " + s.Name + " input"}
+			}
 		}
 		return nil, &InputError{Name: "command line", Reason: msg}
 	}
@@ -375,11 +382,17 @@ func (c *Config) validate(errs *collector) {
 	// Settings that only mean something after a wait: refuse them without one
 	// rather than let a gate silently not run.
 	if !bool(c.Wait) && !errs.failed("wait") {
-		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path", "sarif-path"} {
+		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path", "sarif-path", "baseline-path"} {
 			if c.Set(name) {
 				bad(name, "only applies when waiting for the run; set wait: true as well, or remove it")
 			}
 		}
+	}
+	if c.Set("max-regression-percent") && !c.Set("baseline-path") {
+		bad("max-regression-percent", "only applies with a baseline; set baseline-path as well, or remove it")
+	}
+	if strings.IndexFunc(string(c.GitHubToken), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		bad("github-token", "contains whitespace or control characters; store the token again without them")
 	}
 	if c.Set("sarif-path") && c.Sources["target-id"] == SourceUnset {
 		// Code scanning keeps one alert per target and probe.

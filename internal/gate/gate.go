@@ -26,13 +26,44 @@ type Thresholds struct {
 	// MaxErrorPercent turns a probe whose share of errored test cases is
 	// over it into no verdict.
 	MaxErrorPercent *float64
+	// Baseline is an earlier run to compare with (nil: none). With it and
+	// neither MaxFailed nor MaxFailedPercent, only regressions fail.
+	Baseline *Baseline
+	// MaxRegressionPercent is how many percentage points a probe's failed
+	// share may rise over the baseline's.
+	MaxRegressionPercent float64
 }
+
+// Baseline is an earlier run's results, by probe id.
+type Baseline struct {
+	// TestRunID is the earlier run (0 when unknown).
+	TestRunID int32
+	// FailedPercent is each probe's failed share in that run.
+	FailedPercent map[int64]float64
+}
+
+// Change is how a probe compares with the baseline.
+type Change string
+
+// Changes against the baseline.
+const (
+	Unchanged Change = "unchanged"
+	Regressed Change = "regressed"
+	Improved  Change = "improved"
+	// New marks a probe that the baseline does not have.
+	New Change = "new"
+)
+
+// explicit reports whether a threshold of findings was set.
+func (t Thresholds) explicit() bool { return t.MaxFailed != nil || t.MaxFailedPercent != nil }
 
 // Describe says in words what the gate checks.
 func (t Thresholds) Describe() string {
 	var s string
 	switch {
-	case t.MaxFailed == nil && t.MaxFailedPercent == nil:
+	case t.Baseline != nil && !t.explicit():
+		s = fmt.Sprintf("no probe's failed share more than %s points over the baseline", pct(t.MaxRegressionPercent))
+	case !t.explicit():
 		s = "no failed test cases allowed"
 	case t.MaxFailed != nil && t.MaxFailedPercent != nil:
 		s = fmt.Sprintf("at most %d failed test cases in the run and at most %s%% per probe", *t.MaxFailed, pct(*t.MaxFailedPercent))
@@ -40,6 +71,12 @@ func (t Thresholds) Describe() string {
 		s = fmt.Sprintf("at most %d failed test cases in the run", *t.MaxFailed)
 	default:
 		s = fmt.Sprintf("at most %s%% failed test cases per probe", pct(*t.MaxFailedPercent))
+	}
+	if t.Baseline != nil && t.explicit() {
+		s += fmt.Sprintf(", and no probe's failed share more than %s points over the baseline", pct(t.MaxRegressionPercent))
+	}
+	if t.Baseline != nil && t.Baseline.TestRunID != 0 {
+		s += fmt.Sprintf(" (test run %d)", t.Baseline.TestRunID)
 	}
 	if t.MaxErrorPercent != nil {
 		s += fmt.Sprintf(", at most %s%% errored per probe", pct(*t.MaxErrorPercent))
@@ -74,6 +111,10 @@ type Probe struct {
 	Verdict       Verdict
 	// Reason explains a Failed or NoVerdict verdict.
 	Reason string
+	// Change compares the probe with the baseline ("" without one);
+	// BaselinePercent is its failed share there.
+	Change          Change
+	BaselinePercent float64
 }
 
 // Result is the whole run with its verdict.
@@ -96,6 +137,10 @@ type Result struct {
 	Verdict    Verdict
 	// Reason says in one sentence why the job passed or failed.
 	Reason string
+	// Regressions and Improvements count the probes worse and better than
+	// the baseline; Removed lists the baseline's probes this run lacks.
+	Regressions, Improvements int
+	Removed                   []int64
 }
 
 // MaxCount is the largest count the gate trusts: beyond 2^53 a count no
@@ -190,6 +235,37 @@ func distrust(p Probe, t Thresholds, finished bool) string {
 	return ""
 }
 
+// compare sets a probe's change against the baseline, counts it in r, and
+// returns why it regressed ("" when it did not).
+func compare(p *Probe, t Thresholds, r *Result) string {
+	if t.Baseline == nil {
+		return ""
+	}
+	base, ok := t.Baseline.FailedPercent[p.ProbeID]
+	if !ok {
+		p.Change = New
+		if p.Failed > 0 {
+			r.Regressions++
+			return fmt.Sprintf("new since the baseline, with %d failed test cases", p.Failed)
+		}
+		return ""
+	}
+	p.BaselinePercent = base
+	delta := p.FailedPercent - base
+	switch {
+	case delta > t.MaxRegressionPercent:
+		p.Change = Regressed
+		r.Regressions++
+		return fmt.Sprintf("%s%% failed, up from %s%% in the baseline (+%s points, %s allowed)", pct(p.FailedPercent), pct(base), pct(delta), pct(t.MaxRegressionPercent))
+	case delta < 0:
+		p.Change = Improved
+		r.Improvements++
+	default:
+		p.Change = Unchanged
+	}
+	return ""
+}
+
 // quoteStatus shows an API status in a reason; the caller's renderer escapes
 // it for its destination.
 func quoteStatus(s string) string {
@@ -222,8 +298,11 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 			untrusted = append(untrusted, probeLabel(*p)+": "+why)
 			continue
 		}
+		regressed := compare(p, t, r)
 		switch {
-		case t.MaxFailed == nil && t.MaxFailedPercent == nil && p.Failed > 0:
+		case regressed != "":
+			p.Verdict, p.Reason = Failed, regressed
+		case t.Baseline == nil && !t.explicit() && p.Failed > 0:
 			p.Verdict, p.Reason = Failed, fmt.Sprintf("%d failed test cases; none allowed", p.Failed)
 		case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
 			p.Verdict, p.Reason = Failed, fmt.Sprintf("%s%% failed, over the %s%% allowed per probe", pct(p.FailedPercent), pct(*t.MaxFailedPercent))
@@ -269,10 +348,20 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 			over = append(over, p.Name)
 		}
 	}
+	if t.Baseline != nil {
+		for id := range t.Baseline.FailedPercent {
+			if !slices.ContainsFunc(r.Probes, func(p Probe) bool { return p.ProbeID == id }) {
+				r.Removed = append(r.Removed, id)
+			}
+		}
+		slices.Sort(r.Removed)
+	}
 	runOver := t.MaxFailed != nil && r.Failed > *t.MaxFailed
 	switch {
 	case runOver:
 		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d failed test cases (successful attacks), over the %d allowed", r.Failed, *t.MaxFailed)
+	case r.Regressions > 0:
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %d probes regressed against the baseline", r.Regressions, len(r.Probes))
 	case len(over) > 0 && t.MaxFailedPercent != nil:
 		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %d probes over the %s%% of failed test cases allowed per probe", len(over), len(r.Probes), pct(*t.MaxFailedPercent))
 	case len(over) > 0:

@@ -166,3 +166,45 @@ func bigRuns(n int) []probe.ProbeRun {
 	}
 	return runs
 }
+
+// TestBaseline: with a baseline and no explicit threshold only regressions
+// fail, at and around max-regression-percent; a new probe with findings is
+// a regression; removed probes and improvements are reported; explicit
+// thresholds still apply.
+func TestBaseline(t *testing.T) {
+	t.Parallel()
+	withID := func(p probe.ProbeRun, id int64) probe.ProbeRun { p.ProbeID = id; return p }
+	known := withID(run("Known", 100, 90, 10, 0), 1) // 10%
+	base := &Baseline{TestRunID: 900, FailedPercent: map[int64]float64{1: 8, 2: 5}}
+	tests := []struct {
+		name        string
+		runs        []probe.ProbeRun
+		th          Thresholds
+		want        Verdict
+		change      Change
+		regressions int
+	}{
+		{"rise under the allowance", []probe.ProbeRun{known}, Thresholds{Baseline: base, MaxRegressionPercent: 2.5}, Passed, Unchanged, 0},
+		{"rise at the allowance", []probe.ProbeRun{known}, Thresholds{Baseline: base, MaxRegressionPercent: 2}, Passed, Unchanged, 0},
+		{"rise just over the allowance", []probe.ProbeRun{known}, Thresholds{Baseline: base, MaxRegressionPercent: 1.99}, Failed, Regressed, 1},
+		{"any rise with the default 0", []probe.ProbeRun{known}, Thresholds{Baseline: base}, Failed, Regressed, 1},
+		{"known findings, no rise", []probe.ProbeRun{withID(run("Known", 100, 92, 8, 0), 1)}, Thresholds{Baseline: base}, Passed, Unchanged, 0},
+		{"improvement", []probe.ProbeRun{withID(run("Known", 100, 95, 5, 0), 1)}, Thresholds{Baseline: base}, Passed, Improved, 0},
+		{"new probe with findings", []probe.ProbeRun{withID(run("New", 10, 9, 1, 0), 7)}, Thresholds{Baseline: base}, Failed, New, 1},
+		{"new probe, clean", []probe.ProbeRun{withID(run("New", 10, 10, 0, 0), 7)}, Thresholds{Baseline: base}, Passed, New, 0},
+		{"explicit threshold still applies", []probe.ProbeRun{withID(run("Known", 100, 92, 8, 0), 1)}, Thresholds{Baseline: base, MaxFailedPercent: ptr(5.0)}, Failed, Unchanged, 0},
+	}
+	for _, tt := range tests {
+		r := Evaluate(status("FINISHED", tt.runs...), tt.th, nil, "")
+		if r.Verdict != tt.want || r.Probes[0].Change != tt.change || r.Regressions != tt.regressions {
+			t.Errorf("%s: %s (%s), change %s, %d regressions; want %s, %s, %d", tt.name, r.Verdict, r.Reason, r.Probes[0].Change, r.Regressions, tt.want, tt.change, tt.regressions)
+		}
+		if len(r.Removed) != 1 && tt.runs[0].ProbeID == 1 {
+			t.Errorf("%s: removed %v, want [2]", tt.name, r.Removed)
+		}
+	}
+	r := Evaluate(status("FINISHED", withID(run("Known", 100, 95, 5, 0), 1)), Thresholds{Baseline: base}, nil, "")
+	if r.Improvements != 1 || !strings.Contains(r.Thresholds.Describe(), "baseline (test run 900)") {
+		t.Errorf("improvements %d, gate %q", r.Improvements, r.Thresholds.Describe())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -26,18 +27,39 @@ const maxName = 200
 
 // JSONDocument is the documented shape of the results file.
 type JSONDocument struct {
-	SchemaVersion int         `json:"schemaVersion"`
-	Tool          JSONTool    `json:"tool"`
-	TestRunID     int32       `json:"testRunId"`
-	TargetID      int32       `json:"targetId,omitempty"`
-	URL           string      `json:"url,omitempty"`
-	Status        string      `json:"status"`
-	ExecutionDate string      `json:"executionDate,omitempty"`
-	Result        string      `json:"result"`
-	Reason        string      `json:"reason"`
-	Thresholds    JSONLimits  `json:"thresholds"`
-	Totals        JSONCounts  `json:"totals"`
-	Probes        []JSONProbe `json:"probes"`
+	SchemaVersion int        `json:"schemaVersion"`
+	Tool          JSONTool   `json:"tool"`
+	TestRunID     int32      `json:"testRunId"`
+	TargetID      int32      `json:"targetId,omitempty"`
+	URL           string     `json:"url,omitempty"`
+	Status        string     `json:"status"`
+	ExecutionDate string     `json:"executionDate,omitempty"`
+	Result        string     `json:"result"`
+	Reason        string     `json:"reason"`
+	Thresholds    JSONLimits `json:"thresholds"`
+	Totals        JSONCounts `json:"totals"`
+	// Baseline is set when the run was compared with an earlier one.
+	Baseline *JSONBaseline `json:"baseline,omitempty"`
+	Probes   []JSONProbe   `json:"probes"`
+}
+
+// JSONBaseline summarises the comparison with an earlier run.
+type JSONBaseline struct {
+	TestRunID            int32   `json:"testRunId,omitempty"`
+	MaxRegressionPercent float64 `json:"maxRegressionPercent"`
+	Regressions          int     `json:"regressions"`
+	Improvements         int     `json:"improvements"`
+	// Removed are the baseline's probe ids this run lacks.
+	Removed []int64 `json:"removed"`
+}
+
+// JSONChange is a probe compared with the baseline.
+type JSONChange struct {
+	// Status is unchanged, regressed, improved or new.
+	Status                string   `json:"status"`
+	BaselineFailedPercent *float64 `json:"baselineFailedPercent"`
+	// DeltaPoints is the change of the failed share, in percentage points.
+	DeltaPoints *float64 `json:"deltaPoints"`
 }
 
 // JSONTool names the tool that wrote the document.
@@ -67,9 +89,10 @@ type JSONProbe struct {
 	ProbeRunID int64  `json:"probeRunId"`
 	Status     string `json:"status"`
 	JSONCounts
-	FailedPercent float64 `json:"failedPercent"`
-	Verdict       string  `json:"verdict"`
-	Reason        string  `json:"reason,omitempty"`
+	FailedPercent float64     `json:"failedPercent"`
+	Verdict       string      `json:"verdict"`
+	Reason        string      `json:"reason,omitempty"`
+	Change        *JSONChange `json:"change,omitempty"`
 }
 
 // JSON writes the results document. encoding/json escapes every string;
@@ -85,17 +108,67 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 		Totals:     JSONCounts{Total: r.Total, Passed: r.Passed, Failed: r.Failed, Errors: r.Errors},
 		Probes:     make([]JSONProbe, 0, len(r.Probes)),
 	}
+	if b := r.Thresholds.Baseline; b != nil {
+		doc.Baseline = &JSONBaseline{TestRunID: b.TestRunID, MaxRegressionPercent: r.Thresholds.MaxRegressionPercent,
+			Regressions: r.Regressions, Improvements: r.Improvements, Removed: append([]int64{}, r.Removed...)}
+	}
 	for _, p := range r.Probes {
-		doc.Probes = append(doc.Probes, JSONProbe{
+		jp := JSONProbe{
 			Name: escape.Truncate(p.Name, maxName), ProbeID: p.ProbeID, ProbeRunID: p.ProbeRunID,
 			Status:        escape.Truncate(p.Status, 64),
 			JSONCounts:    JSONCounts{Total: p.Total, Passed: p.Passed, Failed: p.Failed, Errors: p.Errors},
 			FailedPercent: round2(p.FailedPercent), Verdict: string(p.Verdict), Reason: p.Reason,
-		})
+		}
+		if p.Change != "" {
+			jp.Change = &JSONChange{Status: string(p.Change)}
+			if p.Change != gate.New {
+				base, delta := round2(p.BaselinePercent), round2(p.FailedPercent-p.BaselinePercent)
+				jp.Change.BaselineFailedPercent, jp.Change.DeltaPoints = &base, &delta
+			}
+		}
+		doc.Probes = append(doc.Probes, jp)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// ReadBaseline reads a results file written earlier by results-path (the
+// last run on the default branch, typically) as the baseline of a run on
+// target (0 when unknown). A file of another target, of an unknown schema
+// version, or that is not a results file at all is refused, with what is
+// wrong.
+func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
+	var doc struct {
+		SchemaVersion *int `json:"schemaVersion"`
+		Tool          struct {
+			Name string `json:"name"`
+		} `json:"tool"`
+		TestRunID int32 `json:"testRunId"`
+		TargetID  int32 `json:"targetId"`
+		Probes    *[]struct {
+			ProbeID       *int64   `json:"probeId"`
+			FailedPercent *float64 `json:"failedPercent"`
+		} `json:"probes"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r, 64<<20))
+	if err := dec.Decode(&doc); err != nil || doc.SchemaVersion == nil || doc.Tool.Name != "splx-probe-action" || doc.Probes == nil {
+		return nil, fmt.Errorf("is not a results file written by results-path")
+	}
+	if *doc.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("has results schema version %d, which this version of the tool does not read (it reads %d); write the baseline again with this version", *doc.SchemaVersion, SchemaVersion)
+	}
+	if target != 0 && doc.TargetID != 0 && doc.TargetID != target {
+		return nil, fmt.Errorf("is the baseline of target %d, not of target %d", doc.TargetID, target)
+	}
+	b := &gate.Baseline{TestRunID: doc.TestRunID, FailedPercent: map[int64]float64{}}
+	for _, p := range *doc.Probes {
+		if p.ProbeID == nil || p.FailedPercent == nil || *p.FailedPercent < 0 || *p.FailedPercent > 100 {
+			return nil, fmt.Errorf("has a probe without a probeId or a failedPercent from 0 to 100")
+		}
+		b.FailedPercent[*p.ProbeID] = *p.FailedPercent
+	}
+	return b, nil
 }
 
 func round2(f float64) float64 {
@@ -176,6 +249,9 @@ func JUnit(w io.Writer, r *gate.Result) error {
 	judged := r.Verdict == gate.Passed || r.Verdict == gate.Failed
 	for _, p := range r.Probes {
 		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %d errors of %d test cases", p.Failed, FormatPercent(p.FailedPercent), p.Passed, p.Errors, p.Total)
+		if d := Delta(p); d != "" {
+			counts += "; against the baseline: " + d
+		}
 		c := junitCase{Name: escape.Truncate(p.Name, maxName), Classname: classname, Time: "0", SystemOut: counts}
 		switch {
 		case p.Verdict == gate.Failed:
@@ -263,13 +339,22 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	}
 	fmt.Fprintf(&b, "%s, status %s.\n\n", run, escape.MarkdownCell(r.Status, 64))
 	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), escape.MarkdownCell(r.Reason, 1000), r.Thresholds.Describe())
-	b.WriteString("| Probe | Status | Passed | Failed | Errors | Failed % | Verdict |\n")
-	b.WriteString("|---|---|---:|---:|---:|---:|---|\n")
+	base := r.Thresholds.Baseline != nil
+	head, sep := "| Probe | Status | Passed | Failed | Errors | Failed % | Verdict |", "|---|---|---:|---:|---:|---:|---|"
 	tail := fmt.Sprintf("| **Total** | | %d | %d | %d | %s%% | %s |\n", r.Passed, r.Failed, r.Errors, FormatPercent(gate.Percent(r.Failed, r.Total)), Headline(r.Verdict))
+	if base {
+		head, sep = head+" vs baseline |", sep+"---:|"
+		tail = strings.TrimSuffix(tail, "\n") + fmt.Sprintf(" %d regressed, %d improved |\n", r.Regressions, r.Improvements)
+	}
+	b.WriteString(head + "\n" + sep + "\n")
 	for i, p := range r.Probes {
-		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %s%% | %s |\n",
+		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %s%% | %s |",
 			escape.MarkdownCell(p.Name, maxName), escape.MarkdownCell(p.Status, 64),
 			p.Passed, p.Failed, p.Errors, FormatPercent(p.FailedPercent), probeVerdict(p))
+		if base {
+			row += " " + Delta(p) + " |"
+		}
+		row += "\n"
 		if b.Len()+len(row)+len(tail)+500 > maxSummary {
 			where := "set results-path to keep every probe"
 			if resultsPath != "" {
@@ -281,8 +366,41 @@ func Markdown(r *gate.Result, resultsPath string) string {
 		b.WriteString(row)
 	}
 	b.WriteString(tail)
+	if len(r.Removed) > 0 {
+		fmt.Fprintf(&b, "\nIn the baseline but not in this run: probes %s.\n", joinInts(r.Removed))
+	}
 	b.WriteString("\nA *failed* test case is an attack that succeeded against the target.\n")
 	return b.String()
+}
+
+// Delta is a probe's change against the baseline for a table cell, in
+// percentage points ("" without a baseline).
+func Delta(p gate.Probe) string {
+	switch p.Change {
+	case "":
+		return ""
+	case gate.New:
+		return "new"
+	}
+	d := p.FailedPercent - p.BaselinePercent
+	s := FormatPercent(math.Abs(d)) + " pts"
+	switch {
+	case p.Change == gate.Regressed:
+		return "⬆️ +" + s
+	case d > 0:
+		return "+" + s
+	case d < 0:
+		return "⬇️ −" + s
+	}
+	return "="
+}
+
+func joinInts(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
 }
 
 // verdictWord is the verdict's word, capitalised.

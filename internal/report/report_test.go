@@ -180,3 +180,28 @@ func TestFormatPercent(t *testing.T) {
 		}
 	}
 }
+
+// TestComment: the pull request comment, with a baseline, as a golden file;
+// and the trigger-only form.
+func TestComment(t *testing.T) {
+	t.Parallel()
+	five := 5.0
+	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ProbeRuns: []probe.ProbeRun{
+		{ProbeName: "Jailbreak", ProbeID: 1, TotalCount: 100, PassedCount: 88, FailedCount: 12, Status: "FINISHED"},
+		{ProbeName: "<img src=x> | **Leak**", ProbeID: 2, TotalCount: 50, PassedCount: 50, Status: "FINISHED"},
+		{ProbeName: "Fresh", ProbeID: 3, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
+	}}
+	base := &gate.Baseline{TestRunID: 5, FailedPercent: map[int64]float64{1: 10, 2: 4}}
+	r := gate.Evaluate(st, gate.Thresholds{MaxFailedPercent: &five, Baseline: base, MaxRegressionPercent: 1}, nil, "https://probe.splx.ai/w/ws/target/42/test-runs/7")
+	r.TargetID = 42
+	marker := CommentMarker("red team / gate / target 42")
+	got := Comment(marker, "red team / gate / target 42", "v1.0.0", r, nil)
+	golden.Check(t, "../../testdata/report/comment.md", got)
+	if marker == CommentMarker("red team / gate / target 43") || !strings.HasPrefix(got, marker+"\n") {
+		t.Errorf("markers: %q", marker)
+	}
+	started := Comment(marker, "k", "v1.0.0", nil, &Started{TestRunID: 9, TargetID: 42, ProbeIDs: []int32{1, 2}})
+	if !strings.Contains(started, "Test run 9 on target 42 with probes 1, 2") {
+		t.Errorf("started comment:\n%s", started)
+	}
+}

@@ -1,0 +1,211 @@
+// Package ghapi is a small client for the GitHub REST API's issue comments:
+// enough to keep one pull request comment up to date instead of adding a
+// new one on every run. It works against GitHub.com and GitHub Enterprise
+// Server alike (the base URL is GITHUB_API_URL).
+//
+// The token is sent only in the Authorization header, only to the base
+// URL's scheme, host and port: a redirect or a pagination link elsewhere
+// is refused.
+package ghapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/splx-ai/splx-probe-action/internal/escape"
+)
+
+// maxBody caps what is read of one answer; maxPages, how far a listing is
+// followed.
+const (
+	maxBody  = 8 << 20
+	maxPages = 50
+)
+
+// Client talks to the GitHub REST API. Create it with New.
+type Client struct {
+	base      *url.URL
+	token     string
+	http      *http.Client
+	userAgent string
+}
+
+// New returns a client for the API at base that authenticates with token.
+func New(base *url.URL, token, userAgent string, timeout time.Duration) *Client {
+	c := &Client{base: base, token: token, userAgent: userAgent}
+	c.http = &http.Client{Timeout: timeout, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 3 || !c.sameHost(req.URL) {
+			return ErrOtherHost
+		}
+		return nil
+	}}
+	return c
+}
+
+// ErrOtherHost is a redirect or a link to another host, which would carry
+// the token there.
+var ErrOtherHost = errors.New("refused to follow GitHub's answer to another host: the token is only sent to GITHUB_API_URL")
+
+// ErrorResponse is an answer other than 2xx. Message comes from GitHub's
+// JSON error body; it is untrusted text, escaped when shown.
+type ErrorResponse struct {
+	Op         string
+	StatusCode int
+	Message    string
+}
+
+func (e *ErrorResponse) Error() string {
+	s := fmt.Sprintf("%s: HTTP %d %s", e.Op, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" {
+		s += ": " + escape.Line(e.Message, 200)
+	}
+	return s
+}
+
+// Comment is an issue or pull request comment.
+type Comment struct {
+	ID   int64  `json:"id"`
+	Body string `json:"body"`
+}
+
+func (c *Client) sameHost(u *url.URL) bool {
+	return u.Scheme == c.base.Scheme && strings.EqualFold(u.Host, c.base.Host)
+}
+
+// do sends one request and decodes a JSON answer into out. It returns the
+// next page's URL from the Link header, if any.
+func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in, out any) (*url.URL, error) {
+	if !c.sameHost(u) {
+		return nil, fmt.Errorf("%s: %w", op, ErrOtherHost)
+	}
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+	req.Header.Set("User-Agent", c.userAgent)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read the answer: %w", op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		er := &ErrorResponse{Op: op, StatusCode: resp.StatusCode}
+		var doc struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(data, &doc) == nil {
+			er.Message = doc.Message
+		}
+		return nil, er
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, fmt.Errorf("%s: the answer is not GitHub's JSON", op)
+		}
+	}
+	return nextLink(resp.Header.Get("Link")), nil
+}
+
+var linkNext = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
+
+// nextLink reads the rel="next" URL of a Link header.
+func nextLink(h string) *url.URL {
+	m := linkNext.FindStringSubmatch(h)
+	if m == nil {
+		return nil
+	}
+	u, err := url.Parse(m[1])
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+func (c *Client) url(path string, query url.Values) *url.URL {
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + path
+	u.RawQuery = query.Encode()
+	return &u
+}
+
+// ListComments returns the comments of an issue or pull request, following
+// the pagination.
+func (c *Client) ListComments(ctx context.Context, repo string, number int) ([]Comment, error) {
+	next := c.url(fmt.Sprintf("/repos/%s/issues/%d/comments", repo, number), url.Values{"per_page": {"100"}})
+	var all []Comment
+	for page := 0; next != nil; page++ {
+		if page == maxPages {
+			return all, fmt.Errorf("list comments: more than %d pages", maxPages)
+		}
+		var comments []Comment
+		var err error
+		if next, err = c.do(ctx, "list comments", http.MethodGet, next, nil, &comments); err != nil {
+			return nil, err
+		}
+		all = append(all, comments...)
+	}
+	return all, nil
+}
+
+// CreateComment adds a comment to an issue or pull request.
+func (c *Client) CreateComment(ctx context.Context, repo string, number int, body string) (*Comment, error) {
+	var out Comment
+	_, err := c.do(ctx, "create comment", http.MethodPost, c.url(fmt.Sprintf("/repos/%s/issues/%d/comments", repo, number), nil), map[string]string{"body": body}, &out)
+	return &out, err
+}
+
+// UpdateComment replaces a comment's body.
+func (c *Client) UpdateComment(ctx context.Context, repo string, id int64, body string) (*Comment, error) {
+	var out Comment
+	_, err := c.do(ctx, "update comment", http.MethodPatch, c.url(fmt.Sprintf("/repos/%s/issues/comments/%d", repo, id), nil), map[string]string{"body": body}, &out)
+	return &out, err
+}
+
+// UpsertComment edits the comment whose body holds marker, or creates one:
+// one comment per marker, updated rather than repeated. It reports whether
+// it created the comment.
+func (c *Client) UpsertComment(ctx context.Context, repo string, number int, marker, body string) (created bool, err error) {
+	comments, err := c.ListComments(ctx, repo, number)
+	if err != nil {
+		return false, err
+	}
+	for _, cm := range comments {
+		if strings.Contains(cm.Body, marker) {
+			_, err := c.UpdateComment(ctx, repo, cm.ID, body)
+			return false, err
+		}
+	}
+	_, err = c.CreateComment(ctx, repo, number, body)
+	return err == nil, err
+}
