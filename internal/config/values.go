@@ -61,6 +61,18 @@ func record(ctx context.Context, err error) error {
 	return nil
 }
 
+// decode parses v into *dst, recording a parse error under the setting
+// being decoded. A blank v is unset: the lookuper never returns one for a
+// set value.
+func decode[T any](ctx context.Context, v string, dst *T, parse func(string) (T, error)) error {
+	if v == "" {
+		return nil
+	}
+	x, err := parse(v)
+	*dst = x
+	return record(ctx, err)
+}
+
 // Secret is the token. It is never put in an error, and formats redacted.
 type Secret string
 
@@ -84,12 +96,7 @@ type ID int32
 
 // EnvDecode implements envconfig.DecoderCtx.
 func (i *ID) EnvDecode(ctx context.Context, v string) error {
-	if v == "" {
-		return nil // unset: the lookuper never returns a blank value
-	}
-	n, err := parseID(v)
-	*i = ID(n)
-	return record(ctx, err)
+	return decode(ctx, v, (*int32)(i), parseID)
 }
 
 // IDList is a list of probe ids (see ParseProbeIDs).
@@ -97,12 +104,7 @@ type IDList []int32
 
 // EnvDecode implements envconfig.DecoderCtx.
 func (l *IDList) EnvDecode(ctx context.Context, v string) error {
-	if v == "" {
-		return nil // unset: the lookuper never returns a blank value
-	}
-	ids, err := ParseProbeIDs(v)
-	*l = ids
-	return record(ctx, err)
+	return decode(ctx, v, (*[]int32)(l), ParseProbeIDs)
 }
 
 // Bool is a boolean in any of the spellings CI users write (see ParseBool).
@@ -110,12 +112,7 @@ type Bool bool
 
 // EnvDecode implements envconfig.DecoderCtx.
 func (b *Bool) EnvDecode(ctx context.Context, v string) error {
-	if v == "" {
-		return nil // unset: the lookuper never returns a blank value
-	}
-	x, err := ParseBool(v)
-	*b = Bool(x)
-	return record(ctx, err)
+	return decode(ctx, v, (*bool)(b), ParseBool)
 }
 
 // Duration is a positive duration (see ParseDuration).
@@ -123,12 +120,7 @@ type Duration time.Duration
 
 // EnvDecode implements envconfig.DecoderCtx.
 func (d *Duration) EnvDecode(ctx context.Context, v string) error {
-	if v == "" {
-		return nil // unset: the lookuper never returns a blank value
-	}
-	x, err := ParseDuration(v)
-	*d = Duration(x)
-	return record(ctx, err)
+	return decode(ctx, v, (*time.Duration)(d), ParseDuration)
 }
 
 // Count is a whole number of 0 or more (see ParseCount).
@@ -136,12 +128,7 @@ type Count int64
 
 // EnvDecode implements envconfig.DecoderCtx.
 func (c *Count) EnvDecode(ctx context.Context, v string) error {
-	if v == "" {
-		return nil // unset: the lookuper never returns a blank value
-	}
-	x, err := ParseCount(v)
-	*c = Count(x)
-	return record(ctx, err)
+	return decode(ctx, v, (*int64)(c), ParseCount)
 }
 
 // Percent is a percentage from 0 to 100 (see ParsePercent).
@@ -149,12 +136,7 @@ type Percent float64
 
 // EnvDecode implements envconfig.DecoderCtx.
 func (p *Percent) EnvDecode(ctx context.Context, v string) error {
-	if v == "" {
-		return nil // unset: the lookuper never returns a blank value
-	}
-	x, err := ParsePercent(v)
-	*p = Percent(x)
-	return record(ctx, err)
+	return decode(ctx, v, (*float64)(p), ParsePercent)
 }
 
 // quote shows a rejected value back to the user, shortened and with control
