@@ -105,11 +105,7 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return d.run(ctx, explainToken(cfgErr, cictx))
 	case flags.PrintConfig:
 		writeConfig(c.Stdout, cfg)
-		if cfgErr != nil {
-			reportErr(rep, nil, explainToken(cfgErr, cictx))
-			return ExitInvalidInput
-		}
-		return ExitOK
+		return reportErr(rep, nil, explainToken(cfgErr, cictx))
 	case cfgErr != nil:
 		return c.fail(rep, nil, explainToken(cfgErr, cictx))
 	}
