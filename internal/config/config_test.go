@@ -158,9 +158,12 @@ func TestTokenNeverInErrors(t *testing.T) {
 			t.Errorf("error echoes the token: %v", err)
 		}
 	}
-	_, err := ParseFlags([]string{"--api-key=secret"})
-	if err == nil || strings.Contains(err.Error(), "secret") {
-		t.Errorf("--api-key: %v", err)
+	for _, flag := range []string{"--api-key=secret", "--github-token=secret", "--github-token"} {
+		_, err := ParseFlags([]string{flag})
+		var ie *InputError
+		if !errors.As(err, &ie) || strings.Contains(err.Error(), "secret") || !strings.Contains(ie.Reason, "never taken as a flag") {
+			t.Errorf("%s: %v", flag, err)
+		}
 	}
 }
 
