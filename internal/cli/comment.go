@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
@@ -68,29 +67,4 @@ func (f *flow) comment(ctx context.Context, res *gate.Result) {
 	default:
 		f.rep.Info(fmt.Sprintf("Updated the comment on pull request #%d.", f.ci.PRNumber))
 	}
-}
-
-// loadBaseline reads the baseline-path file. A missing file is a warning
-// and no baseline (the first run on a new repository has none); any other
-// problem refuses the run before the trigger, so no credit is spent.
-func loadBaseline(rep ci.Reporter, cfg *config.Config) (*gate.Baseline, error) {
-	path := string(cfg.BaselinePath)
-	if path == "" {
-		return nil, nil
-	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		rep.Warning("Baseline", fmt.Sprintf("no baseline at %s (the first run on a new repository has none): the gate runs without it", path))
-		return nil, nil
-	}
-	if err != nil {
-		return nil, &config.InputError{Name: "baseline-path", Reason: fmt.Sprintf("%s cannot be read: %v", path, cause(err))}
-	}
-	defer f.Close()
-	b, err := report.ReadBaseline(f, int32(cfg.TargetID))
-	if err != nil {
-		return nil, &config.InputError{Name: "baseline-path", Reason: path + " " + err.Error()}
-	}
-	rep.Info(fmt.Sprintf("Comparing with the baseline %s (test run %d, %d probes).", path, b.TestRunID, len(b.FailedPercent)))
-	return b, nil
 }

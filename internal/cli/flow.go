@@ -112,7 +112,7 @@ func (f *flow) trigger(ctx context.Context) error {
 	if name == "" {
 		name = f.ci.DefaultRunName(f.clock.Now())
 	}
-	f.rep.Info(fmt.Sprintf("Triggering test run %q on target %d with probes %s at %s", escape.Line(name, 200), f.cfg.TargetID, joinIDs(f.cfg.ProbeIDs), f.cfg.APIURL.Host))
+	f.rep.Info(fmt.Sprintf("Triggering test run %q on target %d with probes %s at %s", escape.Line(name, 200), f.cfg.TargetID, report.JoinIDs(f.cfg.ProbeIDs), f.cfg.APIURL.Host))
 	// With wait, the retries end with the timeout; the request itself is
 	// never cut by it (the client lets a trigger in flight answer).
 	tctx := ctx
@@ -137,7 +137,7 @@ func (f *flow) trigger(ctx context.Context) error {
 		// created would spend credits unseen.
 		return f.aborted(ctx, nil, "triggering")
 	}
-	msg := fmt.Sprintf("Test run %d on target %d with probes %s", f.id, f.cfg.TargetID, joinIDs(f.cfg.ProbeIDs))
+	msg := fmt.Sprintf("Test run %d on target %d with probes %s", f.id, f.cfg.TargetID, report.JoinIDs(f.cfg.ProbeIDs))
 	if u := f.runURL(f.id); u != "" {
 		msg += ": " + u
 	}
@@ -374,13 +374,4 @@ func (f *flow) sarifLocation() string {
 		f.rep.Warning("SARIF file", "its results point at no file, and GitHub code scanning rejects such results: set sarif-location to a file of the repository (the workflow file, say)")
 	}
 	return loc
-}
-
-// joinIDs prints ids as "1, 2, 3".
-func joinIDs(ids []int32) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = fmt.Sprint(id)
-	}
-	return strings.Join(s, ", ")
 }

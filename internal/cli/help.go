@@ -10,6 +10,7 @@ import (
 )
 
 func writeHelp(w io.Writer) {
+	settings := config.Settings()
 	fmt.Fprint(w, `splx-probe: trigger an SPLX Probe red-team test run from CI, wait for it,
 gate the job on its findings and report them.
 
@@ -25,7 +26,7 @@ action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
 `)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FLAG\tINPUT\tVARIABLE\tDEFAULT")
-	for _, s := range config.Settings() {
+	for _, s := range settings {
 		flag := "--" + s.Name
 		if s.Secret {
 			flag = "(none)"
@@ -42,7 +43,7 @@ action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
-	for _, s := range config.Settings() {
+	for _, s := range settings {
 		fmt.Fprintf(w, "  %-22s %s\n", s.Name, s.Help)
 	}
 	fmt.Fprint(w, `

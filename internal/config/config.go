@@ -299,8 +299,10 @@ func (e Errors) Error() string {
 // that errors can be reported the way the platform expects.
 func Load(ctx context.Context, flags map[string]string, env map[string]string) (*Config, error) {
 	settings := map[string]Setting{}
-	for _, s := range Settings() {
+	rank := map[string]int{}
+	for i, s := range Settings() {
 		settings[s.key] = s
+		rank[s.Name] = i
 	}
 	errs := &collector{}
 	l := &lookuper{settings: settings, flags: flags, env: env, sources: map[string]Source{}, raw: map[string]string{}, errs: errs}
@@ -314,7 +316,14 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 	c.Platform = Text(strings.ToLower(string(c.Platform)))
 	c.validate(errs)
 	if len(errs.errs) > 0 {
-		sort.SliceStable(errs.errs, func(i, j int) bool { return order(errs.errs[i].Name) < order(errs.errs[j].Name) })
+		// In the order of Settings; errors of no single setting come last.
+		at := func(name string) int {
+			if r, ok := rank[name]; ok {
+				return r
+			}
+			return len(rank)
+		}
+		sort.SliceStable(errs.errs, func(i, j int) bool { return at(errs.errs[i].Name) < at(errs.errs[j].Name) })
 		return c, errs.errs
 	}
 	return c, nil
@@ -423,15 +432,6 @@ func (c *Config) validate(errs *collector) {
 
 // setToken says how to give the token.
 const setToken = "set the api-key input (GitHub: api-key: ${{ secrets.SPLX_API_KEY }}) or the SPLX_API_KEY variable to a Personal Access Token from the SPLX Probe web UI"
-
-func order(name string) int {
-	for i, s := range Settings() {
-		if s.Name == name {
-			return i
-		}
-	}
-	return len(Settings())
-}
 
 // ParseAPIURL validates an API base URL: https, or http only for loopback
 // hosts, so the token never crosses a network in clear text.

@@ -85,9 +85,9 @@ func (s Secret) String() string { return "***" }
 // Text is a free-form setting.
 type Text string
 
-// EnvDecode implements envconfig.DecoderCtx.
+// EnvDecode implements envconfig.DecoderCtx; the lookuper has trimmed v.
 func (t *Text) EnvDecode(_ context.Context, v string) error {
-	*t = Text(strings.TrimSpace(v))
+	*t = Text(v)
 	return nil
 }
 

@@ -161,9 +161,10 @@ func pct(p float64) string {
 	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 2, 64), "0"), ".")
 }
 
-// add returns a+b, or false when the sum would overflow.
+// add returns a+b for counts of 0 or more, or false when the sum would
+// overflow.
 func add(a, b int64) (int64, bool) {
-	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
+	if a > math.MaxInt64-b {
 		return 0, false
 	}
 	return a + b, true

@@ -42,7 +42,7 @@ func Comment(marker, key, version string, r *gate.Result, s *Started) string {
 	if r == nil {
 		b.WriteString("### SPLX Probe red team: ⏳ test run started\n\n")
 		fmt.Fprintf(&b, "%s on target %d with probes %s. The job did not wait for it (`wait: false`): its findings are in the SPLX Probe web UI.\n",
-			runLink(s.TestRunID, s.URL), s.TargetID, joinIDs(s.ProbeIDs))
+			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs))
 		footer(&b, key, version)
 		return b.String()
 	}
@@ -117,7 +117,8 @@ func footer(b *strings.Builder, key, version string) {
 	fmt.Fprintf(b, "\n<sub>splx-probe-action %s · updated by %s on every run</sub>\n", escape.MarkdownCell(version, 40), escape.MarkdownCell(key, 200))
 }
 
-func joinIDs(ids []int32) string {
+// JoinIDs prints ids as "1, 2, 3".
+func JoinIDs(ids []int32) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = fmt.Sprint(id)
