@@ -34,12 +34,40 @@ type Thresholds struct {
 	MaxRegressionPercent float64
 }
 
-// Baseline is an earlier run's results, by probe id.
+// Baseline is an earlier run's results, by probe key.
 type Baseline struct {
 	// TestRunID is the earlier run (0 when unknown).
 	TestRunID int32
-	// FailedPercent is each probe's failed share in that run.
-	FailedPercent map[int64]float64
+	// Probes are that run's probes by key.
+	Probes map[Key]BaselineProbe
+}
+
+// BaselineProbe is one probe of the baseline. Its counts, not a share
+// written rounded, are what a run is compared with, so identical results
+// always compare equal.
+type BaselineProbe struct {
+	ProbeID       int64
+	Failed, Total int64
+	// Ambiguous marks a key the baseline holds more than once: its probes
+	// cannot be told apart, so a probe of this run with that key is
+	// compared as new.
+	Ambiguous bool
+}
+
+// Key names a probe across runs: the baseline and code scanning match
+// probes by it. It is the only place that decides which field identifies a
+// probe.
+type Key string
+
+// KeyOf is the key of a probe.
+func KeyOf(p Probe) Key { return Key(strconv.FormatInt(p.ProbeID, 10)) }
+
+// Share is a failed share as every report shows it and as the regression
+// gate compares it: rounded to two decimals, computed from the counts the
+// same way on both sides.
+func Share(failed, total int64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(Percent(failed, total), 'f', 2, 64), 64)
+	return v
 }
 
 // Change is how a probe compares with the baseline.
@@ -112,9 +140,11 @@ type Probe struct {
 	// Reason explains a Failed or NoVerdict verdict.
 	Reason string
 	// Change compares the probe with the baseline ("" without one);
-	// BaselinePercent is its failed share there.
+	// BaselinePercent is its failed share there and DeltaPoints the change
+	// of the share in percentage points, both rounded as shown.
 	Change          Change
 	BaselinePercent float64
+	DeltaPoints     float64
 }
 
 // Result is the whole run with its verdict.
@@ -242,22 +272,26 @@ func compare(p *Probe, t Thresholds, r *Result) string {
 	if t.Baseline == nil {
 		return ""
 	}
-	base, ok := t.Baseline.FailedPercent[p.ProbeID]
-	if !ok {
+	base, ok := t.Baseline.Probes[KeyOf(*p)]
+	if !ok || base.Ambiguous {
 		p.Change = New
-		if p.Failed > 0 {
-			r.Regressions++
-			return fmt.Sprintf("new since the baseline, with %d failed test cases", p.Failed)
+		if p.Failed == 0 {
+			return ""
 		}
-		return ""
+		r.Regressions++
+		if base.Ambiguous {
+			return fmt.Sprintf("its probe id is in the baseline more than once, so it cannot be compared; %d failed test cases", p.Failed)
+		}
+		return fmt.Sprintf("new since the baseline, with %d failed test cases", p.Failed)
 	}
-	p.BaselinePercent = base
-	delta := p.FailedPercent - base
+	now, was := Share(p.Failed, p.Total), Share(base.Failed, base.Total)
+	delta, _ := strconv.ParseFloat(strconv.FormatFloat(now-was, 'f', 2, 64), 64)
+	p.BaselinePercent, p.DeltaPoints = was, delta
 	switch {
 	case delta > t.MaxRegressionPercent:
 		p.Change = Regressed
 		r.Regressions++
-		return fmt.Sprintf("%s%% failed, up from %s%% in the baseline (+%s points, %s allowed)", pct(p.FailedPercent), pct(base), pct(delta), pct(t.MaxRegressionPercent))
+		return fmt.Sprintf("%s%% failed, up from %s%% in the baseline (+%s points, %s allowed)", pct(now), pct(was), pct(delta), pct(t.MaxRegressionPercent))
 	case delta < 0:
 		p.Change = Improved
 		r.Improvements++
@@ -350,9 +384,9 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 		}
 	}
 	if t.Baseline != nil {
-		for id := range t.Baseline.FailedPercent {
-			if !slices.ContainsFunc(r.Probes, func(p Probe) bool { return p.ProbeID == id }) {
-				r.Removed = append(r.Removed, id)
+		for k, b := range t.Baseline.Probes {
+			if !slices.ContainsFunc(r.Probes, func(p Probe) bool { return KeyOf(p) == k }) {
+				r.Removed = append(r.Removed, b.ProbeID)
 			}
 		}
 		slices.Sort(r.Removed)

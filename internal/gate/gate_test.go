@@ -175,7 +175,7 @@ func TestBaseline(t *testing.T) {
 	t.Parallel()
 	withID := func(p probe.ProbeRun, id int64) probe.ProbeRun { p.ProbeID = id; return p }
 	known := withID(run("Known", 100, 90, 10, 0), 1) // 10%
-	base := &Baseline{TestRunID: 900, FailedPercent: map[int64]float64{1: 8, 2: 5}}
+	base := &Baseline{TestRunID: 900, Probes: map[Key]BaselineProbe{"1": {ProbeID: 1, Failed: 8, Total: 100}, "2": {ProbeID: 2, Failed: 5, Total: 100}}}
 	tests := []struct {
 		name        string
 		runs        []probe.ProbeRun

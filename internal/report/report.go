@@ -89,7 +89,9 @@ type JSONProbe struct {
 	ProbeRunID int64  `json:"probeRunId"`
 	Status     string `json:"status"`
 	JSONCounts
-	FailedPercent float64     `json:"failedPercent"`
+	// FailedPercent is null when the counts make no share from 0 to 100
+	// (failed over total, a negative count): such a run has no verdict.
+	FailedPercent *float64    `json:"failedPercent"`
 	Verdict       string      `json:"verdict"`
 	Reason        string      `json:"reason,omitempty"`
 	Change        *JSONChange `json:"change,omitempty"`
@@ -115,14 +117,17 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 	for _, p := range r.Probes {
 		jp := JSONProbe{
 			Name: escape.Truncate(p.Name, maxName), ProbeID: p.ProbeID, ProbeRunID: p.ProbeRunID,
-			Status:        escape.Truncate(p.Status, 64),
-			JSONCounts:    JSONCounts{Total: p.Total, Passed: p.Passed, Failed: p.Failed, Errors: p.Errors},
-			FailedPercent: round2(p.FailedPercent), Verdict: string(p.Verdict), Reason: p.Reason,
+			Status:     escape.Truncate(p.Status, 64),
+			JSONCounts: JSONCounts{Total: p.Total, Passed: p.Passed, Failed: p.Failed, Errors: p.Errors},
+			Verdict:    string(p.Verdict), Reason: p.Reason,
+		}
+		if share := gate.Share(p.Failed, p.Total); share >= 0 && share <= 100 {
+			jp.FailedPercent = &share
 		}
 		if p.Change != "" {
 			jp.Change = &JSONChange{Status: string(p.Change)}
 			if p.Change != gate.New {
-				base, delta := round2(p.BaselinePercent), round2(p.FailedPercent-p.BaselinePercent)
+				base, delta := p.BaselinePercent, p.DeltaPoints
 				jp.Change.BaselineFailedPercent, jp.Change.DeltaPoints = &base, &delta
 			}
 		}
@@ -131,49 +136,6 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
-}
-
-// ReadBaseline reads a results file written earlier by results-path (the
-// last run on the default branch, typically) as the baseline of a run on
-// target (0 when unknown). A file of another target, of an unknown schema
-// version, or that is not a results file at all is refused, with what is
-// wrong.
-func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
-	var doc struct {
-		SchemaVersion *int `json:"schemaVersion"`
-		Tool          struct {
-			Name string `json:"name"`
-		} `json:"tool"`
-		TestRunID int32 `json:"testRunId"`
-		TargetID  int32 `json:"targetId"`
-		Probes    *[]struct {
-			ProbeID       *int64   `json:"probeId"`
-			FailedPercent *float64 `json:"failedPercent"`
-		} `json:"probes"`
-	}
-	dec := json.NewDecoder(io.LimitReader(r, 64<<20))
-	if err := dec.Decode(&doc); err != nil || doc.SchemaVersion == nil || doc.Tool.Name != "splx-probe-action" || doc.Probes == nil {
-		return nil, fmt.Errorf("is not a results file written by results-path")
-	}
-	if *doc.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("has results schema version %d, which this version of the tool does not read (it reads %d); write the baseline again with this version", *doc.SchemaVersion, SchemaVersion)
-	}
-	if target != 0 && doc.TargetID != 0 && doc.TargetID != target {
-		return nil, fmt.Errorf("is the baseline of target %d, not of target %d", doc.TargetID, target)
-	}
-	b := &gate.Baseline{TestRunID: doc.TestRunID, FailedPercent: map[int64]float64{}}
-	for _, p := range *doc.Probes {
-		if p.ProbeID == nil || p.FailedPercent == nil || *p.FailedPercent < 0 || *p.FailedPercent > 100 {
-			return nil, fmt.Errorf("has a probe without a probeId or a failedPercent from 0 to 100")
-		}
-		b.FailedPercent[*p.ProbeID] = *p.FailedPercent
-	}
-	return b, nil
-}
-
-func round2(f float64) float64 {
-	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', 2, 64), 64)
-	return v
 }
 
 type junitSuites struct {
@@ -382,7 +344,7 @@ func Delta(p gate.Probe) string {
 	case gate.New:
 		return "new"
 	}
-	d := p.FailedPercent - p.BaselinePercent
+	d := p.DeltaPoints
 	s := FormatPercent(math.Abs(d)) + " pts"
 	switch {
 	case p.Change == gate.Regressed:
