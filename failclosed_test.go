@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -447,25 +448,105 @@ func TestEveryExitSetsResult(t *testing.T) {
 	}
 }
 
-// TestReportPathsCollide: two reports on one file are refused before any
-// request; a report path that is a directory says so, without naming a
-// temporary file.
+// TestReportPathsCollide: reports that would overwrite each other, the
+// baseline or a file the runner owns are refused before any request, by
+// identity rather than spelling ("./", a directory symlink, a hard link, a
+// file symlink, a folder not created yet); a report path that is a
+// directory is refused before the trigger too; and a write failure never
+// names a temporary file.
 func TestReportPathsCollide(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
 	dir := t.TempDir()
-	for _, pair := range [][2]string{{"SPLX_JUNIT_PATH", "SPLX_RESULTS_PATH"}, {"SPLX_RESULTS_PATH", "SPLX_REPORT_PATH"}, {"SPLX_JUNIT_PATH", "SPLX_REPORT_PATH"}} {
-		r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_WAIT", "true",
-			pair[0], filepath.Join(dir, "out.xml"), pair[1], dir+"/./out.xml"))
-		if r.code != cli.ExitInvalidInput || !strings.Contains(r.stderr, "is the same file as") {
-			t.Errorf("%v: exit %d\n%s", pair, r.code, r.stderr)
-		}
+	real := filepath.Join(dir, "real")
+	link := filepath.Join(dir, "link")
+	baseline := filepath.Join(real, "baseline.json")
+	writeFile(t, baseline, "{}")
+	writeFile(t, filepath.Join(real, "existing.xml"), "<x/>")
+	symlinks := os.Symlink(real, link) == nil &&
+		os.Symlink(filepath.Join(real, "existing.xml"), filepath.Join(real, "file-link.xml")) == nil
+	hardlinks := os.Link(filepath.Join(real, "existing.xml"), filepath.Join(real, "hard.xml")) == nil
+	tests := []struct {
+		name   string
+		env    func(env map[string]string) []string
+		want   string
+		needed bool
+	}{
+		{"one file spelt twice", func(map[string]string) []string {
+			return []string{"SPLX_JUNIT_PATH", filepath.Join(real, "out.xml"), "SPLX_RESULTS_PATH", real + "/./out.xml"}
+		}, `results-path: "` + real + `/./out.xml" is the same file as junit-path`, true},
+		{"pdf and results", func(map[string]string) []string {
+			return []string{"SPLX_RESULTS_PATH", filepath.Join(real, "a"), "SPLX_REPORT_PATH", filepath.Join(real, "x", "..", "a")}
+		}, "report-path: " + strconv.Quote(filepath.Join(real, "x", "..", "a")) + " is the same file as results-path", true},
+		{"through a directory symlink", func(map[string]string) []string {
+			return []string{"SPLX_JUNIT_PATH", filepath.Join(real, "out.xml"), "SPLX_RESULTS_PATH", filepath.Join(link, "out.xml")}
+		}, "is the same file as junit-path", symlinks},
+		{"in a folder not created yet, through a symlink", func(map[string]string) []string {
+			return []string{"SPLX_JUNIT_PATH", filepath.Join(real, "new", "out.xml"), "SPLX_SARIF_PATH", filepath.Join(link, "new", "out.xml")}
+		}, "sarif-path: " + strconv.Quote(filepath.Join(link, "new", "out.xml")) + " is the same file as junit-path", symlinks},
+		{"a file symlink", func(map[string]string) []string {
+			return []string{"SPLX_JUNIT_PATH", filepath.Join(real, "existing.xml"), "SPLX_RESULTS_PATH", filepath.Join(real, "file-link.xml")}
+		}, "is the same file as junit-path", symlinks},
+		{"a hard link", func(map[string]string) []string {
+			return []string{"SPLX_JUNIT_PATH", filepath.Join(real, "existing.xml"), "SPLX_RESULTS_PATH", filepath.Join(real, "hard.xml")}
+		}, "is the same file as junit-path", hardlinks},
+		{"the dotenv file", func(map[string]string) []string {
+			return []string{"SPLX_JUNIT_PATH", filepath.Join(real, "out.env"), "SPLX_DOTENV_PATH", filepath.Join(link, "out.env")}
+		}, "dotenv-path: " + strconv.Quote(filepath.Join(link, "out.env")) + " is the same file as junit-path", symlinks},
+		{"sarif-path on the baseline", func(map[string]string) []string {
+			return []string{"SPLX_BASELINE_PATH", baseline, "SPLX_SARIF_PATH", filepath.Join(link, "baseline.json")}
+		}, "sarif-path: " + strconv.Quote(filepath.Join(link, "baseline.json")) + " is the baseline-path file, which the tool reads; the tool never writes over a file it reads or the runner owns", symlinks},
+		{"results-path on the baseline", func(map[string]string) []string {
+			return []string{"SPLX_BASELINE_PATH", baseline, "SPLX_RESULTS_PATH", baseline}
+		}, "results-path: " + strconv.Quote(baseline) + " is the baseline-path file", true},
+		{"a report folder", func(map[string]string) []string { return []string{"SPLX_JUNIT_PATH", real} },
+			"junit-path: " + strconv.Quote(real) + " is a directory; give the path of a file", true},
 	}
-	if n := len(api.Requests()); n != 0 {
-		t.Errorf("%d requests sent", n)
+	for _, v := range []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_EVENT_PATH"} {
+		tests = append(tests, struct {
+			name   string
+			env    func(env map[string]string) []string
+			want   string
+			needed bool
+		}{"results-path on " + v, func(env map[string]string) []string {
+			return []string{"SPLX_RESULTS_PATH", filepath.Join(filepath.Dir(env["GITHUB_OUTPUT"]), ".", filepath.Base(env[v]))}
+		}, "is the runner's " + v + " file; the tool never writes over a file it reads or the runner owns", true})
 	}
-	r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_JUNIT_PATH", dir))
-	if !strings.Contains(r.stderr, "could not write "+dir+": it is a directory") || strings.Contains(r.stderr, ".tmp-") {
-		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if !tt.needed {
+				t.Skip("no symlinks or hard links here")
+			}
+			api := newAPI(t)
+			env := waitEnv(t, api)
+			runner := filepath.Dir(env["GITHUB_OUTPUT"])
+			for _, v := range []string{"GITHUB_ENV", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_EVENT_PATH"} {
+				env[v] = filepath.Join(runner, strings.ToLower(v))
+				writeFile(t, env[v], "runner's own\n")
+			}
+			r := invoke(t, context.Background(), with(env, tt.env(env)...))
+			if r.code != cli.ExitInvalidInput || !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("exit %d, want 2 with %q\n%s", r.code, tt.want, r.stdout)
+			}
+			if n := len(api.Requests()); n != 0 {
+				t.Errorf("%d requests sent", n)
+			}
+			for _, v := range []string{"GITHUB_ENV", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_EVENT_PATH"} {
+				if data, _ := os.ReadFile(env[v]); string(data) != "runner's own\n" {
+					t.Errorf("%s changed: %q", v, data)
+				}
+			}
+		})
+	}
+	if data, _ := os.ReadFile(baseline); string(data) != "{}" {
+		t.Errorf("the baseline changed: %q", data)
+	}
+	// A report that cannot be written once the run ended names the user's
+	// path, never the temporary file.
+	api := newAPI(t, probetest.WithSteps(0))
+	bad := filepath.Join(real, "existing.xml", "out.xml")
+	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_JUNIT_PATH", bad))
+	if !strings.Contains(r.stdout, "could not write "+bad) || strings.Contains(r.stdout, ".tmp-") {
+		t.Errorf("exit %d\n%s", r.code, r.stdout)
 	}
 }

@@ -110,6 +110,9 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return c.fail(rep, nil, explainToken(cfgErr, cictx))
 	}
 
+	if err := checkReportPaths(cfg, env, cictx.Platform); err != nil {
+		return c.fail(rep, cfg, err)
+	}
 	baseline, err := loadBaseline(rep, cfg)
 	if err != nil {
 		return c.fail(rep, cfg, err)

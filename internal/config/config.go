@@ -17,7 +17,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -406,27 +405,6 @@ func (c *Config) validate(errs *collector) {
 	if c.Set("sarif-path") && c.Sources["target-id"] == SourceUnset {
 		// Code scanning keeps one alert per target and probe.
 		bad("sarif-path", "needs target-id as well: the alerts are kept per target and probe")
-	}
-	// Two file settings on one file: one report would silently overwrite the
-	// other. The dotenv path counts only when set (its default is only
-	// written on GitLab).
-	seen := map[string]string{}
-	for _, p := range []struct {
-		name string
-		path Text
-	}{{"junit-path", c.JUnitPath}, {"results-path", c.ResultsPath}, {"report-path", c.ReportPath}, {"sarif-path", c.SARIFPath}, {"dotenv-path", c.DotenvPath}} {
-		if p.path == "" || !c.Set(p.name) {
-			continue
-		}
-		abs, err := filepath.Abs(string(p.path))
-		if err != nil {
-			abs = filepath.Clean(string(p.path))
-		}
-		if other, dup := seen[abs]; dup {
-			bad(p.name, "%s is the same file as %s; give each report its own path", quote(string(p.path)), other)
-			continue
-		}
-		seen[abs] = p.name
 	}
 }
 
