@@ -323,6 +323,7 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 			ci.Output{Name: "regressions", Value: strconv.Itoa(res.Regressions)},
 			ci.Output{Name: "improvements", Value: strconv.Itoa(res.Improvements)})
 	}
+	verdict := res.Verdict == gate.Passed || res.Verdict == gate.Failed
 	var errs []error
 	for _, file := range []struct {
 		what, output string
@@ -336,6 +337,12 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 		}},
 	} {
 		if file.path == "" {
+			continue
+		}
+		if file.output == "sarif-path" && !verdict {
+			// An upload without results closes every open alert of its
+			// category as fixed, on a run that proved nothing.
+			f.rep.Info("No SARIF file: the run reached no verdict, and code scanning would take a file without results as every alert fixed.")
 			continue
 		}
 		if err := f.writeFile(string(file.path), file.render); err != nil {

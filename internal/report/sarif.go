@@ -26,6 +26,21 @@ type SARIFOptions struct {
 // alert per value across runs.
 const sarifFingerprint = "splxProbeTargetProbe/v1"
 
+// lineHash is the partial fingerprint code scanning matches alerts by.
+// upload-sarif computes it from the text at the result's location (the
+// first line of the workflow file) only when a result has none, and keeps
+// a value that is present: ours depends only on the target and the probe,
+// so renaming or editing the workflow file keeps every alert.
+const lineHash = "primaryLocationLineHash"
+
+// sarifHelpURI documents the results for the rule's help link.
+const sarifHelpURI = "https://github.com/splx-ai/splx-probe-action#code-scanning-sarif"
+
+// sarifPrecision is every rule's precision: each result counts attacks
+// that ran and that the platform evaluated as successful, not a guess from
+// reading code; the evaluation is automated, hence not very-high.
+const sarifPrecision = "high"
+
 type sarifLog struct {
 	Schema  string     `json:"$schema"`
 	Version string     `json:"version"`
@@ -59,12 +74,20 @@ type sarifRule struct {
 	Name             string         `json:"name"`
 	ShortDescription sarifText      `json:"shortDescription"`
 	FullDescription  sarifText      `json:"fullDescription"`
-	Help             sarifText      `json:"help"`
+	Help             sarifHelp      `json:"help"`
+	HelpURI          string         `json:"helpUri"`
 	Properties       sarifRuleProps `json:"properties"`
 }
 
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown"`
+}
+
 type sarifRuleProps struct {
-	Tags []string `json:"tags"`
+	Tags             []string `json:"tags"`
+	SecuritySeverity string   `json:"security-severity"`
+	Precision        string   `json:"precision"`
 }
 
 type sarifText struct {
@@ -120,6 +143,7 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	if r.URL != "" {
 		run.Properties = map[string]string{"testRunUrl": r.URL}
 	}
+	index := map[gate.Key]int{}
 	for _, p := range r.Probes {
 		// Code scanning shows these as lines of text: control characters
 		// become visible escapes.
@@ -127,15 +151,28 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 		if name == "" {
 			name = fmt.Sprintf("probe %d", p.ProbeID)
 		}
-		rule := sarifRule{
-			ID:               fmt.Sprintf("splx-probe/%d", p.ProbeID),
-			Name:             name,
-			ShortDescription: sarifText{Text: "SPLX Probe: " + name},
-			FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (id %d) that succeeded against target %s.", name, p.ProbeID, target)},
-			Help:             sarifText{Text: "A failed test case is an attack that succeeded against the AI application under test. Review the test run in the SPLX Probe web UI, fix the target, and run the probe again: the alert closes when the probe has no findings."},
-			Properties:       sarifRuleProps{Tags: []string{"security", "ai-red-teaming", "splx-probe"}},
+		key := gate.KeyOf(p)
+		ri, seen := index[key]
+		if !seen {
+			ri = len(run.Tool.Driver.Rules)
+			index[key] = ri
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
+				ID:               "splx-probe/" + string(key),
+				Name:             name,
+				ShortDescription: sarifText{Text: "SPLX Probe: " + name},
+				FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (id %d) that succeeded against target %s.", name, p.ProbeID, target)},
+				Help: sarifHelp{
+					Text:     sarifHelpText,
+					Markdown: fmt.Sprintf("**SPLX Probe: %s** (probe id %d, target %s)\n\n%s", escape.MarkdownCell(p.Name, maxName), p.ProbeID, target, sarifHelpMarkdown),
+				},
+				HelpURI: sarifHelpURI,
+				Properties: sarifRuleProps{
+					Tags:             []string{"security", "ai-red-teaming", "splx-probe"},
+					SecuritySeverity: Severity(p),
+					Precision:        sarifPrecision,
+				},
+			})
 		}
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, rule)
 		if p.Failed <= 0 {
 			continue
 		}
@@ -151,10 +188,11 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 		if r.URL != "" {
 			msg += ": " + r.URL
 		}
+		fp := fingerprint(r.TargetID, key)
 		res := sarifResult{
-			RuleID: rule.ID, RuleIndex: len(run.Tool.Driver.Rules) - 1, Level: level,
+			RuleID: run.Tool.Driver.Rules[ri].ID, RuleIndex: ri, Level: level,
 			Message:             sarifText{Text: msg + "."},
-			PartialFingerprints: map[string]string{sarifFingerprint: fingerprint(r.TargetID, p.ProbeID)},
+			PartialFingerprints: map[string]string{sarifFingerprint: fp, lineHash: fp[:16] + ":1"},
 		}
 		if o.Location != "" {
 			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
@@ -174,7 +212,33 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 }
 
 // fingerprint is stable for a target and a probe, and differs between them.
-func fingerprint(target int32, probe int64) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("splx-probe target %d probe %d", target, probe)))
+func fingerprint(target int32, key gate.Key) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("splx-probe target %d probe %s", target, key)))
 	return hex.EncodeToString(sum[:16])
 }
+
+// Severity is a probe's security-severity for code scanning, which ranks
+// 9.0 and over Critical, 7.0 to 8.9 High, 4.0 to 6.9 Medium. A successful
+// attack on an AI application is at least Medium; a probe over the gate,
+// or one where 5% or more of the attacks succeeded, is High; one where a
+// quarter or more succeeded is Critical.
+func Severity(p gate.Probe) string {
+	switch share := gate.Share(p.Failed, p.Total); {
+	case share >= 25:
+		return "9.5"
+	case p.Verdict == gate.Failed || share >= 5:
+		return "7.5"
+	}
+	return "5.0"
+}
+
+// sarifHelpText and sarifHelpMarkdown are every rule's help.
+const (
+	sarifHelpText     = "A failed test case is an attack that succeeded against the AI application under test. Review the test run in the SPLX Probe web UI, fix the target, and run the probe again: the alert closes when the probe has no findings."
+	sarifHelpMarkdown = "A *failed* test case is an attack that **succeeded** against the AI application under test.\n\n" +
+		"1. Open the test run linked in the alert in the SPLX Probe web UI and read the successful attacks.\n" +
+		"2. Fix the target (system prompt, guardrails, tools it may call).\n" +
+		"3. Run the probe again: the alert closes when the probe has no findings.\n\n" +
+		"Severity: Critical when a quarter or more of the attacks succeeded, High when 5% or more did or the probe is over the gate, Medium otherwise. " +
+		"See [Code scanning (SARIF)](" + sarifHelpURI + ")."
+)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
 )
 
@@ -121,22 +122,49 @@ func TestSARIF(t *testing.T) {
 	_, other := renderSARIF(t, 43, "")
 	seen := map[string]string{}
 	for i, res := range run.Results {
-		fp := res.PartialFingerprints[sarifFingerprint]
-		if fp == "" || again.Runs[0].Results[i].PartialFingerprints[sarifFingerprint] != fp {
-			t.Errorf("%s: fingerprint not stable across runs", res.RuleID)
+		for _, name := range []string{sarifFingerprint, lineHash} {
+			fp := res.PartialFingerprints[name]
+			if fp == "" || again.Runs[0].Results[i].PartialFingerprints[name] != fp {
+				t.Errorf("%s: %s not stable across runs and locations", res.RuleID, name)
+			}
+			if other.Runs[0].Results[i].PartialFingerprints[name] == fp {
+				t.Errorf("%s: the same %s for targets 42 and 43", res.RuleID, name)
+			}
+			if prev, dup := seen[fp]; dup {
+				t.Errorf("%s and %s share a fingerprint", prev, res.RuleID)
+			}
+			seen[fp] = res.RuleID
 		}
-		if other.Runs[0].Results[i].PartialFingerprints[sarifFingerprint] == fp {
-			t.Errorf("%s: the same fingerprint for targets 42 and 43", res.RuleID)
-		}
-		if prev, dup := seen[fp]; dup {
-			t.Errorf("%s and %s share a fingerprint", prev, res.RuleID)
-		}
-		seen[fp] = res.RuleID
 	}
 	if len(again.Runs[0].Results[0].Locations) != 0 {
 		t.Error("a result without a location setting got one")
 	}
 	if other.Runs[0].AutomationDetails.ID == run.AutomationDetails.ID {
 		t.Error("two targets share an automation id")
+	}
+}
+
+// TestSeverity: the Security tab ranks a quarter or more of successful
+// attacks Critical, a probe over the gate or with 5% or more High, any
+// other finding Medium.
+func TestSeverity(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		failed, total int64
+		verdict       gate.Verdict
+		want          string
+	}{
+		{25, 100, gate.Findings, "9.5"},
+		{1, 3, gate.Failed, "9.5"},
+		{24, 100, gate.Findings, "7.5"},
+		{5, 100, gate.Findings, "7.5"},
+		{1, 100, gate.Failed, "7.5"},
+		{4, 100, gate.Findings, "5.0"},
+		{0, 100, gate.Passed, "5.0"},
+	}
+	for _, tt := range tests {
+		if got := Severity(gate.Probe{Failed: tt.failed, Total: tt.total, Verdict: tt.verdict}); got != tt.want {
+			t.Errorf("%d of %d, %s: %s, want %s", tt.failed, tt.total, tt.verdict, got, tt.want)
+		}
 	}
 }
