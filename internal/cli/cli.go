@@ -100,7 +100,7 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	case flags.Doctor || bool(cfg.Doctor):
 		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env}
 		if cfgErr == nil {
-			d.client = c.client(cfg, cictx, rep)
+			d.client = c.client(cfg, cictx, rep, red)
 		}
 		return d.run(ctx, explainToken(cfgErr, cictx))
 	case flags.PrintConfig:
@@ -117,7 +117,7 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	if err != nil {
 		return c.fail(rep, cfg, err)
 	}
-	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red, client: c.client(cfg, cictx, rep), baseline: baseline}
+	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red, client: c.client(cfg, cictx, rep, red), baseline: baseline}
 	err = f.run(ctx)
 	code := reportErr(rep, cfg, err)
 	if !f.outputsSet {
@@ -126,14 +126,16 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	return code
 }
 
-// client is the API client for valid settings, logging to rep.
-func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter) *probe.Client {
+// client is the API client for valid settings, logging to rep. It removes
+// every secret in red from what the API says, as it reads it.
+func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, red *redact.Redactor) *probe.Client {
 	retryCap := time.Duration(0) // with wait, the timeout bounds each wait
 	if !cfg.Wait {
 		retryCap = maxTriggerRetryWait
 	}
 	return probe.NewClient(cfg.APIURL, string(cfg.APIKey), append([]probe.Option{
 		probe.WithUserAgent(fmt.Sprintf("splx-probe-action/%s (%s)", c.version(), cictx.Label())),
+		probe.WithRedactor(red),
 		probe.WithRequestTimeout(time.Duration(cfg.RequestTimeout)),
 		probe.WithMaxRetryWait(retryCap),
 		probe.WithAbortGrace(triggerGrace),

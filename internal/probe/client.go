@@ -100,6 +100,11 @@ func WithSleep(f func(context.Context, time.Duration) error) Option {
 	return func(c *Client) { c.sleep = f }
 }
 
+// WithRedactor replaces the client's redactor (of apiKey alone), so that
+// every secret of the process is removed from the API's text as it is read,
+// before anything renders or escapes it.
+func WithRedactor(r *redact.Redactor) Option { return func(c *Client) { c.redact = r } }
+
 // WithHTTPClient replaces the HTTP client. Its redirect policy is replaced
 // by the client's own, which keeps the token on the configured host.
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }

@@ -1,7 +1,13 @@
 // Package redact removes secrets from text before it is printed or written:
-// the token as given, and the forms a server or a renderer may turn it into
-// (URL-encoded, base64, JSON, XML, quoted), so that a gateway that echoes
-// the token in an error body cannot put it in a log or a report.
+// the token as given, and the forms a server or a renderer may turn it into,
+// so that a gateway that echoes the token in an error body cannot put it in
+// a log or a report. Two kinds of forms are caught: those where each
+// character of the secret is written in some escaped way, in any mix
+// (backslash escapes of Markdown, JSON and Go, also doubled; %XX in either
+// case, also over-encoded where no encoding was needed and encoded twice,
+// as in annotations and URLs; HTML and XML entities, named, decimal or
+// hexadecimal; \uXXXX and \xXX; a shell's '\”), and base64, whose
+// characters do not map one to one.
 package redact
 
 import (
@@ -14,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Mask replaces every form of a secret.
@@ -27,6 +34,9 @@ const minCore = 8
 // redact nothing.
 type Redactor struct {
 	forms []string
+	// canon are the secrets' canonical forms, longest first: an escaped
+	// form is found by decoding the text the same way.
+	canon [][]byte
 }
 
 // New returns a Redactor for the non-blank secrets.
@@ -39,12 +49,19 @@ func New(secrets ...string) *Redactor {
 			r.forms = append(r.forms, f)
 		}
 	}
-	for _, s := range secrets {
-		if strings.TrimSpace(s) == "" {
+	// Longest first: where one secret starts another, the longer one is
+	// replaced whole.
+	secrets = slices.Clone(secrets)
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for i, s := range secrets {
+		if strings.TrimSpace(s) == "" || slices.Contains(secrets[:i], s) {
 			continue
 		}
 		for _, f := range forms(s) {
 			addForm(f)
+		}
+		if c := canonicalise(s).b; len(c) > 0 {
+			r.canon = append(r.canon, c)
 		}
 	}
 	// Longest first, so that a form containing another is replaced whole.
@@ -82,6 +99,185 @@ func forms(secret string) []string {
 	return out
 }
 
+// canonical is text with every character written in an escape decoded:
+// the bytes it stands for, and for each byte where the escape that wrote
+// it starts in the text. Backslashes before a character are dropped (a
+// Markdown escape, and JSON of that); %XX is decoded in either case and
+// however often %25 encoded it; HTML and XML entities, named, decimal or
+// hexadecimal, also escaped again as &amp;…; \uXXXX, \UXXXXXXXX and \xXX
+// after a backslash; a shell's '\” is a quote.
+type canonical struct {
+	b     []byte
+	start []int32
+}
+
+func canonicalise(s string) canonical {
+	c := canonical{b: make([]byte, 0, len(s)), start: make([]int32, 0, len(s))}
+	var buf [utf8.UTFMax]byte
+	for i := 0; i < len(s); {
+		if x := s[i]; x < utf8.RuneSelf && x != '\\' && x != '%' && x != '&' && x != '\'' {
+			c.b = append(c.b, x)
+			c.start = append(c.start, int32(i))
+			i++
+			continue
+		}
+		r, n, raw := decodeUnit(s, i)
+		if n == 0 {
+			break
+		}
+		out := buf[:0]
+		if raw >= 0 {
+			out = append(out, byte(raw))
+		} else if r >= 0 {
+			out = utf8.AppendRune(out, r)
+		}
+		for _, x := range out {
+			c.b = append(c.b, x)
+			c.start = append(c.start, int32(i))
+		}
+		i += n
+	}
+	return c
+}
+
+// decodeUnit decodes the escape at s[i:]: a rune r (or raw, a byte of
+// %XX, when it is 0 or more), and the length n it takes in s. Trailing
+// backslashes decode to nothing.
+func decodeUnit(s string, i int) (r rune, n int, raw int) {
+	j := i
+	for j < len(s) && s[j] == '\\' {
+		j++
+	}
+	if j == len(s) {
+		return -1, j - i, -1
+	}
+	if j > i {
+		d := 0
+		switch s[j] {
+		case 'u':
+			d = 4
+		case 'U':
+			d = 8
+		case 'x':
+			d = 2
+		}
+		if d > 0 && j+1+d <= len(s) {
+			if v, err := strconv.ParseUint(s[j+1:j+1+d], 16, 32); err == nil && utf8.ValidRune(rune(v)) {
+				return rune(v), j + 1 + d - i, -1
+			}
+		}
+	}
+	switch s[j] {
+	case '%':
+		p := j + 1
+		for strings.HasPrefix(s[p:], "25") && p+4 <= len(s) && isHex(s[p+2]) && isHex(s[p+3]) {
+			p += 2
+		}
+		if p+2 <= len(s) && isHex(s[p]) && isHex(s[p+1]) {
+			v, _ := strconv.ParseUint(s[p:p+2], 16, 8)
+			return -1, p + 2 - i, int(v)
+		}
+	case '&':
+		p := j + 1
+		for strings.HasPrefix(s[p:], "amp;") {
+			p += 4
+		}
+		if e := strings.IndexByte(s[p:min(len(s), p+12)], ';'); e > 0 {
+			if v, ok := entity(s[p : p+e]); ok {
+				return v, p + e + 1 - i, -1
+			}
+		}
+		if p > j+1 {
+			return '&', p - i, -1 // "&amp;" escaped n times
+		}
+	case '\'':
+		if strings.HasPrefix(s[j:], `'\''`) {
+			return '\'', j + 4 - i, -1
+		}
+	}
+	v, size := utf8.DecodeRuneInString(s[j:])
+	return v, j + size - i, -1
+}
+
+// entity decodes the name of an entity between & and ;.
+func entity(name string) (rune, bool) {
+	switch name {
+	case "lt":
+		return '<', true
+	case "gt":
+		return '>', true
+	case "quot":
+		return '"', true
+	case "apos":
+		return '\'', true
+	}
+	if !strings.HasPrefix(name, "#") {
+		return 0, false
+	}
+	base, digits := 10, name[1:]
+	if strings.HasPrefix(digits, "x") || strings.HasPrefix(digits, "X") {
+		base, digits = 16, digits[1:]
+	}
+	v, err := strconv.ParseUint(digits, base, 32)
+	if err != nil || !utf8.ValidRune(rune(v)) {
+		return 0, false
+	}
+	return rune(v), true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// escapes could start in s: without any, the canonical form is s itself.
+const escapes = "\\%&'"
+
+// replaceEscaped replaces every escaped form of the secrets in s.
+func (r *Redactor) replaceEscaped(s string) string {
+	if len(r.canon) == 0 || !strings.ContainsAny(s, escapes) {
+		return s
+	}
+	c := canonicalise(s)
+	type span struct{ from, to int }
+	var spans []span
+	for _, secret := range r.canon {
+		for off := 0; ; {
+			k := bytes.Index(c.b[off:], secret)
+			if k < 0 {
+				break
+			}
+			first, last := off+k, off+k+len(secret)-1
+			to := len(s)
+			for x := last + 1; x < len(c.start); x++ {
+				if c.start[x] != c.start[last] {
+					to = int(c.start[x])
+					break
+				}
+			}
+			spans = append(spans, span{int(c.start[first]), to})
+			off = last + 1
+		}
+	}
+	if len(spans) == 0 {
+		return s
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.from - b.from })
+	var b strings.Builder
+	at := 0
+	for _, sp := range spans {
+		if sp.to <= at {
+			continue
+		}
+		if sp.from >= at {
+			b.WriteString(s[at:sp.from])
+			b.WriteString(Mask)
+		}
+		at = sp.to
+	}
+	b.WriteString(s[at:])
+	return b.String()
+}
+
 // String returns s with every form of every secret replaced by Mask.
 func (r *Redactor) String(s string) string {
 	if r == nil {
@@ -92,7 +288,7 @@ func (r *Redactor) String(s string) string {
 			s = strings.ReplaceAll(s, f, Mask)
 		}
 	}
-	return s
+	return r.replaceEscaped(s)
 }
 
 // Bytes is String for a byte slice.
@@ -104,6 +300,9 @@ func (r *Redactor) Bytes(b []byte) []byte {
 		if bytes.Contains(b, []byte(f)) {
 			b = bytes.ReplaceAll(b, []byte(f), []byte(Mask))
 		}
+	}
+	if bytes.ContainsAny(b, escapes) {
+		b = []byte(r.replaceEscaped(string(b)))
 	}
 	return b
 }

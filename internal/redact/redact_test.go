@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"html"
 	"net/url"
 	"strings"
 	"testing"
@@ -53,5 +55,81 @@ func TestRedact(t *testing.T) {
 	}
 	if got := New().String("plain text"); got != "plain text" {
 		t.Errorf("empty redactor changed the text: %q", got)
+	}
+}
+
+// TestRedactEscapedForms: a secret written in any of the escapes the tool's
+// renderers or a server produce, alone or mixed, once or twice over, is
+// replaced whole; text around it is kept.
+func TestRedactEscapedForms(t *testing.T) {
+	t.Parallel()
+	const gh = "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
+	const splx = "tok-SECRET+/=&<'7f3a9c"
+	r := New(splx, gh, splx)
+	mixed := func(s string, f func(i int, c byte) string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			b.WriteString(f(i, s[i]))
+		}
+		return b.String()
+	}
+	for _, secret := range []string{gh, splx} {
+		forms := map[string]string{
+			"Markdown":         mixed(secret, func(_ int, c byte) string { return md(c) }),
+			"Markdown in JSON": strings.ReplaceAll(mixed(secret, func(_ int, c byte) string { return md(c) }), `\`, `\\`),
+			"over-encoded URL": mixed(secret, func(_ int, c byte) string { return fmt.Sprintf("%%%02X", c) }),
+			"lower-case %xx": mixed(secret, func(i int, c byte) string {
+				return map[bool]string{true: fmt.Sprintf("%%%02x", c), false: string(c)}[i%2 == 0]
+			}),
+			"encoded twice":       url.QueryEscape(mixed(secret, func(_ int, c byte) string { return fmt.Sprintf("%%%02X", c) })),
+			"annotation":          strings.NewReplacer("%", "%25", ":", "%3A", ",", "%2C").Replace(url.QueryEscape(secret)),
+			"HTML entities":       html.EscapeString(secret),
+			"decimal entities":    mixed(secret, func(_ int, c byte) string { return fmt.Sprintf("&#%d;", c) }),
+			"hex entities":        mixed(secret, func(_ int, c byte) string { return fmt.Sprintf("&#x%X;", c) }),
+			"entities escaped":    strings.ReplaceAll(html.EscapeString(secret), "&", "&amp;"),
+			"JSON \\u":            mixed(secret, func(_ int, c byte) string { return fmt.Sprintf(`\u%04x`, c) }),
+			"Go \\x":              mixed(secret, func(_ int, c byte) string { return fmt.Sprintf(`\x%02X`, c) }),
+			"shell single quotes": strings.ReplaceAll(secret, "'", `'\''`),
+		}
+		for name, form := range forms {
+			in := "before " + form + " after"
+			if got := r.String(in); got != "before "+Mask+" after" {
+				t.Errorf("%s of %.8s…: %q became %q", name, secret, in, got)
+			}
+			if got := string(r.Bytes([]byte(in))); got != "before "+Mask+" after" {
+				t.Errorf("%s of %.8s… (bytes): %q", name, secret, got)
+			}
+		}
+	}
+	for _, plain := range []string{"ghs_ and \\_ and %5F", "u005f x5F &#95;", strings.Repeat("a", 100), "100%", "a & b", "trailing \\", "\xff\xfe%", "&amp;&#;&#x;", "\\u00", "%2"} {
+		if got := r.String(plain); got != plain {
+			t.Errorf("plain text %q changed to %q", plain, got)
+		}
+	}
+}
+
+// md escapes a byte as escape.MarkdownCell does.
+func md(c byte) string {
+	switch c {
+	case '&':
+		return "&amp;"
+	case '<':
+		return "&lt;"
+	case '>':
+		return "&gt;"
+	case '"':
+		return "&quot;"
+	case '|', '`', '*', '_', '[', ']', '(', ')', '!', '#', '~', '\\', '@':
+		return `\` + string(c)
+	}
+	return string(c)
+}
+
+func BenchmarkRedactSummary(b *testing.B) {
+	r := New("tok-SECRET-7f3a9c", "ghs_16C7e42F292c6912E7710c838347Ae178B4a")
+	text := []byte(strings.Repeat("| Jailbreak \\_ probe | FINISHED | 122 | 3 | 0 | 2.4% | ⚠️ findings within the gate |\n", 10000))
+	b.SetBytes(int64(len(text)))
+	for i := 0; i < b.N; i++ {
+		r.Bytes(text)
 	}
 }
