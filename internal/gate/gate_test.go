@@ -208,3 +208,25 @@ func TestBaseline(t *testing.T) {
 		t.Errorf("improvements %d, gate %q", r.Improvements, r.Thresholds.Describe())
 	}
 }
+
+// TestBaselineSameCounts: the same counts, or the same share from other
+// counts, never regress, however the share rounds; a rise shows as the
+// rounded points both sides show.
+func TestBaselineSameCounts(t *testing.T) {
+	t.Parallel()
+	base := &Baseline{Probes: map[Key]BaselineProbe{"1": {ProbeID: 1, Failed: 1, Total: 3}, "2": {ProbeID: 2, Failed: 2, Total: 7}}}
+	runs := []probe.ProbeRun{run("Third", 6, 4, 2, 0), run("Sevenths", 7, 5, 2, 0)}
+	runs[0].ProbeID, runs[1].ProbeID = 1, 2
+	r := Evaluate(status("FINISHED", runs...), Thresholds{Baseline: base}, nil, "")
+	if r.Verdict != Passed || r.Probes[0].Change != Unchanged || r.Probes[1].Change != Unchanged || r.Probes[0].DeltaPoints != 0 {
+		t.Errorf("%s (%s): changes %s %s, delta %v", r.Verdict, r.Reason, r.Probes[0].Change, r.Probes[1].Change, r.Probes[0].DeltaPoints)
+	}
+	runs[0] = run("Third", 3, 1, 2, 0) // 66.67% against 33.33%
+	runs[0].ProbeID = 1
+	for allowed, want := range map[float64]Verdict{33.34: Passed, 33.33: Failed} {
+		r = Evaluate(status("FINISHED", runs...), Thresholds{Baseline: base, MaxRegressionPercent: allowed}, nil, "")
+		if r.Verdict != want || r.Probes[0].DeltaPoints != 33.34 {
+			t.Errorf("%v allowed: %s (%s), delta %v; want %s", allowed, r.Verdict, r.Reason, r.Probes[0].DeltaPoints, want)
+		}
+	}
+}
