@@ -106,4 +106,18 @@ func TestRedactionForms(t *testing.T) {
 		}
 		check(t, r)
 	})
+	t.Run("pull request comment", func(t *testing.T) {
+		t.Parallel()
+		api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+		gh := newGitHub(t)
+		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", strings.Join(ids, ",")))
+		ours := gh.ours()
+		if len(ours) != 1 {
+			t.Fatalf("exit %d, %d comments\n%s", r.code, len(ours), r.stdout)
+		}
+		for _, body := range ours {
+			r.stdout += "\n" + body // checked like the log
+		}
+		check(t, r)
+	})
 }
