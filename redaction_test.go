@@ -106,6 +106,17 @@ func TestRedactionForms(t *testing.T) {
 		}
 		check(t, r)
 	})
+	t.Run("doctor", func(t *testing.T) {
+		t.Parallel()
+		api := newAPI(t)
+		body := append(forms(githubToken), forms(testToken)...)
+		api.Fail(probetest.Fault{Op: probetest.OpModels, Status: 502, Times: 10, Body: "<html>gateway echo " + strings.Join(body, " ") + "</html>"})
+		r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_GITHUB_TOKEN", githubToken), "doctor")
+		if r.code == cli.ExitOK || !strings.Contains(r.stdout+r.stderr, "gateway echo ***") {
+			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		check(t, r)
+	})
 	t.Run("pull request comment", func(t *testing.T) {
 		t.Parallel()
 		api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))

@@ -46,8 +46,9 @@ func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
 	if err := dec.Decode(&doc); err != nil || doc.SchemaVersion == nil || doc.Tool.Name != "splx-probe-action" || doc.Probes == nil {
 		return nil, errors.New("is not a results file written by results-path")
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("has more after its JSON document (from byte %d): a results file is one document; write it again with results-path", dec.InputOffset())
+		return nil, fmt.Errorf("has more after its JSON document (from byte %d): a results file is one document; write it again with results-path", end)
 	}
 	if *doc.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("has results schema version %d, which this version of the tool does not read (it reads %d); write the baseline again with this version", *doc.SchemaVersion, SchemaVersion)
