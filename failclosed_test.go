@@ -422,7 +422,7 @@ func TestEveryExitSetsResult(t *testing.T) {
 		{"triggered", nil, nil, cli.ExitOK, "pending"},
 		{"invalid input", []string{"SPLX_TARGET_ID", "x"}, nil, cli.ExitInvalidInput, "error"},
 		{"rejected trigger (400)", nil, &probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: `{"error":{"message":"no","code":"BAD"}}`}, cli.ExitInvalidInput, "error"},
-		{"token rejected (401)", []string{"SPLX_API_KEY", "wrong"}, nil, cli.ExitAuth, "error"},
+		{"token rejected (401)", []string{"SPLX_API_KEY", "wrong-token"}, nil, cli.ExitAuth, "error"},
 		{"ambiguous trigger (500)", nil, &probetest.Fault{Op: probetest.OpTrigger, Status: 500}, cli.ExitAPI, "error"},
 		{"status poll fails", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s"}, &probetest.Fault{Op: probetest.OpStatus, Status: 404}, cli.ExitAPI, "error"},
 		{"run-wide gate fails", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "0", "SPLX_PROBE_IDS", "1"},
