@@ -424,7 +424,7 @@ func TestEveryExitSetsResult(t *testing.T) {
 		{"rejected trigger (400)", nil, &probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: `{"error":{"message":"no","code":"BAD"}}`}, cli.ExitInvalidInput, "error"},
 		{"token rejected (401)", []string{"SPLX_API_KEY", "wrong-token"}, nil, cli.ExitAuth, "error"},
 		{"ambiguous trigger (500)", nil, &probetest.Fault{Op: probetest.OpTrigger, Status: 500}, cli.ExitAPI, "error"},
-		{"status poll fails", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s"}, &probetest.Fault{Op: probetest.OpStatus, Status: 404}, cli.ExitAPI, "error"},
+		{"status poll fails", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s"}, &probetest.Fault{Op: probetest.OpStatus, Status: 500, Times: 5}, cli.ExitAPI, "error"},
 		{"run-wide gate fails", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "0", "SPLX_PROBE_IDS", "1"},
 			&probetest.Fault{Op: probetest.OpStatus, Body: finished("[" + probeRun(1, "A", 10, 9, 1, 0, "FINISHED") + "]")}, cli.ExitGateFailed, "failed"},
 		{"run ended in ERROR", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s"},

@@ -49,8 +49,10 @@ type JSONBaseline struct {
 	MaxRegressionPercent float64 `json:"maxRegressionPercent"`
 	Regressions          int     `json:"regressions"`
 	Improvements         int     `json:"improvements"`
-	// Removed are the baseline's probe ids this run lacks.
-	Removed []int64 `json:"removed"`
+	// Removed are the baseline's probe ids this run lacks; RemovedKeys are
+	// the keys of all of them, those without a usable probe id included.
+	Removed     []int64  `json:"removed"`
+	RemovedKeys []string `json:"removedKeys"`
 }
 
 // JSONChange is a probe compared with the baseline.
@@ -84,10 +86,15 @@ type JSONCounts struct {
 
 // JSONProbe is one probe run.
 type JSONProbe struct {
-	Name       string `json:"name"`
+	Name string `json:"name"`
+	// Key identifies the probe across runs (see gate.Keys); a baseline
+	// matches probes by it.
+	Key        string `json:"key"`
 	ProbeID    int64  `json:"probeId"`
 	ProbeRunID int64  `json:"probeRunId"`
 	Status     string `json:"status"`
+	// Processed is the API's processedCount, when it sent one.
+	Processed *int64 `json:"processed,omitempty"`
 	JSONCounts
 	FailedPercent float64     `json:"failedPercent"`
 	Verdict       string      `json:"verdict"`
@@ -110,12 +117,17 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 	}
 	if b := r.Thresholds.Baseline; b != nil {
 		doc.Baseline = &JSONBaseline{TestRunID: b.TestRunID, MaxRegressionPercent: r.Thresholds.MaxRegressionPercent,
-			Regressions: r.Regressions, Improvements: r.Improvements, Removed: append([]int64{}, r.Removed...)}
+			Regressions: r.Regressions, Improvements: r.Improvements, Removed: []int64{}, RemovedKeys: append([]string{}, r.Removed...)}
+		for _, k := range r.Removed {
+			if id, err := strconv.ParseInt(k, 10, 64); err == nil {
+				doc.Baseline.Removed = append(doc.Baseline.Removed, id)
+			}
+		}
 	}
 	for _, p := range r.Probes {
 		jp := JSONProbe{
-			Name: escape.Truncate(p.Name, maxName), ProbeID: p.ProbeID, ProbeRunID: p.ProbeRunID,
-			Status:        escape.Truncate(p.Status, 64),
+			Name: escape.Truncate(p.Name, maxName), Key: p.Key, ProbeID: p.ProbeID, ProbeRunID: p.ProbeRunID,
+			Status: escape.Truncate(p.Status, 64), Processed: p.Processed,
 			JSONCounts:    JSONCounts{Total: p.Total, Passed: p.Passed, Failed: p.Failed, Errors: p.Errors},
 			FailedPercent: round2(p.FailedPercent), Verdict: string(p.Verdict), Reason: p.Reason,
 		}
@@ -147,6 +159,7 @@ func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
 		TestRunID int32 `json:"testRunId"`
 		TargetID  int32 `json:"targetId"`
 		Probes    *[]struct {
+			Key           string   `json:"key"`
 			ProbeID       *int64   `json:"probeId"`
 			FailedPercent *float64 `json:"failedPercent"`
 		} `json:"probes"`
@@ -161,12 +174,18 @@ func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
 	if target != 0 && doc.TargetID != 0 && doc.TargetID != target {
 		return nil, fmt.Errorf("is the baseline of target %d, not of target %d", doc.TargetID, target)
 	}
-	b := &gate.Baseline{TestRunID: doc.TestRunID, FailedPercent: map[int64]float64{}}
+	b := &gate.Baseline{TestRunID: doc.TestRunID, FailedPercent: map[string]float64{}}
 	for _, p := range *doc.Probes {
-		if p.ProbeID == nil || p.FailedPercent == nil || *p.FailedPercent < 0 || *p.FailedPercent > 100 {
-			return nil, fmt.Errorf("has a probe without a probeId or a failedPercent from 0 to 100")
+		// Files written before keys existed have only the probe id, which
+		// was then the key.
+		key := p.Key
+		if key == "" && p.ProbeID != nil {
+			key = strconv.FormatInt(*p.ProbeID, 10)
 		}
-		b.FailedPercent[*p.ProbeID] = *p.FailedPercent
+		if key == "" || p.FailedPercent == nil || *p.FailedPercent < 0 || *p.FailedPercent > 100 {
+			return nil, fmt.Errorf("has a probe without a key or probeId, or without a failedPercent from 0 to 100")
+		}
+		b.FailedPercent[key] = *p.FailedPercent
 	}
 	return b, nil
 }
@@ -339,6 +358,9 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	}
 	fmt.Fprintf(&b, "%s, status %s.\n\n", run, escape.MarkdownCell(r.Status, 64))
 	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), escape.MarkdownCell(r.Reason, 1000), r.Thresholds.Describe())
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "⚠️ %s.\n\n", escape.MarkdownCell(w, 1000))
+	}
 	base := r.Thresholds.Baseline != nil
 	head, sep := "| Probe | Status | Passed | Failed | Errors | Failed % | Verdict |", "|---|---|---:|---:|---:|---:|---|"
 	tail := fmt.Sprintf("| **Total** | | %d | %d | %d | %s%% | %s |\n", r.Passed, r.Failed, r.Errors, FormatPercent(gate.Percent(r.Failed, r.Total)), Headline(r.Verdict))
@@ -367,7 +389,7 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	}
 	b.WriteString(tail)
 	if len(r.Removed) > 0 {
-		fmt.Fprintf(&b, "\nIn the baseline but not in this run: probes %s.\n", joinInts(r.Removed))
+		fmt.Fprintf(&b, "\nIn the baseline but not in this run: probes %s.\n", strings.Join(r.Removed, ", "))
 	}
 	b.WriteString("\nA *failed* test case is an attack that succeeded against the target.\n")
 	return b.String()
@@ -395,12 +417,13 @@ func Delta(p gate.Probe) string {
 	return "="
 }
 
-func joinInts(ids []int64) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.FormatInt(id, 10)
+// nameOf is a probe's name as the API sent it, "probe <key>" when it has
+// none; the caller escapes it for its destination.
+func nameOf(p gate.Probe) string {
+	if strings.TrimSpace(p.Name) != "" {
+		return p.Name
 	}
-	return strings.Join(s, ", ")
+	return "probe " + p.Key
 }
 
 // verdictWord is the verdict's word, capitalised.

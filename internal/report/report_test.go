@@ -191,7 +191,7 @@ func TestComment(t *testing.T) {
 		{ProbeName: "<img src=x> | **Leak**", ProbeID: 2, TotalCount: 50, PassedCount: 50, Status: "FINISHED"},
 		{ProbeName: "Fresh", ProbeID: 3, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
 	}}
-	base := &gate.Baseline{TestRunID: 5, FailedPercent: map[int64]float64{1: 10, 2: 4}}
+	base := &gate.Baseline{TestRunID: 5, FailedPercent: map[string]float64{"1": 10, "2": 4}}
 	r := gate.Evaluate(st, gate.Thresholds{MaxFailedPercent: &five, Baseline: base, MaxRegressionPercent: 1}, nil, "https://probe.splx.ai/w/ws/target/42/test-runs/7")
 	r.TargetID = 42
 	marker := CommentMarker("red team / gate / target 42")

@@ -99,7 +99,7 @@ type sarifRegion struct {
 }
 
 // SARIF writes the results for GitHub code scanning: SARIF 2.1.0, one rule
-// per probe (splx-probe/<probeId>), one result per probe with findings, at
+// per probe (splx-probe/<key>, see gate.Keys), one result per probe with findings, at
 // level error when the probe broke the gate and warning when its findings
 // are within it. Fingerprints depend only on the target and the probe, so
 // code scanning keeps one alert per target and probe open across runs and
@@ -123,15 +123,16 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	for _, p := range r.Probes {
 		// Code scanning shows these as lines of text: control characters
 		// become visible escapes.
-		name := escape.Line(p.Name, maxName)
-		if name == "" {
-			name = fmt.Sprintf("probe %d", p.ProbeID)
+		name := escape.Line(nameOf(p), maxName)
+		ref := "id " + p.Key
+		if _, err := strconv.ParseInt(p.Key, 10, 64); err != nil {
+			ref = "key " + p.Key
 		}
 		rule := sarifRule{
-			ID:               fmt.Sprintf("splx-probe/%d", p.ProbeID),
+			ID:               "splx-probe/" + p.Key,
 			Name:             name,
 			ShortDescription: sarifText{Text: "SPLX Probe: " + name},
-			FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (id %d) that succeeded against target %s.", name, p.ProbeID, target)},
+			FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (%s) that succeeded against target %s.", name, ref, target)},
 			Help:             sarifText{Text: "A failed test case is an attack that succeeded against the AI application under test. Review the test run in the SPLX Probe web UI, fix the target, and run the probe again: the alert closes when the probe has no findings."},
 			Properties:       sarifRuleProps{Tags: []string{"security", "ai-red-teaming", "splx-probe"}},
 		}
@@ -154,7 +155,7 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 		res := sarifResult{
 			RuleID: rule.ID, RuleIndex: len(run.Tool.Driver.Rules) - 1, Level: level,
 			Message:             sarifText{Text: msg + "."},
-			PartialFingerprints: map[string]string{sarifFingerprint: fingerprint(r.TargetID, p.ProbeID)},
+			PartialFingerprints: map[string]string{sarifFingerprint: fingerprint(r.TargetID, p.Key)},
 		}
 		if o.Location != "" {
 			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{
@@ -173,8 +174,9 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	})
 }
 
-// fingerprint is stable for a target and a probe, and differs between them.
-func fingerprint(target int32, probe int64) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("splx-probe target %d probe %d", target, probe)))
+// fingerprint is stable for a target and a probe's key, and differs between
+// them. A key that is a probe id gives the fingerprint earlier versions gave.
+func fingerprint(target int32, key string) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("splx-probe target %d probe %s", target, key)))
 	return hex.EncodeToString(sum[:16])
 }
