@@ -271,7 +271,7 @@ func JUnit(w io.Writer, r *gate.Result) error {
 		if d := Delta(p); d != "" {
 			counts += "; against the baseline: " + d
 		}
-		c := junitCase{Name: escape.Truncate(p.Name, maxName), Classname: classname, Time: "0", SystemOut: counts}
+		c := junitCase{Name: escape.Truncate(nameOf(p), maxName), Classname: classname, Time: "0", SystemOut: counts}
 		switch {
 		case p.Verdict == gate.Failed:
 			c.Failure = &junitMessage{Message: p.Reason + ": " + counts, Type: "findings", Text: counts}
@@ -371,7 +371,7 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	b.WriteString(head + "\n" + sep + "\n")
 	for i, p := range r.Probes {
 		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %s%% | %s |",
-			escape.MarkdownCell(p.Name, maxName), escape.MarkdownCell(p.Status, 64),
+			escape.MarkdownCell(nameOf(p), maxName), escape.MarkdownCell(p.Status, 64),
 			p.Passed, p.Failed, p.Errors, FormatPercent(p.FailedPercent), probeVerdict(p))
 		if base {
 			row += " " + Delta(p) + " |"

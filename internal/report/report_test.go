@@ -205,3 +205,38 @@ func TestComment(t *testing.T) {
 		t.Errorf("started comment:\n%s", started)
 	}
 }
+
+// TestNamelessProbes: probe runs with neither a name nor a usable probeId
+// stay apart in the comment, the results file and SARIF, by their keys.
+func TestNamelessProbes(t *testing.T) {
+	t.Parallel()
+	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ProbeRuns: []probe.ProbeRun{
+		{ProbeRunID: 700, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
+		{ProbeRunID: 701, TotalCount: 10, PassedCount: 8, FailedCount: 2, Status: "FINISHED"},
+	}}
+	r := gate.Evaluate(st, gate.Thresholds{}, nil, "")
+	r.TargetID = 42
+	comment := Comment(CommentMarker("k"), "k", "v1", r, nil)
+	for _, want := range []string{"| probe run-700 | 1 of 10", "| probe run-701 | 2 of 10"} {
+		if !strings.Contains(comment, want) {
+			t.Errorf("comment lacks %q:\n%s", want, comment)
+		}
+	}
+	var js, sarif bytes.Buffer
+	if err := JSON(&js, r, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := SARIF(&sarif, r, SARIFOptions{Location: "w.yml"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"key": "run-700"`, `"key": "run-701"`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("results lack %s", want)
+		}
+	}
+	for _, want := range []string{`"id": "splx-probe/run-700"`, `"id": "splx-probe/run-701"`, `"text": "SPLX Probe: probe run-700"`} {
+		if !strings.Contains(sarif.String(), want) {
+			t.Errorf("SARIF lacks %s", want)
+		}
+	}
+}
