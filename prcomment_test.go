@@ -177,9 +177,9 @@ func TestPRComment(t *testing.T) {
 		t.Parallel()
 		api := newAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
-		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_WAIT", "false", "SPLX_MAX_FAILED", "", "SPLX_WORKSPACE_ID", "ws"))
+		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_WAIT", "false", "SPLX_MAX_FAILED", "", "SPLX_WORKSPACE_ID", "163"))
 		body := onlyComment(t, gh)
-		if r.code != cli.ExitOK || !strings.Contains(body, "⏳ test run started") || !strings.Contains(body, "[Test run 1001](https://probe.splx.ai/w/ws/target/42/test-runs/1001)") {
+		if r.code != cli.ExitOK || !strings.Contains(body, "⏳ test run started") || !strings.Contains(body, "[Test run 1001](https://probe.splx.ai/w/163/target/42/test-runs/1001)") {
 			t.Fatalf("exit %d, comment:\n%s", r.code, body)
 		}
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
 	"time"
@@ -50,6 +51,15 @@ type Command struct {
 	TTY *bool
 	// ClientOptions are added to the API client's (tests record retries).
 	ClientOptions []probe.Option
+	// Resolver and Dial are what doctor's DNS checks use; the system's when
+	// nil (tests give fakes that only reach 127.0.0.1).
+	Resolver Resolver
+	Dial     func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Resolver looks up a host's addresses, as *net.Resolver does.
+type Resolver interface {
+	LookupHost(ctx context.Context, host string) ([]string, error)
 }
 
 // Run runs the tool with the command-line arguments (without the program
@@ -98,7 +108,13 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		// reach the log.
 		return c.fail(rep, nil, usageError(fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the commands demo and doctor (see --help)", len(flags.Args))))
 	case flags.Doctor || bool(cfg.Doctor):
-		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env}
+		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env, resolver: c.Resolver, dial: c.Dial}
+		if d.resolver == nil {
+			d.resolver = net.DefaultResolver
+		}
+		if d.dial == nil {
+			d.dial = (&net.Dialer{}).DialContext
+		}
 		if cfgErr == nil {
 			d.client = c.client(cfg, cictx, rep, red)
 		}

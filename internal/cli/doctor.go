@@ -8,11 +8,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
+	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // doctor checks the setup before the first paid run: the settings, the
@@ -27,6 +32,10 @@ type doctor struct {
 	ci     ci.Context
 	env    map[string]string
 	client *probe.Client
+	// resolver and dial reach the network for the DNS checks (tests give
+	// fakes that only ever reach 127.0.0.1).
+	resolver Resolver
+	dial     func(ctx context.Context, network, address string) (net.Conn, error)
 	// first is the first failure that decides the exit code.
 	first error
 	// failed counts the failed checks.
@@ -149,13 +158,50 @@ func (d *doctor) network(ctx context.Context) bool {
 		d.line(markSkip, "DNS", "resolved by the proxy")
 		return true
 	}
-	addrs, err := net.DefaultResolver.LookupHost(ctx, u.Hostname())
+	addrs, err := d.resolver.LookupHost(ctx, u.Hostname())
 	if err != nil {
-		d.fail("DNS", fmt.Errorf("%s does not resolve: %w", u.Hostname(), err), "check region and api-url, and the runner's DNS")
+		fix := "check region and api-url, and the runner's DNS"
+		if alt := d.otherUSHost(ctx, u.Hostname()); alt != "" {
+			fix = "set api-url: " + alt
+		}
+		d.fail("DNS", fmt.Errorf("%s does not resolve: %w", u.Hostname(), err), fix)
 		return false
 	}
 	d.line(markOK, "DNS", fmt.Sprintf("%s resolves (%s)", u.Hostname(), strings.Join(addrs, ", ")))
 	return true
+}
+
+// usHosts are the two spellings of the US API host: the docs' (the
+// default) and the vendor's CI templates'.
+var usHosts = [2]string{"us.api.probe.splx.ai", "api.us.probe.splx.ai"}
+
+// otherUSHost tries the other spelling of the US API host when host is one
+// of them and does not resolve, and returns the api-url to set when the
+// other one resolves and accepts a connection on 443 ("" otherwise).
+func (d *doctor) otherUSHost(ctx context.Context, host string) string {
+	var alt string
+	switch {
+	case strings.EqualFold(host, usHosts[0]):
+		alt = usHosts[1]
+	case strings.EqualFold(host, usHosts[1]):
+		alt = usHosts[0]
+	default:
+		return ""
+	}
+	if _, err := d.resolver.LookupHost(ctx, alt); err != nil {
+		d.line(markFail, "US host", fmt.Sprintf("the other spelling, %s, does not resolve either: %v", alt, err))
+		return ""
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := d.dial(dctx, "tcp", net.JoinHostPort(alt, "443"))
+	if err != nil {
+		d.line(markFail, "US host", fmt.Sprintf("the other spelling, %s, resolves but does not answer on port 443: %v", alt, err))
+		return ""
+	}
+	conn.Close()
+	d.line(markOK, "US host", fmt.Sprintf("the other spelling, %s, resolves and answers on port 443: set api-url: https://%s", alt, alt))
+	return "https://" + alt
 }
 
 // token asks for the models list: an answer shows the host answers (over
@@ -197,9 +243,9 @@ func (d *doctor) regionHint() string {
 	case d.cfg.Set("api-url"):
 		return expired + "; and check that api-url is the API of the platform the token comes from"
 	case d.cfg.Region == "us":
-		return expired + "; a token from probe.splx.ai is not valid on the US API (us.api.probe.splx.ai): if your account is on the EU platform, set region: eu"
+		return expired + "; a token from probe.splx.ai is likely not valid on the US API (us.api.probe.splx.ai): if your account is on the EU platform, set region: eu"
 	}
-	return expired + "; a token from us.probe.splx.ai is not valid on the EU API (api.probe.splx.ai): if your account is on the US platform, set region: us"
+	return expired + "; a token from us.probe.splx.ai is likely not valid on the EU API (api.probe.splx.ai): if your account is on the US platform, set region: us"
 }
 
 // testRun reads the run given with test-run-id.
@@ -214,6 +260,69 @@ func (d *doctor) testRun(ctx context.Context) {
 		return
 	}
 	d.line(markOK, "test run", fmt.Sprintf("%d is readable (status %s, %s)", d.cfg.TestRunID, st.Status, plural(len(st.ProbeRuns), "probe run")))
+	d.answerShape(st)
+}
+
+// maxShownProbeRuns caps the probe runs the doctor lists one by one.
+const maxShownProbeRuns = 20
+
+// answerShape shows what the run's status answer looks like, to answer the
+// questions the docs leave open: the status word, the probe runs' ids and
+// names, which count fields came, and whether probe-ids match. Names are
+// untrusted text; the reporter escapes each line.
+func (d *doctor) answerShape(st *probe.TestRunStatus) {
+	d.line(markOK, "answer shape", st.Shape.String())
+	word := `"` + escape.Line(st.Status, 40) + `"`
+	if probe.PhaseOf(st.Status) == probe.PhaseRunning && !strings.EqualFold(st.Status, "RUNNING") && !strings.EqualFold(st.Status, "PENDING") {
+		word += " (not a documented word: a wait reads it as still running)"
+	}
+	d.line(markOK, "status word", word)
+	var runs []string
+	for i, pr := range st.ProbeRuns {
+		if i == maxShownProbeRuns {
+			runs = append(runs, fmt.Sprintf("and %d more", len(st.ProbeRuns)-i))
+			break
+		}
+		id := "null"
+		if pr.ProbeID != 0 {
+			id = strconv.FormatInt(pr.ProbeID, 10)
+		}
+		runs = append(runs, fmt.Sprintf("probe run %d: probe id %s, \"%s\"", pr.ProbeRunID, id, escape.Line(pr.ProbeName, 60)))
+	}
+	if len(runs) == 0 {
+		runs = []string{"none"}
+	}
+	d.line(markOK, "probe runs", strings.Join(runs, "; "))
+	var counts []string
+	for _, name := range []string{"totalCount", "passedCount", "failedCount", "errorCount", "processedCount"} {
+		f, ok := st.Shape.ProbeRunField(name)
+		switch {
+		case !ok:
+			counts = append(counts, name+" absent")
+		case f.Count < st.Shape.ProbeRuns:
+			counts = append(counts, fmt.Sprintf("%s in %d of %d", name, f.Count, st.Shape.ProbeRuns))
+		default:
+			counts = append(counts, name)
+		}
+	}
+	d.line(markOK, "count fields", strings.Join(counts, ", "))
+	if len(d.cfg.ProbeIDs) == 0 {
+		d.line(markSkip, "probe-ids", "not set: nothing to match")
+		return
+	}
+	probes := gate.Summarise(st, gate.Thresholds{}, "").Probes
+	m := gate.MapProbes(d.cfg.ProbeIDs, probes)
+	ids := report.JoinIDs(d.cfg.ProbeIDs)
+	switch {
+	case len(m.Missing) == 0:
+		d.line(markOK, "probe-ids", fmt.Sprintf("%s all match the probe runs' probe ids", ids))
+	case len(m.Matched) > 0:
+		d.line(markFail, "probe-ids", fmt.Sprintf("%s: only %s match the probe runs' probe ids (%s); a run would have no verdict", ids, report.JoinIDs(m.Matched), m.RunIDs()))
+	case len(probes) >= len(d.cfg.ProbeIDs):
+		d.line(markSkip, "probe-ids", fmt.Sprintf("%s match none of the probe runs' probe ids (%s): a run is judged by counting probe runs, with a warning", ids, m.RunIDs()))
+	default:
+		d.line(markFail, "probe-ids", fmt.Sprintf("%s match none of the probe runs' probe ids (%s), and there are fewer probe runs than probe-ids; a run would have no verdict", ids, m.RunIDs()))
+	}
 }
 
 // run performs the checks in order, stopping at the first that makes the

@@ -64,3 +64,20 @@ var ErrRedirectRefused = errors.New("refused a redirect to another host: the tok
 
 // ErrBodyTooLarge is returned when a response exceeds its size cap.
 var ErrBodyTooLarge = errors.New("response body exceeds the size limit")
+
+// ErrNotPDF is a report download whose answer is not a PDF (a report not
+// ready yet, or an error page with status 200).
+var ErrNotPDF = errors.New("the answer is not a PDF")
+
+// TriggerPathError is a 404 or 405 from the documented trigger path while no
+// workspace id is set: nothing was created, and the workspace-scoped path
+// needs the id.
+type TriggerPathError struct {
+	Err error
+}
+
+func (e *TriggerPathError) Error() string {
+	return fmt.Sprintf("%v; nothing was created: this API may only take the workspace-scoped trigger path, so set workspace-id (the number in the web UI's URL, /w/163/…)", e.Err)
+}
+
+func (e *TriggerPathError) Unwrap() error { return e.Err }

@@ -99,9 +99,9 @@ func commentTable(b *strings.Builder, probes []gate.Probe, baseline bool) {
 	for _, p := range probes {
 		failed := fmt.Sprintf("%d of %d (%s%%)", p.Failed, p.Total, FormatPercent(p.FailedPercent))
 		if baseline {
-			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", escape.MarkdownCell(p.Name, 100), failed, Delta(p), probeVerdict(p))
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", escape.MarkdownCell(nameOf(p), 100), failed, Delta(p), probeVerdict(p))
 		} else {
-			fmt.Fprintf(b, "| %s | %s | %s |\n", escape.MarkdownCell(p.Name, 100), failed, probeVerdict(p))
+			fmt.Fprintf(b, "| %s | %s | %s |\n", escape.MarkdownCell(nameOf(p), 100), failed, probeVerdict(p))
 		}
 	}
 }

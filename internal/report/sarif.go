@@ -122,7 +122,7 @@ type sarifRegion struct {
 }
 
 // SARIF writes the results for GitHub code scanning: SARIF 2.1.0, one rule
-// per probe (splx-probe/<probeId>), one result per probe with findings, at
+// per probe (splx-probe/<key>, see gate.Keys), one result per probe with findings, at
 // level error when the probe broke the gate and warning when its findings
 // are within it. Fingerprints depend only on the target and the probe, so
 // code scanning keeps one alert per target and probe open across runs and
@@ -143,36 +143,32 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	if r.URL != "" {
 		run.Properties = map[string]string{"testRunUrl": r.URL}
 	}
-	index := map[gate.Key]int{}
 	for _, p := range r.Probes {
 		// Code scanning shows these as lines of text: control characters
 		// become visible escapes.
-		name := escape.Line(p.Name, maxName)
-		if name == "" {
-			name = fmt.Sprintf("probe %d", p.ProbeID)
+		name := escape.Line(nameOf(p), maxName)
+		ref := "id " + p.Key
+		if _, err := strconv.ParseInt(p.Key, 10, 64); err != nil {
+			ref = "key " + p.Key
 		}
-		key := gate.KeyOf(p)
-		ri, seen := index[key]
-		if !seen {
-			ri = len(run.Tool.Driver.Rules)
-			index[key] = ri
-			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
-				ID:               "splx-probe/" + string(key),
-				Name:             name,
-				ShortDescription: sarifText{Text: "SPLX Probe: " + name},
-				FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (id %d) that succeeded against target %s.", name, p.ProbeID, target)},
-				Help: sarifHelp{
-					Text:     sarifHelpText,
-					Markdown: fmt.Sprintf("**SPLX Probe: %s** (probe id %d, target %s)\n\n%s", escape.MarkdownCell(p.Name, maxName), p.ProbeID, target, sarifHelpMarkdown),
-				},
-				HelpURI: sarifHelpURI,
-				Properties: sarifRuleProps{
-					Tags:             []string{"security", "ai-red-teaming", "splx-probe"},
-					SecuritySeverity: Severity(p),
-					Precision:        sarifPrecision,
-				},
-			})
-		}
+		// Keys are unique in a run (gate.Keys): one rule each.
+		key, ri := p.Key, len(run.Tool.Driver.Rules)
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
+			ID:               "splx-probe/" + key,
+			Name:             name,
+			ShortDescription: sarifText{Text: "SPLX Probe: " + name},
+			FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (%s) that succeeded against target %s.", name, ref, target)},
+			Help: sarifHelp{
+				Text:     sarifHelpText,
+				Markdown: fmt.Sprintf("**SPLX Probe: %s** (probe %s, target %s)\n\n%s", escape.MarkdownCell(nameOf(p), maxName), ref, target, sarifHelpMarkdown),
+			},
+			HelpURI: sarifHelpURI,
+			Properties: sarifRuleProps{
+				Tags:             []string{"security", "ai-red-teaming", "splx-probe"},
+				SecuritySeverity: Severity(p),
+				Precision:        sarifPrecision,
+			},
+		})
 		if p.Failed <= 0 {
 			continue
 		}
@@ -211,8 +207,9 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	})
 }
 
-// fingerprint is stable for a target and a probe, and differs between them.
-func fingerprint(target int32, key gate.Key) string {
+// fingerprint is stable for a target and a probe's key, and differs between
+// them. A key that is a probe id gives the fingerprint earlier versions gave.
+func fingerprint(target int32, key string) string {
 	sum := sha256.Sum256([]byte(fmt.Sprintf("splx-probe target %d probe %s", target, key)))
 	return hex.EncodeToString(sum[:16])
 }
