@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -82,6 +83,9 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 			close(g.hung)
 		}
 		g.mu.Unlock()
+		// Only once the body is read does the server notice the client
+		// going away.
+		_, _ = io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 		return
 	}
@@ -185,7 +189,7 @@ func prEnv(t *testing.T, api *probetest.Server, gh *fakeGitHub, event string, kv
 	}
 	env := with(baseEnv(api), githubEnvPairs(t, dir)...)
 	env = with(env, "GITHUB_EVENT_NAME", event, "GITHUB_EVENT_PATH", eventPath, "GITHUB_API_URL", gh.URL,
-		"GITHUB_WORKFLOW", "red team", "GITHUB_JOB", "gate", "INPUT_GITHUB-TOKEN", githubToken,
+		"GITHUB_WORKFLOW", "red team", "GITHUB_JOB", "gate", "INPUT_GITHUB-TOKEN", githubToken, "GITHUB_RUN_ID", "4711",
 		"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "10")
 	return with(env, kv...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
@@ -21,19 +22,28 @@ import (
 // signal, and the cancel of the remote run (cancelGrace) comes first.
 const signalGrace = 2 * time.Second
 
-// afterSignal returns a context that is cancelled grace (on the clock)
-// after ctx is, and not before: a request then gets a short grace, never
-// the whole request timeout. stop releases it.
-func afterSignal(ctx context.Context, clock Clock, grace time.Duration) (context.Context, context.CancelFunc) {
+// afterSignal returns a context that is cancelled grace after ctx is, and
+// not before: a request in flight at a signal, or sent after it, gets a
+// short grace, never the whole request timeout. The grace is real time (it
+// bounds real network I/O before the runner's kill). stop releases it.
+func afterSignal(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
 	out, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var mu sync.Mutex
+	var timer *time.Timer
 	stop := context.AfterFunc(ctx, func() {
-		select {
-		case <-clock.After(grace):
-			cancel()
-		case <-out.Done():
-		}
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, cancel)
 	})
-	return out, func() { stop(); cancel() }
+	return out, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // mulDuration is d*n, saturated: request-timeout has no upper bound that
@@ -164,7 +174,7 @@ func (p *prComment) post(ctx context.Context) {
 		timeout = 60 * time.Second // the setting itself was refused
 	}
 	client := ghapi.New(u, string(cfg.GitHubToken), "splx-probe-action/"+p.version, timeout)
-	sctx, stop := afterSignal(ctx, p.clock, signalGrace)
+	sctx, stop := afterSignal(ctx, signalGrace)
 	defer stop()
 	cctx, cancel := context.WithTimeout(sctx, mulDuration(timeout, 3))
 	defer cancel()

@@ -239,7 +239,7 @@ func (f *flow) thresholds() gate.Thresholds {
 // ctx is already done (the job being cancelled), and by cancelGrace once it
 // is. It reports whether the platform accepted.
 func (f *flow) cancelRun(ctx context.Context, grace time.Duration) bool {
-	sctx, stop := afterSignal(ctx, f.clock, cancelGrace)
+	sctx, stop := afterSignal(ctx, cancelGrace)
 	defer stop()
 	if ctx.Err() != nil {
 		sctx = context.WithoutCancel(ctx) // grace alone bounds it
@@ -355,7 +355,7 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 	if p := string(f.cfg.ReportPath); p != "" && ended {
 		// The wait's deadline bounds the download's retries too, but it
 		// always gets one request's time; after a signal, signalGrace.
-		sctx, stop := afterSignal(ctx, f.clock, signalGrace)
+		sctx, stop := afterSignal(ctx, signalGrace)
 		dctx, cancel := context.WithTimeout(sctx, max(f.deadline.Sub(f.clock.Now()), time.Duration(f.cfg.RequestTimeout)))
 		n, err := f.downloadReport(dctx, res.TestRunID, p)
 		cancel()

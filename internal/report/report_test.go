@@ -48,7 +48,7 @@ func TestJUnitTellsTheJobsStory(t *testing.T) {
 		{"passed", gate.Evaluate(st("FINISHED", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 0, "pass"},
 		{"run-wide gate failed, no probe over", gate.Evaluate(st("FINISHED", within, other), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 1, 0, "failure"},
 		{"no verdict: untrusted counts", gate.Evaluate(st("FINISHED", probe.ProbeRun{ProbeName: "N", TotalCount: 5, FailedCount: -1, Status: "FINISHED"}), gate.Thresholds{}, nil, ""), 0, 2, "error"},
-		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 1, "error"},
+		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 2, "error"},
 		{"timed out", timedOut, 0, 1, "error"},
 	}
 	for _, tt := range tests {
