@@ -102,7 +102,8 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return code
 	}
 
-	doctorAsked := flags.Doctor || bool(cfg.Doctor)
+	// A command line that does not parse still names its command.
+	doctorAsked := flags.Doctor || bool(cfg.Doctor) || len(args) > 0 && args[0] == "doctor"
 	switch {
 	case flags.Help:
 		writeHelp(c.Stdout)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
@@ -20,7 +21,10 @@ import (
 // token (with the read-only models list) and, with test-run-id, that run.
 // It never triggers, never cancels and writes no outputs. It exits with the
 // code a real run would have for the first failure; an output file that
-// cannot be written is shown but changes nothing, as in a real run.
+// cannot be written is a warning (!), as in a real run, and a report file
+// that cannot be written a failure, as in a real run after it paid. Each
+// network check gets one request-timeout, so a hanging proxy costs that,
+// not five attempts.
 type doctor struct {
 	rep    ci.Reporter
 	cfg    *config.Config
@@ -29,14 +33,18 @@ type doctor struct {
 	client *probe.Client
 	// first is the first failure that decides the exit code.
 	first error
-	// failed counts the failed checks.
-	failed int
+	// failed counts the failed checks; warned, the warnings.
+	failed, warned int
+	// interrupted reports whether the job was cancelled: a check cut by
+	// the signal is not shown as failed.
+	interrupted func() bool
 }
 
 // The marks of a check: passed, failed, not applicable.
 const (
 	markOK   = "✓"
 	markFail = "✗"
+	markWarn = "!"
 	markSkip = "–"
 )
 
@@ -46,6 +54,10 @@ func (d *doctor) line(mark, name, detail string) {
 
 // fail shows a failed check with its fix and keeps the first failure.
 func (d *doctor) fail(name string, err error, fix string) {
+	if d.interrupted != nil && d.interrupted() {
+		d.line(markSkip, name, "not checked: interrupted")
+		return
+	}
 	d.line(markFail, name, strings.TrimRight(err.Error(), ".")+"; fix: "+fix)
 	d.failed++
 	if d.first == nil {
@@ -91,12 +103,75 @@ func (d *doctor) files() {
 	}
 	for _, f := range files {
 		if err := writable(f.path, d.ci.Platform != ci.GitHub); err != nil {
-			// Shown, but not a failure: a real run only warns about it.
-			d.line(markFail, f.variable, fmt.Sprintf("%v; fix: run in a job where the runner provides it (act: use container mode); a real run warns and prints the outputs instead", err))
+			// A warning, not a failure: a real run only warns about it.
+			d.warned++
+			d.line(markWarn, f.variable, fmt.Sprintf("%v; fix: run in a job where the runner provides it (act: use container mode); a real run warns and prints the outputs instead", err))
 			continue
 		}
 		d.line(markOK, f.variable, "writable ("+f.path+")")
 	}
+}
+
+// reports checks, without leaving anything behind, that the report files
+// asked for can be written: a real run that cannot write one exits 6 after
+// the run was paid for.
+func (d *doctor) reports() {
+	asked := false
+	for _, r := range []struct {
+		name, what string
+		path       config.Text
+	}{
+		{"junit-path", "JUnit report", d.cfg.JUnitPath},
+		{"results-path", "Results file", d.cfg.ResultsPath},
+		{"report-path", "PDF report", d.cfg.ReportPath},
+		{"sarif-path", "SARIF file", d.cfg.SARIFPath},
+	} {
+		if r.path == "" {
+			continue
+		}
+		asked = true
+		if err := replaceable(string(r.path)); err != nil {
+			d.fail(r.name, &WriteError{What: r.what, Path: string(r.path), Err: err}, "give a path in a folder the job may write to")
+			continue
+		}
+		d.line(markOK, r.name, "writable ("+string(r.path)+")")
+	}
+	if !asked {
+		d.line(markSkip, "report files", "none asked for (junit-path, results-path, report-path, sarif-path)")
+	}
+}
+
+// replaceable reports whether a real run could write path the way it
+// does (a temporary file beside it, renamed over it; missing folders
+// created), creating nothing but a temporary file it removes.
+func replaceable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("it is a directory; give the path of a file")
+	}
+	dir := filepath.Dir(path)
+	for {
+		st, err := os.Stat(dir)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("cannot create the folder %s: not a directory", filepath.Dir(path))
+			}
+			break
+		}
+		if !os.IsNotExist(err) {
+			return fmt.Errorf("cannot reach %s: %w", dir, cause(err))
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return fmt.Errorf("cannot create the folder %s", filepath.Dir(path))
+		}
+		dir = parent
+	}
+	tmp, err := os.CreateTemp(dir, ".splx-probe-doctor-*")
+	if err != nil {
+		return fmt.Errorf("cannot create a file in %s: %w", dir, cause(err))
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
 }
 
 // writable reports whether path could be appended to, without writing: an
@@ -149,7 +224,9 @@ func (d *doctor) network(ctx context.Context) bool {
 		d.line(markSkip, "DNS", "resolved by the proxy")
 		return true
 	}
-	addrs, err := net.DefaultResolver.LookupHost(ctx, u.Hostname())
+	lctx, cancel := d.bounded(ctx)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(lctx, u.Hostname())
 	if err != nil {
 		d.fail("DNS", fmt.Errorf("%s does not resolve: %w", u.Hostname(), err), "check region and api-url, and the runner's DNS")
 		return false
@@ -161,7 +238,9 @@ func (d *doctor) network(ctx context.Context) bool {
 // token asks for the models list: an answer shows the host answers (over
 // TLS with https), and a 200 or 403 that the token is accepted.
 func (d *doctor) token(ctx context.Context) bool {
-	n, err := d.client.BenchmarkModels(ctx)
+	tctx, cancel := d.bounded(ctx)
+	defer cancel()
+	n, err := d.client.BenchmarkModels(tctx)
 	var er *probe.ErrorResponse
 	over := "over TLS"
 	if d.cfg.APIURL.Scheme == "http" {
@@ -208,7 +287,9 @@ func (d *doctor) testRun(ctx context.Context) {
 		d.line(markSkip, "test run", "none given (test-run-id)")
 		return
 	}
-	st, err := d.client.TestRunStatus(ctx, int32(d.cfg.TestRunID))
+	sctx, cancel := d.bounded(ctx)
+	defer cancel()
+	st, err := d.client.TestRunStatus(sctx, int32(d.cfg.TestRunID))
 	if err != nil {
 		d.fail("test run", err, "check test-run-id against the SPLX Probe web UI")
 		return
@@ -216,18 +297,37 @@ func (d *doctor) testRun(ctx context.Context) {
 	d.line(markOK, "test run", fmt.Sprintf("%d is readable (status %s, %s)", d.cfg.TestRunID, st.Status, plural(len(st.ProbeRuns), "probe run")))
 }
 
+// bounded is the context of one network check: one request-timeout, so
+// that a hanging proxy or host is not retried five times.
+func (d *doctor) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, time.Duration(d.cfg.RequestTimeout))
+}
+
 // run performs the checks in order, stopping at the first that makes the
 // next ones meaningless, and returns the exit code of the first failure.
+// Its verdict never contradicts the lines above it.
 func (d *doctor) run(ctx context.Context, cfgErr error) ExitCode {
 	d.rep.Info("SPLX Probe doctor: checks the setup; triggers nothing, cancels nothing, writes no outputs.")
+	d.interrupted = func() bool { return ctx.Err() != nil }
 	if d.settings(cfgErr) {
 		d.files()
+		d.reports()
 		if d.network(ctx) && d.token(ctx) {
 			d.testRun(ctx)
 		}
 	}
-	if d.first == nil {
+	if ctx.Err() != nil {
+		// A check cut by the signal blamed the network: it is not its fault.
+		err := &InterruptedError{Msg: "the doctor was interrupted before its checks ended"}
+		d.rep.Error("Interrupted", err.Error())
+		return exitCode(err)
+	}
+	switch {
+	case d.first == nil && d.warned == 0:
 		d.rep.Notice("SPLX Probe doctor", "all checks passed: the setup is ready for a test run")
+		return ExitOK
+	case d.first == nil:
+		d.rep.Notice("SPLX Probe doctor", fmt.Sprintf("no check failed, with %s (! above): the setup is ready for a test run", plural(d.warned, "warning")))
 		return ExitOK
 	}
 	code := exitCode(d.first)
