@@ -550,7 +550,7 @@ func TestDoctorAnswerShape(t *testing.T) {
 			`probe run 100100: probe id 9001, "x\n::error::owned # #[warning]y"; probe run 100101: probe id null, "B"`,
 			"– probe-ids: 1, 2 match none of the probe runs' probe ids (9001, null): a run is judged by counting probe runs, with a warning"}},
 		{"a probe dropped", []probetest.Probe{{ID: 1, Name: "A", Total: 5}, {ID: 2, Name: "B", Total: 5, Dropped: true}}, "1,2", []string{
-			"✗ probe-ids: 1, 2: only 1 match the probe runs' probe ids (1); a run would have no verdict"}},
+			"! probe-ids: 1, 2: only 1 match the probe runs' probe ids (1); a run would have no verdict"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

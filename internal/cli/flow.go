@@ -57,6 +57,10 @@ type flow struct {
 	// outputsSet records that the outputs were written, so that every exit
 	// path sets result and status exactly once.
 	outputsSet bool
+	// res is the result published (nil before); started is set for a run
+	// triggered without waiting. The pull request comment shows them.
+	res     *gate.Result
+	started *report.Started
 }
 
 func (f *flow) runURL(id int32) string {
@@ -85,7 +89,7 @@ func (f *flow) run(ctx context.Context) error {
 	if !f.cfg.Wait {
 		f.outputs(f.baseOutputs(f.id, "triggered", "pending"))
 		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.comment(ctx, nil)
+		f.started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs}
 		return nil
 	}
 	return f.wait(ctx)
@@ -301,10 +305,15 @@ func (f *flow) thresholds() gate.Thresholds {
 }
 
 // cancelRun asks the platform to cancel the run, bounded by grace even when
-// ctx is already done (the job being cancelled). It reports whether the
-// platform accepted.
+// ctx is already done (the job being cancelled), and by cancelGrace once it
+// is. It reports whether the platform accepted.
 func (f *flow) cancelRun(ctx context.Context, grace time.Duration) bool {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	sctx, stop := afterSignal(ctx, cancelGrace)
+	defer stop()
+	if ctx.Err() != nil {
+		sctx = context.WithoutCancel(ctx) // grace alone bounds it
+	}
+	cctx, cancel := context.WithTimeout(sctx, grace)
 	defer cancel()
 	if err := f.client.CancelTestRun(cctx, f.id); err != nil {
 		f.rep.Warning("Cancel failed", fmt.Sprintf("could not cancel %s: %v; it may still be spending credits: cancel it in the SPLX Probe web UI", f.runRef(f.id), err))
@@ -344,7 +353,6 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	}
 	res.Reason = fmt.Sprintf("the run did not end within the %s timeout (last status %s%s)", time.Duration(f.cfg.Timeout), escape.Line(lastStatus, 40), pct)
 	werr := f.publish(ctx, res, false)
-	f.comment(ctx, res)
 	advice := "raise timeout, or attach later with test-run-id: " + strconv.Itoa(int(f.id))
 	switch {
 	case cancelled:
@@ -365,7 +373,6 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 	}
 	werr := f.publish(ctx, res, true)
 	f.rep.Annotate(report.Annotations(res))
-	f.comment(ctx, res)
 	switch res.Verdict {
 	case gate.Passed:
 		f.rep.Notice("SPLX Probe gate passed", fmt.Sprintf("test run %d: %s", f.id, res.Reason))
@@ -380,6 +387,7 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 // and the job summary. A report that could not be written is a
 // *WriteError, so that a missing report never passes unnoticed.
 func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error {
+	f.res = res
 	for _, l := range strings.Split(report.Table(res), "\n") {
 		f.rep.Info(l)
 	}
@@ -425,15 +433,28 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 	}
 	if p := string(f.cfg.ReportPath); p != "" && ended {
 		// The wait's deadline bounds the download's retries too, but it
-		// always gets one request's time.
-		dctx, cancel := context.WithTimeout(ctx, max(f.deadline.Sub(f.clock.Now()), time.Duration(f.cfg.RequestTimeout)))
+		// always gets one request's time; after a signal, signalGrace.
+		sctx, stop := afterSignal(ctx, signalGrace)
+		dctx, cancel := context.WithTimeout(sctx, max(f.deadline.Sub(f.clock.Now()), time.Duration(f.cfg.RequestTimeout)))
 		n, err := f.fetchReport(dctx, res.TestRunID, p)
 		cancel()
-		if err != nil {
+		stop()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			f.rep.Warning("PDF report", fmt.Sprintf("the job was cancelled: gave up on the report of test run %d after the %s grace", res.TestRunID, signalGrace))
+		case err != nil:
 			f.rep.Warning("PDF report", fmt.Sprintf("could not download the report of test run %d: %v", res.TestRunID, err))
-		} else {
+		default:
 			f.rep.Info(fmt.Sprintf("Saved the PDF report (%d bytes) to %s", n, p))
 			outs = append(outs, ci.Output{Name: "report-path", Value: p})
+		}
+	}
+	if ctx.Err() != nil {
+		// Cancelled while publishing: the exit is 130, and result says so.
+		for i := range outs {
+			if outs[i].Name == "result" {
+				outs[i].Value = resultOf(ExitInterrupted)
+			}
 		}
 	}
 	f.outputs(outs)
@@ -460,7 +481,7 @@ func (f *flow) sarifLocation() string {
 var reportRetries = [...]time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second}
 
 // fetchReport downloads the PDF report, trying again a few times, within
-// ctx, while the answer says it is not ready (400, 404, 409, 425, or an
+// ctx and the wait's deadline, while the answer says it is not ready (400, 404, 409, 425, or an
 // answer that is not a PDF).
 func (f *flow) fetchReport(ctx context.Context, id int32, path string) (int64, error) {
 	for i := 0; ; i++ {
@@ -469,7 +490,8 @@ func (f *flow) fetchReport(ctx context.Context, id int32, path string) (int64, e
 			return n, err
 		}
 		wait := reportRetries[i]
-		if dl, ok := ctx.Deadline(); ok && f.clock.Now().Add(wait).After(dl) {
+		// The wait's deadline is on the injected clock, as every pause.
+		if f.clock.Now().Add(wait).After(f.deadline) {
 			return n, err
 		}
 		f.rep.Info(fmt.Sprintf("The PDF report of test run %d is not ready yet (%v); trying again in %s (%d of %d)", id, err, wait, i+1, len(reportRetries)))

@@ -373,6 +373,15 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 			p.Verdict = Passed
 		}
 	}
+	if phase != probe.PhaseFinished {
+		// A run that did not finish proves no probe passed: its probe runs
+		// are never shown as passed (the JUnit calls them errors too).
+		for i := range r.Probes {
+			if p := &r.Probes[i]; p.Verdict == Passed || p.Verdict == Findings {
+				p.Verdict, p.Reason = NoVerdict, "the test run ended "+quoteStatus(st.Status)+" before this probe's results were final"
+			}
+		}
+	}
 	switch phase {
 	case probe.PhaseCanceled:
 		r.Verdict, r.Reason = NoVerdict, "the test run was cancelled before it finished, so there is no verdict"

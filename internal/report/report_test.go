@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
@@ -47,7 +48,7 @@ func TestJUnitTellsTheJobsStory(t *testing.T) {
 		{"passed", gate.Evaluate(st("FINISHED", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 0, "pass"},
 		{"run-wide gate failed, no probe over", gate.Evaluate(st("FINISHED", within, other), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 1, 0, "failure"},
 		{"no verdict: untrusted counts", gate.Evaluate(st("FINISHED", probe.ProbeRun{ProbeName: "N", TotalCount: 5, FailedCount: -1, Status: "FINISHED"}), gate.Thresholds{}, nil, ""), 0, 2, "error"},
-		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 1, "error"},
+		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 2, "error"},
 		{"timed out", timedOut, 0, 1, "error"},
 	}
 	for _, tt := range tests {
@@ -195,12 +196,15 @@ func TestComment(t *testing.T) {
 	r := gate.Evaluate(st, gate.Thresholds{MaxFailedPercent: &five, Baseline: base, MaxRegressionPercent: 1}, nil, "https://probe.splx.ai/w/ws/target/42/test-runs/7")
 	r.TargetID = 42
 	marker := CommentMarker("red team / gate / target 42")
-	got := Comment(marker, "red team / gate / target 42", "v1.0.0", r, nil)
+	when := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	in := CommentInput{Marker: marker, Key: "red team / gate / target 42", Version: "v1.0.0", Result: r,
+		Commit: "0123456", CommitURL: "https://github.com/acme/chatbot/commit/0123456789", RunURL: "https://github.com/acme/chatbot/actions/runs/99", Time: when}
+	got := Comment(in)
 	golden.Check(t, "../../testdata/report/comment.md", got)
 	if marker == CommentMarker("red team / gate / target 43") || !strings.HasPrefix(got, marker+"\n") {
 		t.Errorf("markers: %q", marker)
 	}
-	started := Comment(marker, "k", "v1.0.0", nil, &Started{TestRunID: 9, TargetID: 42, ProbeIDs: []int32{1, 2}})
+	started := Comment(CommentInput{Marker: marker, Key: "k", Version: "v1.0.0", Started: &Started{TestRunID: 9, TargetID: 42, ProbeIDs: []int32{1, 2}}})
 	if !strings.Contains(started, "Test run 9 on target 42 with probes 1, 2") {
 		t.Errorf("started comment:\n%s", started)
 	}
@@ -216,7 +220,7 @@ func TestNamelessProbes(t *testing.T) {
 	}}
 	r := gate.Evaluate(st, gate.Thresholds{}, nil, "")
 	r.TargetID = 42
-	comment := Comment(CommentMarker("k"), "k", "v1", r, nil)
+	comment := Comment(CommentInput{Marker: CommentMarker("k"), Key: "k", Version: "v1", Result: r})
 	for _, want := range []string{"| probe run-700 | 1 of 10", "| probe run-701 | 2 of 10"} {
 		if !strings.Contains(comment, want) {
 			t.Errorf("comment lacks %q:\n%s", want, comment)
