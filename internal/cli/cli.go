@@ -84,25 +84,26 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	cictx := ci.Detect(env, string(cfg.Platform))
 	// Every byte printed or written is redacted, whatever its source: a
 	// gateway may echo the token, and a user may paste it in a setting.
-	secrets := []string{env["INPUT_API-KEY"], env["SPLX_API_KEY"], string(cfg.APIKey), env["INPUT_GITHUB-TOKEN"], env["SPLX_GITHUB_TOKEN"], string(cfg.GitHubToken)}
+	secrets := []string{env["INPUT_API-KEY"], env["SPLX_API_KEY"], string(cfg.APIKey), env["INPUT_GITHUB-TOKEN"], env["SPLX_GITHUB_TOKEN"], string(cfg.GitHubToken), env["INPUT_GITLAB-TOKEN"], env["SPLX_GITLAB_TOKEN"], string(cfg.GitLabToken)}
 	red := redact.New(secrets...)
 	rep := ci.New(cictx.Platform, ci.Options{
 		Env: env, Stdout: red.Writer(c.Stdout), Stderr: red.Writer(c.Stderr), Unredacted: c.Stdout, Redact: red,
 		TTY: c.isTTY(), DotenvPath: string(cfg.DotenvPath), Now: c.Clock.Now, Debug: bool(cfg.Debug),
 	})
-	// Before anything else is printed, GitHub learns what to mask: both
-	// tokens, from both places each can come from, whichever wins.
+	// Before anything else is printed, GitHub learns what to mask: every
+	// token, from both places each can come from, whichever wins.
 	rep.Begin(secrets)
 
 	if cictx.EventErr != nil {
 		rep.Warning("Pull request comment", fmt.Sprintf("could not read the event payload, so no pull request is known: %v", cictx.EventErr))
 	}
-	// Every exit of a run updates its pull request comment, whatever
-	// stopped it: an earlier verdict must not stay on the pull request.
+	// Every exit of a run updates its pull request comment or merge request
+	// note, whatever stopped it: an earlier verdict must not stay there.
 	pc := &prComment{cfg: cfg, ci: cictx, rep: rep, red: red, clock: c.Clock, version: c.version()}
 	finish := func(code ExitCode, err error) ExitCode {
 		pc.code, pc.err = code, err
 		pc.post(ctx)
+		pc.postNote(ctx)
 		if ctx.Err() != nil && code != ExitInterrupted {
 			// A signal after the verdict (while publishing or commenting)
 			// still ends the job as cancelled.

@@ -146,15 +146,7 @@ func (p *prComment) post(ctx context.Context) {
 		warn(errors.New("GITHUB_REPOSITORY is not set"))
 		return
 	}
-	key := string(cfg.CommentKey)
-	if key == "" {
-		key = fmt.Sprintf("%s / %s / target %d", p.ci.Workflow, p.ci.Job, cfg.TargetID)
-	}
-	in := report.CommentInput{
-		Marker: report.CommentMarker(key), Key: key, Version: p.version,
-		Result: p.res, Started: p.started, Problem: p.problem(),
-		Commit: p.ci.SHA, Time: p.clock.Now(),
-	}
+	in := p.input(fmt.Sprintf("%s / %s / target %d", p.ci.Workflow, p.ci.Job, cfg.TargetID))
 	server := strings.TrimRight(p.ci.ServerURL, "/")
 	if server == "" {
 		server = "https://github.com"
@@ -189,6 +181,19 @@ func (p *prComment) post(ctx context.Context) {
 		p.rep.Info(fmt.Sprintf("Commented on pull request #%d.", p.ci.PRNumber))
 	default:
 		p.rep.Info(fmt.Sprintf("Updated the comment on pull request #%d.", p.ci.PRNumber))
+	}
+}
+
+// input is what the comment or note shows, under the comment-key setting
+// or else key.
+func (p *prComment) input(key string) report.CommentInput {
+	if p.cfg.CommentKey != "" {
+		key = string(p.cfg.CommentKey)
+	}
+	return report.CommentInput{
+		Marker: report.CommentMarker(key), Key: key, Version: p.version,
+		Result: p.res, Started: p.started, Problem: p.problem(),
+		Commit: p.ci.SHA, Time: p.clock.Now(),
 	}
 }
 

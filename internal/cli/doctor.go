@@ -138,6 +138,7 @@ func (d *doctor) reports() {
 		{"results-path", "Results file", d.cfg.ResultsPath},
 		{"report-path", "PDF report", d.cfg.ReportPath},
 		{"sarif-path", "SARIF file", d.cfg.SARIFPath},
+		{"codequality-path", "Code Quality report", d.cfg.CodeQualityPath},
 	} {
 		if r.path == "" {
 			continue

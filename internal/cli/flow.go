@@ -415,6 +415,9 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 		{"SARIF file", "sarif-path", f.cfg.SARIFPath, func(w *bytes.Buffer) error {
 			return report.SARIF(w, res, report.SARIFOptions{Location: f.sarifLocation(), Version: f.version})
 		}},
+		{"Code Quality report", "codequality-path", f.cfg.CodeQualityPath, func(w *bytes.Buffer) error {
+			return report.CodeQuality(w, res, f.codeQualityLocation())
+		}},
 	} {
 		if file.path == "" {
 			continue
@@ -423,6 +426,11 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 			// An upload without results closes every open alert of its
 			// category as fixed, on a run that proved nothing.
 			f.rep.Info("No SARIF file: the run reached no verdict, and code scanning would take a file without results as every alert fixed.")
+			continue
+		}
+		if file.output == "codequality-path" && !verdict {
+			// The merge request widget would show every finding as fixed.
+			f.rep.Info("No Code Quality report: the run reached no verdict, and GitLab would take a report without findings as every finding fixed.")
 			continue
 		}
 		if err := f.writeFile(string(file.path), file.render); err != nil {
@@ -463,17 +471,31 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 }
 
 // sarifLocation is the file the SARIF results point at: the sarif-location
-// setting, else the workflow that ran. Code scanning rejects results
-// without one, so its absence is a warning.
+// setting, else the workflow or pipeline file that ran. GitHub code
+// scanning rejects results without one and GitLab drops them, so its
+// absence is a warning.
 func (f *flow) sarifLocation() string {
 	loc := string(f.cfg.SARIFLocation)
 	if loc == "" {
 		loc = f.ci.WorkflowPath
 	}
 	if loc == "" {
-		f.rep.Warning("SARIF file", "its results point at no file, and GitHub code scanning rejects such results: set sarif-location to a file of the repository (the workflow file, say)")
+		f.rep.Warning("SARIF file", fmt.Sprintf("its results point at no file: on %s the tool cannot tell which file of the repository the job comes from, and GitHub code scanning rejects such results (GitLab drops them): set sarif-location to a file of the repository (the workflow or pipeline file, say)", f.ci.Label()))
 	}
 	return loc
+}
+
+// codeQualityLocation is the file the Code Quality issues point at: the
+// sarif-location setting, else the pipeline file (CI_CONFIG_PATH), else
+// GitLab's default .gitlab-ci.yml (GitLab needs a path).
+func (f *flow) codeQualityLocation() string {
+	if loc := string(f.cfg.SARIFLocation); loc != "" {
+		return loc
+	}
+	if f.ci.Platform == ci.GitLab && f.ci.WorkflowPath != "" {
+		return f.ci.WorkflowPath
+	}
+	return ".gitlab-ci.yml"
 }
 
 // reportRetries are the waits before each new try of a PDF report that is
