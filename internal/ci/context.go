@@ -35,6 +35,15 @@ type Context struct {
 	// APIURL is the platform's REST API (GitHub: GITHUB_API_URL, so that
 	// GitHub Enterprise Server works).
 	APIURL string
+	// Commit is the full commit SHA.
+	Commit string
+	// CIRun is what a re-run of the job keeps: GitHub's run id, GitLab's
+	// pipeline id, CircleCI's workflow workspace id ("Rerun workflow from
+	// failed" starts a new workflow id but keeps the workspace).
+	CIRun string
+	// Attempt tells this attempt from the others of CIRun: GitHub's run
+	// attempt, GitLab's job id, CircleCI's job number.
+	Attempt string
 }
 
 // Detect returns the context of the platform forced by the platform
@@ -61,11 +70,16 @@ func Detect(env map[string]string, forced string) Context {
 		c.github(env)
 	case GitLab:
 		c.Repository, c.SHA, c.RunNumber = env["CI_PROJECT_PATH"], env["CI_COMMIT_SHORT_SHA"], env["CI_PIPELINE_IID"]
+		c.Commit, c.CIRun, c.Job, c.Attempt = env["CI_COMMIT_SHA"], env["CI_PIPELINE_ID"], env["CI_JOB_NAME"], env["CI_JOB_ID"]
 	case CircleCI:
 		if env["CIRCLE_PROJECT_USERNAME"] != "" || env["CIRCLE_PROJECT_REPONAME"] != "" {
 			c.Repository = env["CIRCLE_PROJECT_USERNAME"] + "/" + env["CIRCLE_PROJECT_REPONAME"]
 		}
 		c.SHA, c.RunNumber = short(env["CIRCLE_SHA1"]), env["CIRCLE_BUILD_NUM"]
+		c.Commit, c.CIRun, c.Job, c.Attempt = env["CIRCLE_SHA1"], env["CIRCLE_WORKFLOW_WORKSPACE_ID"], env["CIRCLE_JOB"], env["CIRCLE_BUILD_NUM"]
+		if c.CIRun == "" {
+			c.CIRun = env["CIRCLE_WORKFLOW_ID"]
+		}
 	}
 	return c
 }
@@ -74,6 +88,7 @@ func Detect(env map[string]string, forced string) Context {
 // the event payload (for the pull request number).
 func (c *Context) github(env map[string]string) {
 	c.Act = env["ACT"] == "true"
+	c.Commit, c.CIRun, c.Attempt = env["GITHUB_SHA"], env["GITHUB_RUN_ID"], env["GITHUB_RUN_ATTEMPT"]
 	// owner/repo/.github/workflows/x.yml@refs/heads/main
 	if ref, _, _ := strings.Cut(env["GITHUB_WORKFLOW_REF"], "@"); strings.Count(ref, "/") >= 2 {
 		c.WorkflowPath = strings.SplitN(ref, "/", 3)[2]
@@ -138,6 +153,23 @@ func (c Context) DefaultRunName(now time.Time) string {
 		name += " #" + c.RunNumber
 	}
 	return name
+}
+
+// AttemptLabel names the attempt that triggered a run, for the message
+// that a later attempt reuses it ("attempt 1 of this workflow run").
+func (c Context) AttemptLabel(attempt string) string {
+	if attempt == "" {
+		return "an earlier run of this step"
+	}
+	switch c.Platform {
+	case GitHub:
+		return "attempt " + attempt + " of this workflow run"
+	case GitLab:
+		return "job " + attempt + " of this pipeline"
+	case CircleCI:
+		return "job " + attempt + " of this workflow"
+	}
+	return "an earlier run of this step"
 }
 
 // MissingTokenHint explains an empty token from the context, or returns ""

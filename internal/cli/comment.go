@@ -50,7 +50,7 @@ func (f *flow) comment(ctx context.Context, res *gate.Result) {
 	}
 	var started *report.Started
 	if res == nil {
-		started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs}
+		started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs, Reused: f.reusedNote()}
 	}
 	marker := report.CommentMarker(key)
 	body := f.redact.String(report.Comment(marker, key, f.version, res, started))

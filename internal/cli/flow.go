@@ -17,6 +17,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/rerun"
 )
 
 // The runner kills the container 10 s after its first signal (SIGINT, then
@@ -52,6 +53,11 @@ type flow struct {
 	// outputsSet records that the outputs were written, so that every exit
 	// path sets result and status exactly once.
 	outputsSet bool
+	// reused is the recorded run this attempt re-attached to (nil: it
+	// triggered, or attached by test-run-id); reuseChecked is set once its
+	// first status was read (see stale).
+	reused       *rerun.Record
+	reuseChecked bool
 }
 
 func (f *flow) runURL(id int32) string {
@@ -74,10 +80,17 @@ func (f *flow) run(ctx context.Context) error {
 	if f.cfg.Attach() {
 		f.id = int32(f.cfg.TestRunID)
 		f.rep.Info(fmt.Sprintf("Attaching to test run %d at %s", f.id, f.cfg.APIURL.Host))
+	} else if rec := f.reusable(); rec != nil {
+		f.reuse(rec)
 	} else if err := f.trigger(ctx); err != nil {
 		return err
 	}
 	if !f.cfg.Wait {
+		if f.reused != nil {
+			if err := f.checkReused(ctx); err != nil {
+				return err
+			}
+		}
 		f.outputs(f.baseOutputs(f.id, "triggered", "pending"))
 		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
 		f.comment(ctx, nil)
@@ -132,6 +145,9 @@ func (f *flow) trigger(ctx context.Context) error {
 		return err
 	}
 	f.id = resp.TestRunID
+	// Recorded before anything else, so that a re-run of a job cancelled
+	// or timed out from here on re-attaches instead of paying again.
+	f.record()
 	if ctx.Err() != nil {
 		// The job was cancelled while the trigger was in flight: the run it
 		// created would spend credits unseen.
@@ -200,6 +216,13 @@ func (f *flow) wait(ctx context.Context) error {
 			return err
 		}
 		last = st
+		if f.stale(st) {
+			f.rep.EndGroup()
+			if err := f.trigger(ctx); err != nil {
+				return err
+			}
+			return f.wait(ctx)
+		}
 		f.rep.Progress(report.ProgressOf(st))
 		if probe.PhaseOf(st.Status).Terminal() {
 			f.rep.EndGroup()
@@ -268,6 +291,7 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 		res = gate.Summarise(last, f.thresholds(), f.runURL(f.id))
 	}
 	res.TargetID = int32(f.cfg.TargetID)
+	res.Reused = f.reusedNote()
 	res.Verdict = gate.TimedOut
 	lastStatus, pct := "none read", ""
 	if last != nil {
@@ -291,6 +315,7 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 	res := gate.Evaluate(st, f.thresholds(), f.cfg.ProbeIDs, f.runURL(f.id))
 	res.TestRunID = f.id
 	res.TargetID = int32(f.cfg.TargetID)
+	res.Reused = f.reusedNote()
 	werr := f.publish(ctx, res, true)
 	f.rep.Annotate(report.Annotations(res))
 	f.comment(ctx, res)

@@ -23,6 +23,8 @@ type Started struct {
 	TargetID  int32
 	URL       string
 	ProbeIDs  []int32
+	// Reused, when set, says that an earlier attempt triggered the run.
+	Reused string
 }
 
 // commentProbes is how many probe rows a comment shows before it folds the
@@ -43,6 +45,7 @@ func Comment(marker, key, version string, r *gate.Result, s *Started) string {
 		b.WriteString("### SPLX Probe red team: ⏳ test run started\n\n")
 		fmt.Fprintf(&b, "%s on target %d with probes %s. The job did not wait for it (`wait: false`): its findings are in the SPLX Probe web UI.\n",
 			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs))
+		reused(&b, s.Reused)
 		footer(&b, key, version)
 		return b.String()
 	}
@@ -51,7 +54,9 @@ func Comment(marker, key, version string, r *gate.Result, s *Started) string {
 	if r.TargetID != 0 {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
-	fmt.Fprintf(&b, "%s: %s.\n\nGate: %s.", run, escape.MarkdownCell(r.Reason, 600), r.Thresholds.Describe())
+	fmt.Fprintf(&b, "%s: %s.\n", run, escape.MarkdownCell(r.Reason, 600))
+	reused(&b, r.Reused)
+	fmt.Fprintf(&b, "\nGate: %s.", r.Thresholds.Describe())
 	if r.Thresholds.Baseline != nil {
 		fmt.Fprintf(&b, " Against the baseline: %d regressed, %d improved.", r.Regressions, r.Improvements)
 	}
@@ -103,6 +108,13 @@ func commentTable(b *strings.Builder, probes []gate.Probe, baseline bool) {
 		} else {
 			fmt.Fprintf(b, "| %s | %s | %s |\n", escape.MarkdownCell(p.Name, 100), failed, probeVerdict(p))
 		}
+	}
+}
+
+// reused adds the line that says the run was reused (none when it was not).
+func reused(b *strings.Builder, note string) {
+	if note != "" {
+		fmt.Fprintf(b, "\n♻️ Test run %s.\n", escape.MarkdownCell(note, 200))
 	}
 }
 
