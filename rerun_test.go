@@ -122,6 +122,8 @@ func TestRerunTriggersAnew(t *testing.T) {
 			want: `it was triggered for name "", not "nightly"`, code: cli.ExitGateFailed},
 		{name: "another workflow run", attempt2: []string{"GITHUB_RUN_ID", "556"},
 			want: "it was triggered for CI run 555, not 556", code: cli.ExitGateFailed},
+		{name: "the same attempt: another step of the job", attempt2: []string{"GITHUB_RUN_ATTEMPT", "1"},
+			want: "Not reusing test run 1001 recorded in $STATE: this attempt triggered it (an earlier step runs the same test); triggering a new test run.", code: cli.ExitGateFailed},
 		{name: "rerun: trigger", attempt2: []string{"INPUT_RERUN", "trigger"},
 			want: "Not reusing test run 1001, triggered by attempt 1 of this workflow run (rerun: trigger); triggering a new test run.", code: cli.ExitGateFailed},
 		{name: "corrupt file", file: `{"schema":"splx-probe-action/rerun","version":1,"testRunId":10`,

@@ -50,6 +50,12 @@ func (f *flow) reusable() *rerun.Record {
 		f.rep.Info(fmt.Sprintf("Not reusing test run %d recorded in %s: %s; triggering a new test run.", rec.TestRunID, shown, escape.Line(why, 300)))
 		return nil
 	}
+	if rec.Attempt != "" && rec.Attempt == f.ci.Attempt {
+		// Not a re-run: an earlier step of this very attempt ran the same
+		// test, and asked for a run of its own.
+		f.rep.Info(fmt.Sprintf("Not reusing test run %d recorded in %s: this attempt triggered it (an earlier step runs the same test); triggering a new test run.", rec.TestRunID, shown))
+		return nil
+	}
 	if f.cfg.Rerun == "trigger" {
 		f.rep.Info(fmt.Sprintf("Not reusing test run %d, triggered by %s (rerun: trigger); triggering a new test run.", rec.TestRunID, f.triggeredBy(rec)))
 		return nil
