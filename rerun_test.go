@@ -126,6 +126,9 @@ func TestRerunTriggersAnew(t *testing.T) {
 			want: "Not reusing test run 1001 recorded in $STATE: this attempt triggered it (an earlier step runs the same test); triggering a new test run.", code: cli.ExitGateFailed},
 		{name: "rerun: trigger", attempt2: []string{"INPUT_RERUN", "trigger"},
 			want: "Not reusing test run 1001, triggered by attempt 1 of this workflow run (rerun: trigger); triggering a new test run.", code: cli.ExitGateFailed},
+		{name: "a run the API does not know", reattached: true,
+			file: `{"schema":"splx-probe-action/rerun","version":1,"platform":"github","repository":"acme/chatbot","ciRun":"555","job":"red-team","commentKey":"","commit":"0123456789abcdef","apiHost":"$HOST","targetId":42,"probeIds":[1,2,3],"name":"","testRunId":999,"attempt":"1"}`,
+			want: "Test run 999, triggered by attempt 1 of this workflow run, is not known to the API (read test run status: HTTP 400 Bad Request (TEST_RUN_NOT_FOUND)", code: cli.ExitGateFailed},
 		{name: "corrupt file", file: `{"schema":"splx-probe-action/rerun","version":1,"testRunId":10`,
 			want: "ignoring the state file $STATE: it is not valid JSON (a corrupt or truncated file); triggering a new test run", code: cli.ExitGateFailed},
 		{name: "foreign file", file: `{"testRunId": 1001, "name": "something else"}`,
@@ -140,7 +143,7 @@ func TestRerunTriggersAnew(t *testing.T) {
 			state := filepath.Join(t.TempDir(), "splx.json")
 			triggers := 1
 			if tt.file != "" {
-				writeFile(t, state, tt.file)
+				writeFile(t, state, strings.ReplaceAll(tt.file, "$HOST", strings.TrimPrefix(api.URL, "http://")))
 				triggers = 0
 			} else {
 				invoke(t, context.Background(), rerunEnv(t, api, "1", "SPLX_STATE_PATH", state))

@@ -210,19 +210,18 @@ func (f *flow) wait(ctx context.Context) error {
 		case err != nil && timedOut:
 			f.rep.EndGroup()
 			return f.timedOut(ctx, last)
+		case f.stale(st, err):
+			f.rep.EndGroup()
+			if err := f.trigger(ctx); err != nil {
+				return err
+			}
+			return f.wait(ctx)
 		case err != nil:
 			f.rep.EndGroup()
 			f.outputs(f.baseOutputs(f.id, statusOf(last), resultOf(exitCode(err))))
 			return err
 		}
 		last = st
-		if f.stale(st) {
-			f.rep.EndGroup()
-			if err := f.trigger(ctx); err != nil {
-				return err
-			}
-			return f.wait(ctx)
-		}
 		f.rep.Progress(report.ProgressOf(st))
 		if probe.PhaseOf(st.Status).Terminal() {
 			f.rep.EndGroup()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
@@ -88,21 +89,33 @@ func (f *flow) reusedNote() string {
 }
 
 // stale reports, on the first status read of a reused run, whether that
-// run ended with nothing to judge (ERROR or cancelled). It then drops the
-// reuse, so that the switch to a trigger happens once and only before
-// anything was judged.
-func (f *flow) stale(st *probe.TestRunStatus) bool {
+// run cannot be judged: it ended ERROR or cancelled, or the API answers
+// that it does not know it (400 or 404: deleted, or never on this
+// platform). It then drops the reuse, so that the switch to a trigger
+// happens once and before anything was judged. A failure that decides
+// nothing (the network) leaves the question to the next read.
+func (f *flow) stale(st *probe.TestRunStatus, err error) bool {
 	if f.reused == nil || f.reuseChecked {
 		return false
 	}
-	f.reuseChecked = true
-	switch probe.PhaseOf(st.Status) {
-	case probe.PhaseError, probe.PhaseCanceled:
-		f.rep.Info(fmt.Sprintf("Test run %d, triggered by %s, ended %s: it produced nothing to judge; triggering a new test run.", f.id, f.triggeredBy(f.reused), escape.Line(st.Status, 40)))
-		f.reused, f.id = nil, 0
-		return true
+	var why string
+	var er *probe.ErrorResponse
+	switch {
+	case err == nil:
+		f.reuseChecked = true
+		if ph := probe.PhaseOf(st.Status); ph != probe.PhaseError && ph != probe.PhaseCanceled {
+			return false
+		}
+		why = fmt.Sprintf("ended %s: it produced nothing to judge", escape.Line(st.Status, 40))
+	case errors.As(err, &er) && (er.BadRequest() || er.StatusCode == http.StatusNotFound):
+		why = fmt.Sprintf("is not known to the API (%v)", err)
+	default:
+		return false
 	}
-	return false
+	f.reuseChecked = true
+	f.rep.Info(fmt.Sprintf("Test run %d, triggered by %s, %s; triggering a new test run.", f.id, f.triggeredBy(f.reused), why))
+	f.reused, f.id = nil, 0
+	return true
 }
 
 // checkReused reads a reused run's status once when the step does not
@@ -113,16 +126,14 @@ func (f *flow) checkReused(ctx context.Context) error {
 	st, err := f.client.TestRunStatus(sctx, f.id)
 	cancel()
 	switch {
+	case f.stale(st, err):
+		return f.trigger(ctx)
 	case ctx.Err() != nil:
 		return &InterruptedError{Msg: fmt.Sprintf("the job was cancelled while checking test run %d", f.id)}
 	case err != nil && exitCode(err) == ExitAuth:
 		return err
 	case err != nil:
 		f.rep.Info(fmt.Sprintf("Could not read the status of test run %d (%v); reusing it as recorded.", f.id, err))
-		return nil
-	}
-	if f.stale(st) {
-		return f.trigger(ctx)
 	}
 	return nil
 }
