@@ -282,6 +282,9 @@ func TestActionRerunCache(t *testing.T) {
 		t.Fatalf("want one restore then one save, pinned to the same full commit SHA: %v", pins)
 	}
 	restore, run, save := at("uses: actions/cache/restore@"), at("    - id: run\n"), at("uses: actions/cache/save@")
+	if !strings.Contains(steps, "    - if: github.run_attempt != '1'\n      uses: actions/cache/restore@") {
+		t.Error("the restore step must skip the first attempt (nothing to restore), and only it")
+	}
 	if !(at("    - id: splx-state\n") < restore && restore < run && run < save) {
 		t.Error("the order must be: the state key, restore, run, save")
 	}
