@@ -367,3 +367,54 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestRerunPlatforms: what GitLab's "Retry" and CircleCI's "Rerun workflow
+// from failed" keep (the pipeline and the job's name; the workflow
+// workspace) lets attempt 2 re-attach, with what each calls an attempt;
+// another pipeline or workspace triggers anew.
+func TestRerunPlatforms(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name            string
+		first, retry    []string
+		want            string
+		otherRun        []string
+		otherRunMessage string
+	}{
+		{
+			name:            "gitlab retry",
+			first:           []string{"GITLAB_CI", "true", "CI_PROJECT_PATH", "acme/bot", "CI_COMMIT_SHA", "abc1234def", "CI_PIPELINE_ID", "4242", "CI_JOB_NAME", "splx-probe", "CI_JOB_ID", "901"},
+			retry:           []string{"CI_JOB_ID", "902"},
+			want:            "Re-attaching to test run 1001, triggered by job 901 of this pipeline: no credits spent",
+			otherRun:        []string{"CI_PIPELINE_ID", "4243", "CI_JOB_ID", "903"},
+			otherRunMessage: "it was triggered for CI run 4242, not 4243",
+		},
+		{
+			name:            "circleci rerun from failed",
+			first:           []string{"CIRCLECI", "true", "CIRCLE_PROJECT_USERNAME", "acme", "CIRCLE_PROJECT_REPONAME", "bot", "CIRCLE_SHA1", "abc1234def", "CIRCLE_WORKFLOW_WORKSPACE_ID", "ws-1", "CIRCLE_WORKFLOW_ID", "wf-1", "CIRCLE_JOB", "red-team", "CIRCLE_BUILD_NUM", "11"},
+			retry:           []string{"CIRCLE_WORKFLOW_ID", "wf-2", "CIRCLE_BUILD_NUM", "14"},
+			want:            "Re-attaching to test run 1001, triggered by job 11 of an earlier run of this workflow: no credits spent",
+			otherRun:        []string{"CIRCLE_WORKFLOW_WORKSPACE_ID", "ws-2", "CIRCLE_WORKFLOW_ID", "wf-3", "CIRCLE_BUILD_NUM", "15"},
+			otherRunMessage: "it was triggered for CI run ws-1, not ws-2",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			api := newAPI(t, probetest.WithSteps(1))
+			dir := t.TempDir()
+			env := with(baseEnv(api), append([]string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "10",
+				"SPLX_STATE_PATH", filepath.Join(dir, "state.json"), "SPLX_DOTENV_PATH", filepath.Join(dir, "splx.env"), "BASH_ENV", filepath.Join(dir, "bash_env")}, tt.first...)...)
+			if r := invoke(t, context.Background(), env); r.code != cli.ExitOK {
+				t.Fatalf("attempt 1: exit %d\n%s", r.code, r.stdout)
+			}
+			r := invoke(t, context.Background(), with(env, tt.retry...))
+			if r.code != cli.ExitOK || api.Count(probetest.OpTrigger) != 1 || strings.Count(r.stdout, tt.want) != 1 {
+				t.Errorf("retry: exit %d, %d triggers, want 0, 1 and %q once\n%s", r.code, api.Count(probetest.OpTrigger), tt.want, r.stdout)
+			}
+			r = invoke(t, context.Background(), with(env, tt.otherRun...))
+			if api.Count(probetest.OpTrigger) != 2 || !strings.Contains(r.stdout, tt.otherRunMessage) {
+				t.Errorf("another run: %d triggers, want 2 and %q\n%s", api.Count(probetest.OpTrigger), tt.otherRunMessage, r.stdout)
+			}
+		})
+	}
+}

@@ -167,7 +167,7 @@ func (c Context) AttemptLabel(attempt string) string {
 	case GitLab:
 		return "job " + attempt + " of this pipeline"
 	case CircleCI:
-		return "job " + attempt + " of this workflow"
+		return "job " + attempt + " of an earlier run of this workflow"
 	}
 	return "an earlier run of this step"
 }
