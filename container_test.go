@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -470,6 +471,31 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 	gomodcache := strings.TrimSpace(mustOutput(t, "go", "env", "GOMODCACHE"))
 	gocache := strings.TrimSpace(mustOutput(t, "go", "env", "GOCACHE"))
 	goroot := strings.TrimSpace(mustOutput(t, "go", "env", "GOROOT"))
+	// act serves the Actions cache itself (on 127.0.0.1 here), but must
+	// fetch actions/cache from GitHub, which is unreachable: the pinned ref
+	// is mapped to a stand-in that speaks act's cache protocol.
+	pinned := regexp.MustCompile(`uses: actions/cache/restore@([0-9a-f]{40})`).FindStringSubmatch(string(must(os.ReadFile("action.yml"))))
+	if pinned == nil {
+		t.Fatal("action.yml pins no actions/cache/restore")
+	}
+	standIn, _ := filepath.Abs("testdata/act/actions-cache")
+	cacheServer := t.TempDir()
+	act := func(t *testing.T, dir string, extra ...string) (string, error) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, actBin, append([]string{"push", "-W", ".github/workflows/red-team.yml",
+			"-P", "ubuntu-latest=splx-runner:e2e", "--pull=false",
+			"--container-options", "--network host -v " + goroot + ":/usr/local/go:ro -v " + gomodcache + ":/gomodcache:ro -v " + gocache + ":/gocache",
+			"--env", "GOMODCACHE=/gomodcache", "--env", "GOCACHE=/gocache", "--env", "GOPROXY=off", "--env", "GOFLAGS=-mod=mod", "--env", "GOTOOLCHAIN=local",
+			"--local-repository", "actions/cache@" + pinned[1] + "=" + standIn,
+			"--cache-server-addr", "127.0.0.1", "--cache-server-path", cacheServer,
+			"-s", "SPLX_API_KEY=" + testToken}, extra...)...)
+		cmd.Dir = dir
+		cmd.Env = d.env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
 
 	tests := []struct {
 		name     string
@@ -527,17 +553,7 @@ jobs:
 			// A cold start: act keeps the runner's tool cache in a volume.
 			d.coldToolCache(t)
 			downloads := mirror.downloads.Load()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, actBin, "push", "-W", ".github/workflows/red-team.yml",
-				"-P", "ubuntu-latest=splx-runner:e2e", "--pull=false",
-				"--container-options", "--network host -v "+goroot+":/usr/local/go:ro -v "+gomodcache+":/gomodcache:ro -v "+gocache+":/gocache",
-				"--env", "GOMODCACHE=/gomodcache", "--env", "GOCACHE=/gocache", "--env", "GOPROXY=off", "--env", "GOFLAGS=-mod=mod", "--env", "GOTOOLCHAIN=local",
-				"-s", "SPLX_API_KEY="+testToken)
-			cmd.Dir = tt.repo
-			cmd.Env = d.env
-			out, err := cmd.CombinedOutput()
-			log := string(out)
+			log, err := act(t, tt.repo)
 			if (err == nil) != tt.ok {
 				t.Errorf("act: %v, want success %v\n%s", err, tt.ok, log)
 			}
@@ -563,6 +579,62 @@ jobs:
 			}
 		})
 	}
+
+	// "Re-run jobs": attempt 1 triggers and fails the gate; attempt 2 of the
+	// same workflow run restores the record through the action's own cache
+	// steps and re-attaches instead of paying again.
+	t.Run("re-run re-attaches", func(t *testing.T) {
+		api := newAPI(t, probetest.WithSteps(1))
+		workflow := fmt.Sprintf(`on: push
+jobs:
+  red-team:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - uses: ./
+        id: splx
+        with:
+          api-key: ${{ secrets.SPLX_API_KEY }}
+          api-url: %s
+          download-url: %s
+          target-id: 42
+          probe-ids: 1, 2, 3
+          wait: true
+          poll-interval: 1s
+      - if: always()
+        env:
+          RESULT: ${{ steps.splx.outputs.result }}
+          ID: ${{ steps.splx.outputs.test-run-id }}
+        run: 'echo "later step: result=$RESULT id=$ID"'
+`, api.URL, mirror.URL+"/good")
+		writeFile(t, filepath.Join(released, ".github/workflows/red-team.yml"), workflow)
+		mustGit(t, released, "init", "-q")
+		mustGit(t, released, "add", "-A")
+		mustGit(t, released, "commit", "-qm", "re-run", "--allow-empty")
+		for _, attempt := range []struct {
+			n    string
+			want []string
+		}{
+			{"1", []string{"Test run 1001 on target 42", "Cache saved with key: splx-probe-state-777-", "later step: result=failed id=1001"}},
+			{"2", []string{"Cache restored from key: splx-probe-state-777-", "Re-attaching to test run 1001, triggered by attempt 1 of this workflow run: no credits spent", "later step: result=failed id=1001"}},
+		} {
+			log, err := act(t, released, "--env", "GITHUB_RUN_ID=777", "--env", "GITHUB_RUN_ATTEMPT="+attempt.n)
+			if err == nil {
+				t.Errorf("attempt %s: act succeeded, want the job failed by the gate\n%s", attempt.n, log)
+			}
+			for _, w := range attempt.want {
+				if !strings.Contains(log, w) {
+					t.Errorf("attempt %s: act log lacks %q\n%s", attempt.n, w, log)
+				}
+			}
+			if strings.Contains(log, testToken) {
+				t.Error("act log contains the token")
+			}
+			if n := api.Count(probetest.OpTrigger); n != 1 {
+				t.Errorf("after attempt %s: %d triggers, want 1", attempt.n, n)
+			}
+		}
+	})
 }
 
 // dockerfileAction measures the action as it was before releases: a
