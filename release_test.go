@@ -398,6 +398,11 @@ func TestReleaseChain(t *testing.T) {
 		t.Errorf("GoReleaser should push only %s:1.0.0 (the moving tags come last):\n%s", image, log)
 	}
 
+	// The README's results example shows the version as a release writes it.
+	if readme, _ := os.ReadFile("README.md"); !strings.Contains(string(readme), `"tool": {"name": "splx-probe-action", "version": "`+c.version+`"}`) {
+		t.Errorf("the README's results JSON example does not show tool.version as a release writes it (%s)", c.version)
+	}
+
 	// A re-run of the workflow after the tags moved stops before building.
 	cmd := exec.Command("bash", ".github/release-commit.sh", "--check", "v1.0.0")
 	cmd.Dir = c.work
