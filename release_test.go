@@ -431,3 +431,40 @@ func TestReleaseChain(t *testing.T) {
 		}
 	}
 }
+
+// TestImageDigest: the digest step reads GoReleaser v2.15.1's digests.txt
+// (TestReleaseChain has the real one) and refuses anything it cannot be
+// sure of, before the release commit pins it.
+func TestImageDigest(t *testing.T) {
+	t.Parallel()
+	a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	image := "ghcr.io/splx-ai/splx-probe-action:"
+	tests := []struct {
+		name, file, want string
+	}{
+		{"v2.15.1 format", a + "  " + image + "1.2.3\n", "sha256:" + a},
+		{"prefixed digest", "sha256:" + a + " " + image + "1.2.3\n", "sha256:" + a},
+		{"other versions listed", b + "  " + image + "1.2.2\n" + a + "  " + image + "1.2.3\n", "sha256:" + a},
+		{"two digests for the version", a + "  " + image + "1.2.3\n" + b + "  " + image + "1.2.3\n", ""},
+		{"no line for the version", a + "  " + image + "1.2.30\n", ""},
+		{"not a SHA-256", "abc  " + image + "1.2.3\n", ""},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "digests.txt")
+			writeFile(t, file, tt.file)
+			var stdout, stderr strings.Builder
+			cmd := exec.Command("bash", ".github/image-digest.sh", file, "1.2.3")
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if got := strings.TrimSpace(stdout.String()); got != tt.want || (err == nil) != (tt.want != "") {
+				t.Errorf("image-digest.sh: %q, %v; want %q\n%s", got, err, tt.want, stderr.String())
+			}
+			if tt.want == "" && !strings.HasPrefix(stderr.String(), "::error::") {
+				t.Errorf("a refusal without an ::error annotation: %q", stderr.String())
+			}
+		})
+	}
+}

@@ -4,8 +4,9 @@
 #
 # A ref with release files (release/version, release/checksums.txt: a release commit) downloads
 # the archive for this OS and architecture, checks its SHA-256 against release/checksums.txt
-# from this same ref (never against a file downloaded next to it), and keeps the binary in the
-# tool cache. A ref without them (a branch, uses: ./), or build-from-source: true, builds the
+# from this same ref (never against a file downloaded next to it), and keeps the verified
+# archive in the tool cache; every run, cache hit or not, verifies the bytes it extracts the
+# binary from. A ref without them (a branch, uses: ./), or build-from-source: true, builds the
 # binary with the runner's Go from this ref's source.
 set -euo pipefail
 
