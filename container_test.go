@@ -449,6 +449,16 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 		data, _ := os.ReadFile(filepath.Join(dist, name))
 		writeFile(t, filepath.Join(hosted, "tampered", "v"+version, name), string(append(data, "tampered"...)))
 	}
+	// The release chain's own build, served like the release host: the
+	// action at @v1 (resolved in the chain's origin) installs from it.
+	chain := releaseChain(t)
+	chainSums := readChecksums(t, filepath.Join(chain.dist, "checksums.txt"))
+	for name := range chainSums {
+		copyFile(t, filepath.Join(chain.dist, name), filepath.Join(hosted, "chain", "v"+chain.version, name), 0o644)
+	}
+	atV1 := filepath.Join(t.TempDir(), "action")
+	mustGit(t, ".", "clone", "-q", "--branch", "v1", chain.origin, atV1)
+	caller := t.TempDir()
 	mirror := startMirror(t, hosted)
 
 	// The action as a release commit has it, and as a branch (no release/).
@@ -505,22 +515,26 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 		ok       bool
 		triggers int
 		want     []string
+		act      []string // more act arguments
 	}{
 		{"released, cold then warm", released, mirror.URL + "/good", "./", true, 2,
-			[]string{"Installed splx-probe " + version, "from the tool cache", "later step: result=passed id=1001 second=1002 status=triggered"}},
+			[]string{"Installed splx-probe " + version, "from the tool cache", "later step: result=passed id=1001 second=1002 status=triggered"}, nil},
 		{"tampered download", released, mirror.URL + "/tampered", "./", false, 0,
-			[]string{"checksum mismatch for splx-probe_" + version + "_linux_", "nothing was run"}},
+			[]string{"checksum mismatch for splx-probe_" + version + "_linux_", "nothing was run"}, nil},
 		{"build from source", branch, "", "./", true, 2,
-			[]string{"no release files (release/version): building from source", "later step: result=passed id=1001 second=1002 status=triggered"}},
+			[]string{"no release files (release/version): building from source", "later step: result=passed id=1001 second=1002 status=triggered"}, nil},
 		{"docker action", released, "", "./docker", true, 2,
-			[]string{"later step: result=passed id=1001 second=1002 status=triggered"}},
+			[]string{"later step: result=passed id=1001 second=1002 status=triggered"}, nil},
+		{"@v1 of the release chain", caller, mirror.URL + "/chain", "splx-ai/splx-probe-action@v1", true, 2,
+			[]string{"Installed splx-probe " + chain.version + " (linux/", "later step: result=passed id=1001 second=1002 status=triggered"},
+			[]string{"--local-repository", "splx-ai/splx-probe-action@v1=" + atV1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := newAPI(t, probetest.WithSteps(1))
 			with := func(extra string) string {
 				w := fmt.Sprintf("          api-key: ${{ secrets.SPLX_API_KEY }}\n          api-url: %s\n          target-id: 42\n          probe-ids: 1, 2, 3\n%s", api.URL, extra)
-				if tt.uses == "./" && tt.download != "" {
+				if tt.download != "" {
 					w += "          download-url: " + tt.download + "\n"
 				}
 				return w
@@ -553,7 +567,7 @@ jobs:
 			// A cold start: act keeps the runner's tool cache in a volume.
 			d.coldToolCache(t)
 			downloads := mirror.downloads.Load()
-			log, err := act(t, tt.repo)
+			log, err := act(t, tt.repo, tt.act...)
 			if (err == nil) != tt.ok {
 				t.Errorf("act: %v, want success %v\n%s", err, tt.ok, log)
 			}
