@@ -211,7 +211,7 @@ func TestGitLabCI(t *testing.T) {
 				// What GitLab gives a merge-request pipeline's job, the API
 				// on a self-managed instance's relative URL root.
 				for _, kv := range []string{"CI_PIPELINE_SOURCE=merge_request_event", "CI_MERGE_REQUEST_IID=9", "CI_PROJECT_ID=5",
-					"CI_API_V4_URL=" + gl.URL + glPrefix, "SPLX_GITLAB_TOKEN=" + gitlabToken} {
+					"CI_API_V4_URL=" + gl.APIURL(), "SPLX_GITLAB_TOKEN=" + gitlabToken} {
 					args = append(args, "--variable", kv)
 				}
 			}
@@ -230,10 +230,10 @@ func TestGitLabCI(t *testing.T) {
 			if api.Count(probetest.OpTrigger) != 1 {
 				t.Errorf("%d triggers, want 1", api.Count(probetest.OpTrigger))
 			}
-			notes := gl.ours()
+			notes := gl.Ours()
 			if !tt.mergeRequest {
-				if gl.count() != 0 {
-					t.Errorf("%d GitLab requests off a merge request, want none", gl.count())
+				if len(gl.Requests()) != 0 {
+					t.Errorf("%d GitLab requests off a merge request, want none", len(gl.Requests()))
 				}
 				return
 			}

@@ -3,157 +3,35 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
+	"github.com/splx-ai/splx-probe-action/internal/gitlabtest"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
 )
 
 // gitlabToken is the GitLab token of every test; like the other tokens it
 // may appear nowhere but in its own PRIVATE-TOKEN header.
-const gitlabToken = "glpat-GITLAB-TOKEN-8b1d"
+const gitlabToken = gitlabtest.Token
 
-// glPrefix is where the fake GitLab serves its API: a self-managed
-// instance under a relative URL root.
-const glPrefix = "/gitlab/api/v4"
-
-// fakeGitLab is GitLab's merge request notes API on 127.0.0.1 under
-// glPrefix: paginated listings (2 per page, X-Next-Page and Link), create,
-// update, GET /user, and a status to answer everything with. The token
-// writes as user 77.
-type fakeGitLab struct {
-	*httptest.Server
-	mu       sync.Mutex
-	notes    map[int64]string // by id
-	authors  map[int64]int64  // by id
-	system   map[int64]bool
-	nextID   int64
-	requests []*http.Request
-	failWith int
-}
-
-// glUser is the token's user id.
-const glUser = 77
-
-func newGitLab(t *testing.T) *fakeGitLab {
+// newGitLab starts a fake GitLab (see internal/gitlabtest).
+func newGitLab(t *testing.T) *gitlabtest.Server {
 	t.Helper()
-	g := &fakeGitLab{notes: map[int64]string{}, authors: map[int64]int64{}, system: map[int64]bool{}, nextID: 500}
-	for i := 0; i < 3; i++ {
-		g.add(3, fmt.Sprintf("an unrelated note %d", i))
-	}
-	g.add(1, "added 1 commit")
-	g.system[g.nextID] = true
-	g.Server = httptest.NewServer(http.HandlerFunc(g.serve))
-	t.Cleanup(g.Close)
-	return g
-}
-
-func (g *fakeGitLab) add(author int64, body string) int64 {
-	g.nextID++
-	g.notes[g.nextID], g.authors[g.nextID] = body, author
-	return g.nextID
-}
-
-func (g *fakeGitLab) serve(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.requests = append(g.requests, r.Clone(context.Background()))
-	if r.Header.Get("PRIVATE-TOKEN") != gitlabToken {
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"message":"401 Unauthorized"}`)
-		return
-	}
-	if g.failWith != 0 {
-		if g.failWith == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", "60")
-		}
-		w.WriteHeader(g.failWith)
-		fmt.Fprintf(w, `{"message":"%d refused"}`, g.failWith)
-		return
-	}
-	const list = glPrefix + "/projects/5/merge_requests/9/notes"
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == glPrefix+"/user":
-		fmt.Fprintf(w, `{"id":%d,"username":"project_5_bot_3f2a"}`, glUser)
-	case r.Method == http.MethodGet && r.URL.Path == list:
-		ids := make([]int64, 0, len(g.notes))
-		for id := range g.notes {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		page = max(page, 1)
-		from, to := (page-1)*2, min(page*2, len(ids))
-		out := []map[string]any{}
-		for _, id := range ids[min(from, len(ids)):to] {
-			out = append(out, map[string]any{"id": id, "body": g.notes[id], "system": g.system[id], "author": map[string]any{"id": g.authors[id], "username": fmt.Sprint("user", g.authors[id])}})
-		}
-		if to < len(ids) {
-			w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
-			w.Header().Set("Link", fmt.Sprintf(`<%s%s?page=%d&per_page=100>; rel="next"`, g.URL, list, page+1))
-		}
-		json.NewEncoder(w).Encode(out)
-	case r.Method == http.MethodPost && r.URL.Path == list:
-		var in struct{ Body string }
-		json.NewDecoder(r.Body).Decode(&in)
-		g.add(glUser, in.Body)
-		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(map[string]any{"id": g.nextID, "body": in.Body})
-	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, list+"/"):
-		id, _ := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, list+"/"), 10, 64)
-		if _, ok := g.notes[id]; !ok {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		if g.authors[id] != glUser {
-			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprint(w, `{"message":"403 Forbidden"}`)
-			return
-		}
-		var in struct{ Body string }
-		json.NewDecoder(r.Body).Decode(&in)
-		g.notes[id] = in.Body
-		json.NewEncoder(w).Encode(map[string]any{"id": id, "body": in.Body})
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprint(w, `{"message":"404 Not Found"}`)
-	}
-}
-
-// ours returns the tool's notes (the token's, with a marker), by id.
-func (g *fakeGitLab) ours() map[int64]string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := map[int64]string{}
-	for id, body := range g.notes {
-		if strings.Contains(body, "<!-- splx-probe-action comment ") && g.authors[id] == glUser {
-			out[id] = body
-		}
-	}
-	return out
-}
-
-func (g *fakeGitLab) count() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.requests)
+	gl := gitlabtest.New()
+	t.Cleanup(gl.Close)
+	return gl
 }
 
 // mrEnv is a GitLab job of a merge-request pipeline for merge request !9
 // of project 5 (acme/chatbot), whose notes go through gl, with its files
 // in dir.
-func mrEnv(api *probetest.Server, gl *fakeGitLab, dir string, kv ...string) map[string]string {
+func mrEnv(api *probetest.Server, gl *gitlabtest.Server, dir string, kv ...string) map[string]string {
 	env := with(baseEnv(api), "GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "9", "CI_PROJECT_ID", "5",
-		"CI_API_V4_URL", gl.URL+glPrefix, "CI_PROJECT_PATH", "acme/chatbot", "CI_PROJECT_URL", "https://gitlab.example.com/acme/chatbot",
+		"CI_API_V4_URL", gl.APIURL(), "CI_PROJECT_PATH", "acme/chatbot", "CI_PROJECT_URL", "https://gitlab.example.com/acme/chatbot",
 		"CI_COMMIT_SHA", "0123456789abcdef0123", "CI_COMMIT_SHORT_SHA", "01234567", "CI_PIPELINE_IID", "12",
 		"CI_JOB_NAME", "red-team", "CI_JOB_URL", "https://gitlab.example.com/acme/chatbot/-/jobs/4711",
 		"CI_JOB_TOKEN", "job-token-not-for-notes", "CI_CONFIG_PATH", "ci/pipeline.yml",
@@ -180,17 +58,15 @@ func TestMergeRequestNote(t *testing.T) {
 		if r.code != cli.ExitOK || !strings.Contains(r.stdout, "Added a note to merge request !9.") {
 			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		first := gl.ours()
+		first := gl.Ours()
 		for _, body := range first {
-			gl.mu.Lock()
-			gl.add(3, body[:strings.Index(body, "-->")+3]+" copied by someone else")
-			gl.mu.Unlock()
+			gl.Add(3, body[:strings.Index(body, "-->")+3]+" copied by someone else")
 		}
 		r = invoke(t, context.Background(), mrEnv(api, gl, t.TempDir(), "SPLX_MAX_FAILED", ""))
 		if r.code != cli.ExitGateFailed || !strings.Contains(r.stdout, "Updated the note on merge request !9.") || !strings.Contains(r.stdout, "Ignored 1 note(s) on merge request !9") {
 			t.Fatalf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		second := gl.ours()
+		second := gl.Ours()
 		if len(first) != 1 || len(second) != 1 {
 			t.Fatalf("%d then %d notes, want one kept", len(first), len(second))
 		}
@@ -211,15 +87,13 @@ func TestMergeRequestNote(t *testing.T) {
 		if r.code != cli.ExitInvalidInput {
 			t.Fatalf("third run: exit %d", r.code)
 		}
-		for _, body := range gl.ours() {
+		for _, body := range gl.Ours() {
 			if !strings.Contains(body, "⚠️ no verdict: invalid input") || strings.Contains(body, "❌ failed") {
 				t.Errorf("the refused run did not replace the verdict:\n%s", body)
 			}
 		}
-		gl.mu.Lock()
-		defer gl.mu.Unlock()
-		for _, req := range gl.requests {
-			if !strings.HasPrefix(req.URL.Path, glPrefix+"/") {
+		for _, req := range gl.Requests() {
+			if !strings.HasPrefix(req.URL.Path, gitlabtest.Prefix+"/") {
 				t.Errorf("a request outside CI_API_V4_URL: %s", req.URL.Path)
 			}
 			for k, vs := range req.Header {
@@ -229,12 +103,12 @@ func TestMergeRequestNote(t *testing.T) {
 				}
 			}
 		}
-		for id, body := range gl.notes {
-			if strings.Contains(body, gitlabToken) || strings.Contains(body, testToken) {
-				t.Errorf("note %d holds a token", id)
+		for _, n := range gl.Notes() {
+			if strings.Contains(n.Body, gitlabToken) || strings.Contains(n.Body, testToken) {
+				t.Errorf("note %d holds a token", n.ID)
 			}
-			if gl.authors[id] != glUser && strings.Contains(body, "SPLX Probe red team") {
-				t.Errorf("note %d of user %d was edited", id, gl.authors[id])
+			if n.Author != gitlabtest.UserID && strings.Contains(n.Body, "SPLX Probe red team") {
+				t.Errorf("note %d of user %d was edited", n.ID, n.Author)
 			}
 		}
 		for _, req := range api.Requests() {
@@ -255,7 +129,7 @@ func TestMergeRequestNote(t *testing.T) {
 		} {
 			api := newAPI(t, probetest.WithSteps(0))
 			gl := newGitLab(t)
-			gl.failWith = status
+			gl.FailWith(status)
 			r := invoke(t, context.Background(), mrEnv(api, gl, t.TempDir(), "SPLX_MAX_FAILED", ""))
 			warnings := strings.Count(r.stderr, "warning: Merge request note:")
 			if r.code != cli.ExitGateFailed || warnings != 1 || !strings.Contains(r.stderr, advice) || !strings.Contains(r.stderr, "the verdict is unchanged") {
@@ -275,8 +149,8 @@ func TestMergeRequestNote(t *testing.T) {
 			api := newAPI(t, probetest.WithSteps(0))
 			gl := newGitLab(t)
 			r := invoke(t, context.Background(), mrEnv(api, gl, t.TempDir(), kv...))
-			if r.code != cli.ExitOK || gl.count() != 0 {
-				t.Errorf("%s: exit %d, %d GitLab requests, want none", name, r.code, gl.count())
+			if r.code != cli.ExitOK || len(gl.Requests()) != 0 {
+				t.Errorf("%s: exit %d, %d GitLab requests, want none", name, r.code, len(gl.Requests()))
 			}
 			if job := strings.Contains(r.stdout, "CI_JOB_TOKEN cannot write notes"); job != (name == "no token") {
 				t.Errorf("%s: says CI_JOB_TOKEN cannot write notes: %v\n%s", name, job, r.stdout)

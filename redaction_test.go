@@ -129,7 +129,7 @@ func TestRedactionForms(t *testing.T) {
 		dir := t.TempDir()
 		r := invoke(t, context.Background(), mrEnv(api, gl, dir, "SPLX_PROBE_IDS", strings.Join(ids[:len(echo)], ","),
 			"SPLX_CODEQUALITY_PATH", filepath.Join(dir, "cq.json"), "SPLX_SARIF_PATH", filepath.Join(dir, "splx.sarif"), "SPLX_JUNIT_PATH", filepath.Join(dir, "junit.xml")))
-		ours := gl.ours()
+		ours := gl.Ours()
 		if _, err := os.Stat(filepath.Join(dir, "cq.json")); err != nil || len(ours) != 1 {
 			t.Fatalf("exit %d, %d notes, Code Quality report: %v\n%s%s", r.code, len(ours), err, r.stdout, r.stderr)
 		}
