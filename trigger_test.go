@@ -229,8 +229,11 @@ func TestInvalidInputs(t *testing.T) {
 		{"junit without wait", nil, []string{"--junit-path", "x.xml"}, "junit-path: only applies when waiting"},
 		{"test run id", []string{"SPLX_TEST_RUN_ID", "x"}, nil, `test-run-id: "x" is not a positive integer`},
 		{"platform", []string{"SPLX_PLATFORM", "jenkins"}, nil, `platform: "jenkins" is not a platform`},
-		{"unknown flag", nil, []string{"--target", "1"}, "flag provided but not defined: -target"},
-		{"positional argument", nil, []string{testToken}, "1 unexpected argument(s)"},
+		{"unknown flag", nil, []string{"--target", "1"}, "flag provided but not defined: -target; did you mean --target-id?"},
+		{"misspelt flag", []string{"SPLX_WAIT", "true"}, []string{"--max-faild", "3"}, "did you mean --max-failed?"},
+		{"positional argument", nil, []string{testToken}, "1 unexpected argument(s), not shown"},
+		{"a switch's value after a space", nil, []string{"--wait", "yes"}, `unexpected argument "yes" after --wait: a switch takes its value with =, as in --wait=yes`},
+		{"a token after a switch is never shown", nil, []string{"--wait", testToken}, "1 unexpected argument(s), not shown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

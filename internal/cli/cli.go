@@ -141,9 +141,9 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return ExitOK
 	case doctorAsked && (flagErr != nil || len(flags.Args) > 0):
 		// The doctor writes no outputs, even about its own command line.
-		return reportErr(rep, nil, commandLineError(flagErr, flags.Args))
+		return reportErr(rep, nil, commandLineError(flagErr, args, flags.Args))
 	case flagErr != nil || len(flags.Args) > 0:
-		err := commandLineError(flagErr, flags.Args)
+		err := commandLineError(flagErr, args, flags.Args)
 		return finish(c.fail(rep, nil, err), err)
 	case doctorAsked:
 		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env, resolver: c.Resolver, dial: c.Dial}
@@ -189,11 +189,18 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 // commandLineError is the error of a command line that is not the tool's.
 // Positional arguments are never echoed: a token pasted there must not
 // reach the log.
-func commandLineError(flagErr error, args []string) error {
+func commandLineError(flagErr error, all, args []string) error {
 	if flagErr != nil {
 		return usageError(flagErr.Error() + " (see --help)")
 	}
-	return usageError(fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the commands demo and doctor (see --help)", len(args)))
+	// A switch takes its value with "=": "--wait yes" leaves "yes" over,
+	// which is a boolean word, so it can be shown.
+	if at := len(all) - len(args); at > 0 && len(args) > 0 {
+		if name, ok := config.BoolFlagValue(all[at-1], args[0]); ok {
+			return usageError(fmt.Sprintf("unexpected argument %q after --%s: a switch takes its value with =, as in --%s=%s (see --help)", args[0], name, name, args[0]))
+		}
+	}
+	return usageError(fmt.Sprintf("%d unexpected argument(s), not shown (one could be a token); settings are flags like --target-id 42, or the commands demo and doctor (see --help)", len(args)))
 }
 
 // client is the API client for valid settings, logging to rep. It removes

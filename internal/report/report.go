@@ -314,12 +314,6 @@ func word(v gate.Verdict) (string, string) {
 	return "❓", "no verdict"
 }
 
-// Headline is the one-line verdict with its symbol.
-func Headline(v gate.Verdict) string {
-	sym, w := word(v)
-	return sym + " " + w
-}
-
 // Title is a report's heading for a verdict, its mark first: "❌ SPLX
 // Probe red team: failed".
 func Title(v gate.Verdict) string {
