@@ -196,10 +196,10 @@ func (p *prComment) input() report.CommentInput {
 	if p.ci.Commit != "" {
 		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, p.ci.Repository, p.ci.Commit)
 	}
-	if p.ci.RunID != "" {
-		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, p.ci.Repository, p.ci.RunID)
-		if p.ci.RunAttempt != "" && p.ci.RunAttempt != "1" {
-			in.RunURL += "/attempts/" + p.ci.RunAttempt
+	if p.ci.CIRun != "" {
+		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, p.ci.Repository, p.ci.CIRun)
+		if p.ci.Attempt != "" && p.ci.Attempt != "1" {
+			in.RunURL += "/attempts/" + p.ci.Attempt
 		}
 	}
 	return in

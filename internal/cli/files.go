@@ -154,7 +154,7 @@ func checkReportPaths(cfg *config.Config, env map[string]string, platform ci.Pla
 	for _, p := range []struct {
 		name string
 		path config.Text
-	}{{"junit-path", cfg.JUnitPath}, {"results-path", cfg.ResultsPath}, {"report-path", cfg.ReportPath}, {"sarif-path", cfg.SARIFPath}, {"dotenv-path", cfg.DotenvPath}} {
+	}{{"junit-path", cfg.JUnitPath}, {"results-path", cfg.ResultsPath}, {"report-path", cfg.ReportPath}, {"sarif-path", cfg.SARIFPath}, {"dotenv-path", cfg.DotenvPath}, {"state-path", cfg.StatePath}} {
 		// The dotenv file is only written on GitLab, or where it is set.
 		if p.path == "" || (p.name == "dotenv-path" && !cfg.Set(p.name) && platform != ci.GitLab) {
 			continue

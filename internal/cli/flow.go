@@ -17,6 +17,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/rerun"
 )
 
 // The runner kills the container 10 s after its first signal (SIGINT, then
@@ -61,6 +62,11 @@ type flow struct {
 	// triggered without waiting. The pull request comment shows them.
 	res     *gate.Result
 	started *report.Started
+	// reused is the recorded run this attempt re-attached to (nil: it
+	// triggered, or attached by test-run-id); reuseChecked is set once its
+	// first status was read (see stale).
+	reused       *rerun.Record
+	reuseChecked bool
 }
 
 func (f *flow) runURL(id int32) string {
@@ -84,13 +90,20 @@ func (f *flow) run(ctx context.Context) error {
 	if f.cfg.Attach() {
 		f.id = int32(f.cfg.TestRunID)
 		f.rep.Info(fmt.Sprintf("Attaching to test run %d at %s", f.id, f.cfg.APIURL.Host))
+	} else if rec := f.reusable(); rec != nil {
+		f.reuse(rec)
 	} else if err := f.trigger(ctx); err != nil {
 		return err
 	}
 	if !f.cfg.Wait {
+		if f.reused != nil {
+			if err := f.checkReused(ctx); err != nil {
+				return err
+			}
+		}
 		f.outputs(f.baseOutputs(f.id, "triggered", "pending"))
 		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs, UI: f.cfg.UIURL}
+		f.started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs, UI: f.cfg.UIURL, Reused: f.reusedNote()}
 		return nil
 	}
 	return f.wait(ctx)
@@ -147,6 +160,9 @@ func (f *flow) trigger(ctx context.Context) error {
 	if resp.Path != probe.TriggerPath {
 		f.rep.Info(fmt.Sprintf("The documented trigger path POST %s answered 404 or 405 (nothing created); the workspace-scoped POST %s answered.", probe.TriggerPath, resp.Path))
 	}
+	// Recorded before anything else, so that a re-run of a job cancelled
+	// or timed out from here on re-attaches instead of paying again.
+	f.record()
 	if ctx.Err() != nil {
 		// The job was cancelled while the trigger was in flight: the run it
 		// created would spend credits unseen.
@@ -233,6 +249,12 @@ func (f *flow) wait(ctx context.Context) error {
 		case err != nil && timedOut:
 			f.rep.EndGroup()
 			return f.timedOut(ctx, last)
+		case f.stale(st, err):
+			f.rep.EndGroup()
+			if err := f.trigger(ctx); err != nil {
+				return err
+			}
+			return f.wait(ctx)
 		case err != nil:
 			f.rep.EndGroup()
 			err = f.waitFailed(ctx, err)
@@ -349,6 +371,7 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 		res = gate.Summarise(last, f.thresholds(), f.runURL(f.id))
 	}
 	res.TargetID = int32(f.cfg.TargetID)
+	res.Reused = f.reusedNote()
 	res.Verdict = gate.TimedOut
 	lastStatus, pct := "none read", ""
 	if last != nil {
@@ -374,6 +397,7 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 	for _, w := range res.Warnings {
 		f.rep.Warning("Probe ids", w)
 	}
+	res.Reused = f.reusedNote()
 	werr := f.publish(ctx, res, true)
 	// The verdict is annotated with the probes, first where annotations
 	// are listed and last in a log; the exit then does not repeat it.

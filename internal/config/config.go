@@ -69,6 +69,8 @@ type Config struct {
 	CancelOnAbort      Bool     `env:"CANCEL_ON_ABORT" group:"run" default:"true" help:"cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"`
 	CancelOnTimeout    Bool     `env:"CANCEL_ON_TIMEOUT" group:"run" default:"false" help:"cancel the remote run when the wait times out"`
 	TestRunID          ID       `env:"TEST_RUN_ID" group:"run" help:"attach to this existing run instead of triggering one (implies wait)"`
+	StatePath          Text     `env:"STATE_PATH" group:"run" help:"file recording the run this step triggered, so that a re-run of the job re-attaches to it instead of paying again (the action sets it; unset: no record)"`
+	Rerun              Text     `env:"RERUN" group:"run" default:"reuse" help:"reuse: a re-run of the job re-attaches to the run recorded in state-path; trigger: always trigger a new run"`
 	JUnitPath          Text     `env:"JUNIT_PATH" group:"reports" help:"write a JUnit XML report here (with wait)"`
 	ResultsPath        Text     `env:"RESULTS_PATH" group:"reports" help:"write the full results as JSON here (with wait)"`
 	ReportPath         Text     `env:"REPORT_PATH" group:"reports" help:"download the platform's PDF report here (with wait)"`
@@ -388,6 +390,7 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 	c.Sources, c.Raw = l.sources, l.raw
 	c.Region = Text(strings.ToLower(string(c.Region)))
 	c.Platform = Text(strings.ToLower(string(c.Platform)))
+	c.Rerun = Text(strings.ToLower(string(c.Rerun)))
 	c.validate(errs)
 	if len(errs.errs) > 0 {
 		// In the order of Settings; errors of no single setting come last.
@@ -461,6 +464,9 @@ func (c *Config) validate(errs *collector) {
 	}
 	if !errs.failed("request-timeout") && c.RequestTimeout < Duration(time.Second) {
 		bad("request-timeout", "%s is shorter than the minimum of 1s", quote(time.Duration(c.RequestTimeout).String()))
+	}
+	if c.Rerun != "reuse" && c.Rerun != "trigger" {
+		bad("rerun", "%s is not a choice; use reuse (re-attach to the run an earlier attempt triggered) or trigger (always a new run)", quote(c.Raw["rerun"]))
 	}
 	switch c.Platform {
 	case "auto", "github", "gitlab", "circleci", "plain":

@@ -24,6 +24,8 @@ type Started struct {
 	TargetID  int32
 	URL       string
 	ProbeIDs  []int32
+	// Reused, when set, says that an earlier attempt triggered the run.
+	Reused string
 	// UI is the web UI's base URL, where the verdict appears when URL is
 	// not known.
 	UI string
@@ -101,6 +103,7 @@ func Comment(in CommentInput) string {
 		b.WriteString("### ⏳ SPLX Probe red team: started, not waited for\n\n")
 		fmt.Fprintf(&b, "%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`), so this comment will not change when it ends: its verdict will appear %s. Set `wait: true` to have the verdict here.\n",
 			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict())
+		reused(&b, s.Reused)
 	case r != nil:
 		fmt.Fprintf(&b, "### %s\n\n", Title(r.Verdict))
 	}
@@ -138,7 +141,9 @@ func resultBody(b *strings.Builder, r *gate.Result) {
 	if base := r.Thresholds.Baseline; base != nil {
 		fmt.Fprintf(b, " Against %s: %s, %d improved.", baselineRun(base), plural(r.Regressions, "probe regressed", "probes regressed"), r.Improvements)
 	}
-	b.WriteString("\n\n")
+	b.WriteString("\n")
+	reused(b, r.Reused)
+	b.WriteString("\n")
 	all := Ordered(r.Probes)
 	shown := all
 	if len(all) > commentProbes {
@@ -215,6 +220,13 @@ func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds) {
 	}
 }
 
+// reused adds the line that says the run was reused (none when it was not).
+func reused(b *strings.Builder, note string) {
+	if note != "" {
+		fmt.Fprintf(b, "\n♻️ Test run %s.\n", escape.CommentCell(note, 200))
+	}
+}
+
 func runLink(id int32, url string) string {
 	if url != "" {
 		return fmt.Sprintf("[Test run %d](%s)", id, url)
@@ -257,7 +269,15 @@ func JoinIDs(ids []int32) string {
 // that this job does not wait, and where the verdict will appear.
 func StartedSummary(s *Started) string {
 	return fmt.Sprintf("## ⏳ SPLX Probe red team: started, not waited for\n\n%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`) and passed on the trigger alone: its verdict will appear %s. Set `wait: true` to gate the job on its findings.\n",
-		runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict())
+		runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict()) + reusedLine(s.Reused)
+}
+
+// reusedLine is the summary's line that says the run was reused.
+func reusedLine(note string) string {
+	if note == "" {
+		return ""
+	}
+	return "\n♻️ Test run " + escape.MarkdownCell(note, 200) + ".\n"
 }
 
 // ExitSummary is the job summary of an exit without results (settings

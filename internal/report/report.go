@@ -335,6 +335,9 @@ func Markdown(r *gate.Result, resultsPath string) string {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
 	fmt.Fprintf(&b, "**%s.** %s, status %s. Gate: %s.\n\n", capital(strings.TrimRight(escape.MarkdownCell(r.Reason, 1000), ".")), run, escape.MarkdownCell(r.Status, 64), r.Thresholds.Describe())
+	if r.Reused != "" {
+		fmt.Fprintf(&b, "♻️ Test run %s.\n\n", escape.MarkdownCell(r.Reused, 200))
+	}
 	if base := r.Thresholds.Baseline; base != nil {
 		fmt.Fprintf(&b, "Against %s: %s, %d improved.\n\n", baselineRun(base), plural(r.Regressions, "probe regressed", "probes regressed"), r.Improvements)
 	}
