@@ -241,7 +241,7 @@ func TestGitLabCI(t *testing.T) {
 				t.Fatalf("%d notes, want 1:\n%s", len(notes), out)
 			}
 			for _, body := range notes {
-				for _, want := range []string{"### SPLX Probe red team: ✅ passed", "Test run 1001", "updated by " + tt.job + " / target 42"} {
+				for _, want := range []string{"### ✅ SPLX Probe red team: passed", "Test run 1001", "its key: " + tt.job + " / target 42"} {
 					if !strings.Contains(body, want) {
 						t.Errorf("note lacks %q:\n%s", want, body)
 					}

@@ -74,9 +74,9 @@ func TestMergeRequestNote(t *testing.T) {
 			if _, ok := first[id]; !ok {
 				t.Error("the second run made a new note")
 			}
-			for _, want := range []string{marker, "### SPLX Probe red team: ❌ failed", "Test run 1002", "| Jailbreak | 3 of 125 (2.4%) |",
+			for _, want := range []string{marker, "### ❌ SPLX Probe red team: failed", "Test run 1002", "| Jailbreak | 3 of 125 (2.4%) |",
 				"commit [01234567](https://gitlab.example.com/acme/chatbot/-/commit/0123456789abcdef0123)",
-				"[pipeline job](https://gitlab.example.com/acme/chatbot/-/jobs/4711)", "updated by red-team / target 42"} {
+				"[pipeline job](https://gitlab.example.com/acme/chatbot/-/jobs/4711)", "its key: red-team / target 42"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("note lacks %q:\n%s", want, body)
 				}
@@ -88,7 +88,7 @@ func TestMergeRequestNote(t *testing.T) {
 			t.Fatalf("third run: exit %d", r.code)
 		}
 		for _, body := range gl.Ours() {
-			if !strings.Contains(body, "⚠️ no verdict: invalid input") || strings.Contains(body, "❌ failed") {
+			if !strings.Contains(body, "SPLX Probe red team: no verdict: invalid input") || strings.Contains(body, "red team: failed") {
 				t.Errorf("the refused run did not replace the verdict:\n%s", body)
 			}
 		}

@@ -54,6 +54,9 @@ type Logger interface {
 	EndGroup()
 	// Progress shows the state of the run, once per change.
 	Progress(p report.Progress)
+	// Table shows the results table, coloured by tone where the log
+	// renders colour.
+	Table(lines []report.TableLine)
 }
 
 // Publisher hands the results to the platform, within its limits.
@@ -65,10 +68,12 @@ type Publisher interface {
 	Outputs(outs []Output)
 	// Summary adds Markdown to the job's summary where the platform has one.
 	Summary(markdown string)
-	// Annotate adds one annotation per probe over its threshold (errs) or
-	// with findings within it (warns), as many as the platform shows, and
-	// says how many more there are.
-	Annotate(errs, warns []report.Note)
+	// Annotate adds the verdict's annotation and one per probe over its
+	// threshold (errs) or with findings within it (warns), as many as the
+	// platform shows, saying how many more there are. Where annotations are
+	// listed (GitHub) the verdict comes first; in a log it comes last, so
+	// that the log ends with it.
+	Annotate(verdict report.Note, errs, warns []report.Note)
 }
 
 // Reporter is how the tool speaks to a CI platform: its log and what it
@@ -104,6 +109,15 @@ func annotateWithin(l Logger, errs, warns []report.Note, errSlots, warnSlots int
 	}
 }
 
+// verdictNote emits the verdict: a notice when it passed, else an error.
+func verdictNote(l Logger, v report.Note) {
+	if v.OK {
+		l.Notice(v.Title, v.Msg)
+	} else {
+		l.Error(v.Title, v.Msg)
+	}
+}
+
 // changed remembers the last progress line, so that each reporter shows a
 // line only when the progress changed.
 type changed struct{ last string }
@@ -136,6 +150,8 @@ type Options struct {
 	Redact *redact.Redactor
 	// TTY reports that stdout is a terminal (live progress, colour).
 	TTY bool
+	// Width is the terminal's width in columns (0: unknown, 80 is used).
+	Width int
 	// Debug turns on debug lines off GitHub (GitHub shows ::debug:: lines
 	// when the runner's debug logging is on).
 	Debug bool
@@ -163,9 +179,10 @@ func New(p Platform, o Options) Reporter {
 	case GitHub:
 		return newGitHub(o)
 	case GitLab:
-		return &gitlab{plain: newPlain(o)}
+		// Both render ANSI colour in their job logs.
+		return &gitlab{plain: newColourLog(o)}
 	case CircleCI:
-		return &circleci{plain: newPlain(o)}
+		return &circleci{plain: newColourLog(o)}
 	}
 	return newPlain(o)
 }

@@ -69,8 +69,11 @@ type prComment struct {
 	// res is the run's result; started, a run triggered without waiting.
 	res     *gate.Result
 	started *report.Started
-	code    ExitCode
-	err     error
+	// runID and runURL are the run triggered or attached to (0 before).
+	runID  int32
+	runURL string
+	code   ExitCode
+	err    error
 }
 
 // verdictCode is the exit code a verdict alone gives.
@@ -99,16 +102,19 @@ func (p *prComment) problem() *report.Problem {
 	if p.err == nil {
 		errs = nil
 	}
-	var details []string
+	var details, fixes []string
 	for _, e := range errs {
-		title, msg := annotation(e, p.cfg)
+		title, msg := annotation(e, nil) // without the advice: that is the fix
 		details = append(details, title+": "+msg)
+		if r := ruleFor(e); r.advice != nil && p.cfg != nil {
+			fixes = append(fixes, r.advice(p.cfg))
+		}
 	}
 	title := "the job failed"
 	if len(errs) > 0 {
 		title = strings.ToLower(ruleFor(errs[0]).title)
 	}
-	head := "⚠️ no verdict: " + title
+	head := "❓ no verdict: " + title
 	switch {
 	case p.code == ExitInterrupted:
 		head = "⏹️ interrupted: the job was cancelled"
@@ -117,7 +123,7 @@ func (p *prComment) problem() *report.Problem {
 	}
 	// The text is redacted before it is escaped: an escaped secret would
 	// no longer match.
-	return &report.Problem{Headline: head, Detail: p.red.String(strings.Join(details, "; ")), Exit: int(p.code)}
+	return &report.Problem{Headline: head, Detail: p.red.String(strings.Join(details, "; ")), Fix: p.red.String(strings.Join(fixes, " ")), Exit: int(p.code)}
 }
 
 // post keeps the pull request's comment for this comment key up to date.
@@ -146,20 +152,7 @@ func (p *prComment) post(ctx context.Context) {
 		warn(errors.New("GITHUB_REPOSITORY is not set"))
 		return
 	}
-	in := p.input(fmt.Sprintf("%s / %s / target %d", p.ci.Workflow, p.ci.Job, cfg.TargetID))
-	server := strings.TrimRight(p.ci.ServerURL, "/")
-	if server == "" {
-		server = "https://github.com"
-	}
-	if p.ci.Commit != "" {
-		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, p.ci.Repository, p.ci.Commit)
-	}
-	if p.ci.CIRun != "" {
-		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, p.ci.Repository, p.ci.CIRun)
-		if p.ci.Attempt != "" && p.ci.Attempt != "1" {
-			in.RunURL += "/attempts/" + p.ci.Attempt
-		}
-	}
+	in := p.input()
 	body := p.red.String(report.Comment(in))
 	timeout := time.Duration(cfg.RequestTimeout)
 	if timeout <= 0 {
@@ -184,9 +177,9 @@ func (p *prComment) post(ctx context.Context) {
 	}
 }
 
-// input is what the comment or note shows, under the comment-key setting
-// or else key.
-func (p *prComment) input(key string) report.CommentInput {
+// base is what the comment or the merge request note shows, under the
+// comment-key setting or else key, without the platform's links.
+func (p *prComment) base(key string) report.CommentInput {
 	if p.cfg.CommentKey != "" {
 		key = string(p.cfg.CommentKey)
 	}
@@ -195,6 +188,43 @@ func (p *prComment) input(key string) report.CommentInput {
 		Result: p.res, Started: p.started, Problem: p.problem(),
 		Commit: p.ci.SHA, Time: p.clock.Now(),
 	}
+}
+
+// input is what the pull request comment shows: the result, the run
+// started or the problem, and the commit, the time and the workflow run.
+func (p *prComment) input() report.CommentInput {
+	in := p.base(fmt.Sprintf("%s / %s / target %d", p.ci.Workflow, p.ci.Job, p.cfg.TargetID))
+	server := strings.TrimRight(p.ci.ServerURL, "/")
+	if server == "" {
+		server = "https://github.com"
+	}
+	if p.ci.Commit != "" {
+		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, p.ci.Repository, p.ci.Commit)
+	}
+	if p.ci.CIRun != "" {
+		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, p.ci.Repository, p.ci.CIRun)
+		if p.ci.Attempt != "" && p.ci.Attempt != "1" {
+			in.RunURL += "/attempts/" + p.ci.Attempt
+		}
+	}
+	return in
+}
+
+// summary is the job summary of an exit that published no results: a run
+// started and not waited for, or what stopped the job, its fix and the
+// run's link. "" when the results' summary was written.
+func (p *prComment) summary() string {
+	switch {
+	case p.res != nil:
+		return ""
+	case p.started != nil && p.code == ExitOK:
+		return report.StartedSummary(p.started)
+	}
+	prob := p.problem()
+	if prob == nil {
+		return ""
+	}
+	return p.red.String(report.ExitSummary(prob, p.runID, p.runURL))
 }
 
 // commentAdvice says what to do about a comment that failed.

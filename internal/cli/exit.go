@@ -45,6 +45,9 @@ const (
 type VerdictError struct {
 	Verdict gate.Verdict
 	Msg     string
+	// Shown marks a verdict already annotated with the probes' annotations:
+	// the exit does not repeat it.
+	Shown bool
 }
 
 func (e *VerdictError) Error() string { return e.Msg }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
@@ -53,8 +52,9 @@ type flow struct {
 	// to a run given by test-run-id): a status poll soon after may not find
 	// the run yet.
 	triggeredAt time.Time
-	// deadline ends the wait: the start plus timeout, on the clock.
-	deadline time.Time
+	// start is when the flow began, and deadline ends the wait: the start
+	// plus timeout, on the clock.
+	start, deadline time.Time
 	// outputsSet records that the outputs were written, so that every exit
 	// path sets result and status exactly once.
 	outputsSet bool
@@ -85,7 +85,8 @@ func (f *flow) runRef(id int32) string {
 }
 
 func (f *flow) run(ctx context.Context) error {
-	f.deadline = f.clock.Now().Add(time.Duration(f.cfg.Timeout))
+	f.start = f.clock.Now()
+	f.deadline = f.start.Add(time.Duration(f.cfg.Timeout))
 	if f.cfg.Attach() {
 		f.id = int32(f.cfg.TestRunID)
 		f.rep.Info(fmt.Sprintf("Attaching to test run %d at %s", f.id, f.cfg.APIURL.Host))
@@ -102,7 +103,7 @@ func (f *flow) run(ctx context.Context) error {
 		}
 		f.outputs(f.baseOutputs(f.id, "triggered", "pending"))
 		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs, Reused: f.reusedNote()}
+		f.started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs, UI: f.cfg.UIURL, Reused: f.reusedNote()}
 		return nil
 	}
 	return f.wait(ctx)
@@ -265,7 +266,9 @@ func (f *flow) wait(ctx context.Context) error {
 			f.rep.Debug("status answer shape (first): " + st.Shape.String())
 		}
 		last = st
-		f.rep.Progress(report.ProgressOf(st))
+		pr := report.ProgressOf(st)
+		pr.Elapsed, pr.Timeout = f.clock.Now().Sub(f.start), time.Duration(f.cfg.Timeout)
+		f.rep.Progress(pr)
 		if probe.PhaseOf(st.Status).Terminal() {
 			f.rep.EndGroup()
 			return f.finish(ctx, st)
@@ -396,15 +399,27 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 	}
 	res.Reused = f.reusedNote()
 	werr := f.publish(ctx, res, true)
-	f.rep.Annotate(report.Annotations(res))
+	// The verdict is annotated with the probes, first where annotations
+	// are listed and last in a log; the exit then does not repeat it.
+	var verr *VerdictError
+	verdict := report.Note{Title: "SPLX Probe gate passed", Msg: fmt.Sprintf("test run %d: %s", f.id, res.Reason), OK: true}
 	switch res.Verdict {
 	case gate.Passed:
-		f.rep.Notice("SPLX Probe gate passed", fmt.Sprintf("test run %d: %s", f.id, res.Reason))
-		return werr
 	case gate.Failed:
-		return errors.Join(werr, &VerdictError{Verdict: gate.Failed, Msg: fmt.Sprintf("test run %d: %s", f.id, res.Reason)})
+		verr = &VerdictError{Verdict: gate.Failed, Msg: fmt.Sprintf("test run %d: %s", f.id, res.Reason)}
+	default:
+		verr = &VerdictError{Verdict: gate.NoVerdict, Msg: fmt.Sprintf("test run %d ended %s: %s", f.id, escape.Line(st.Status, 40), res.Reason)}
 	}
-	return errors.Join(werr, &VerdictError{Verdict: gate.NoVerdict, Msg: fmt.Sprintf("test run %d ended %s: %s", f.id, escape.Line(st.Status, 40), res.Reason)})
+	if verr != nil {
+		verdict.Title, verdict.Msg = annotation(verr, f.cfg)
+		verdict.OK, verr.Shown = false, true
+	}
+	errs, warns := report.Annotations(res)
+	f.rep.Annotate(verdict, errs, warns)
+	if verr == nil {
+		return werr
+	}
+	return errors.Join(werr, verr)
 }
 
 // publish writes the result to the log, the files asked for, the outputs
@@ -412,9 +427,7 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 // *WriteError, so that a missing report never passes unnoticed.
 func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error {
 	f.res = res
-	for _, l := range strings.Split(report.Table(res), "\n") {
-		f.rep.Info(l)
-	}
+	res.Elapsed = f.clock.Now().Sub(f.start)
 	outs := f.baseOutputs(res.TestRunID, res.Status, string(res.Verdict))
 	outs = append(outs,
 		ci.Output{Name: "total", Value: strconv.FormatInt(res.Total, 10)},
@@ -489,7 +502,10 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 			}
 		}
 	}
+	// The outputs before the table: a log (a terminal above all) ends with
+	// the results and the verdict.
 	f.outputs(outs)
+	f.rep.Table(report.Table(res))
 	f.rep.Summary(report.Markdown(res, string(f.cfg.ResultsPath)))
 	return errors.Join(errs...)
 }

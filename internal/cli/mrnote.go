@@ -51,7 +51,7 @@ func (p *prComment) postNote(ctx context.Context) {
 	if job == "" {
 		job = "splx-probe"
 	}
-	in := p.input(fmt.Sprintf("%s / target %d", job, cfg.TargetID))
+	in := p.base(fmt.Sprintf("%s / target %d", job, cfg.TargetID))
 	if project := strings.TrimRight(p.ci.ProjectURL, "/"); project != "" && p.ci.Commit != "" {
 		in.CommitURL = project + "/-/commit/" + p.ci.Commit
 	}

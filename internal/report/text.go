@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
@@ -18,6 +19,9 @@ type Progress struct {
 	// Probes holds one short "name done/total" entry per probe, and "+N
 	// more" past maxProgressProbes.
 	Probes []string
+	// Elapsed is how long the wait has lasted, against its Timeout (0:
+	// not shown).
+	Elapsed, Timeout time.Duration
 }
 
 // maxProgressProbes bounds the per-probe part of a progress line.
@@ -45,8 +49,9 @@ func ProgressOf(st *probe.TestRunStatus) Progress {
 	return p
 }
 
-// Line is the one-line form of a progress update.
-func (p Progress) Line() string {
+// Key is what a progress line says of the run itself, without the time:
+// a log shows a new line only when it changes.
+func (p Progress) Key() string {
 	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
 	if len(p.Probes) > 0 {
 		s += " | " + strings.Join(p.Probes, ", ")
@@ -54,52 +59,150 @@ func (p Progress) Line() string {
 	return escape.Line(s, 300)
 }
 
+// Line is the one-line form of a progress update for a log: the state, the
+// time waited against the timeout, and each probe.
+func (p Progress) Line() string {
+	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
+	if p.Timeout > 0 {
+		s += " | " + p.clock()
+	}
+	if len(p.Probes) > 0 {
+		s += " | " + strings.Join(p.Probes, ", ")
+	}
+	return escape.Line(s, 300)
+}
+
+// clock is the time waited against the timeout: "1m05s of 30m".
+func (p Progress) clock() string {
+	return Duration(p.Elapsed) + " of " + Duration(p.Timeout)
+}
+
+// Fit is the progress line for a terminal of width columns: the state and
+// the time first, then as many probes as fit, cut on a word boundary with
+// "…", never wider than width.
+func (p Progress) Fit(width int) string {
+	head := fmt.Sprintf("%s %.1f%%", escape.Line(p.Status, 20), p.Percent)
+	if p.Timeout > 0 {
+		head += " · " + p.clock()
+	}
+	s := head
+	if len(p.Probes) > 0 {
+		s += " · " + strings.Join(p.Probes, ", ")
+	}
+	return FitWords(s, width)
+}
+
+// FitWords cuts s to at most width columns (runes) on a word boundary,
+// marking the cut with "…".
+func FitWords(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)[:max(width-1, 0)]
+	cut := len(r)
+	for i := len(r) - 1; i > 0; i-- {
+		if r[i] == ' ' {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimRight(strings.TrimRight(string(r[:cut]), " "), ",·|") + "…"
+}
+
+// Duration prints a duration compactly: "45s", "1m05s", "30m", "1h05m".
+func Duration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, sec := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0 && m == 0:
+		return fmt.Sprintf("%dh", h)
+	case h > 0:
+		return fmt.Sprintf("%dh%02dm", h, m)
+	case m > 0 && sec == 0:
+		return fmt.Sprintf("%dm", m)
+	case m > 0:
+		return fmt.Sprintf("%dm%02ds", m, sec)
+	}
+	return fmt.Sprintf("%ds", sec)
+}
+
 // Note is one annotation: a title and a message.
 type Note struct {
 	Title, Msg string
+	// OK marks a verdict that passed: a notice, not an error.
+	OK bool
 }
 
-// Annotations are one note per probe over its threshold (errs) and per
-// probe with findings within it (warns); the reporter fits them in what
-// its platform shows.
+// Annotations are one note per probe that breaks the gate (errs) and per
+// probe with findings within it (warns), worst first; the reporter fits
+// them in what its platform shows, after (GitHub) or before (a log) the
+// verdict.
 func Annotations(res *gate.Result) (errs, warns []Note) {
-	for _, p := range res.Probes {
+	for _, p := range Ordered(res.Probes) {
 		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
 		switch p.Verdict {
 		case gate.Failed:
-			errs = append(errs, Note{Title: "Probe over threshold: " + escape.Line(p.Name, 100), Msg: p.Reason + "; " + counts})
+			errs = append(errs, Note{Title: failTitle(p, res.Thresholds) + ": " + escape.Line(nameOf(p), 100), Msg: p.Reason + "; " + counts})
 		case gate.Findings:
-			warns = append(warns, Note{Title: "Findings: " + escape.Line(p.Name, 100), Msg: counts + ", within the gate"})
+			warns = append(warns, Note{Title: "Findings within the gate: " + escape.Line(nameOf(p), 100), Msg: counts + ", within the gate"})
 		}
 	}
 	return errs, warns
 }
 
+// failTitle names why a probe breaks the gate.
+func failTitle(p gate.Probe, t gate.Thresholds) string {
+	switch {
+	case p.Change == gate.Regressed:
+		return "Probe regressed"
+	case p.Change == gate.New:
+		return "New probe with findings"
+	case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
+		return "Probe over threshold"
+	}
+	return "Probe with findings (none allowed)"
+}
+
 // maxTableRows bounds the log's result table; the files have every probe.
 const maxTableRows = 200
 
-// Table is the plain-text table of results for the log: text columns
-// left-aligned, numbers right-aligned, no trailing spaces.
-func Table(res *gate.Result) string {
+// TableLine is one line of the log's result table, with the tone of its
+// probe for colour.
+type TableLine struct {
+	Text string
+	Tone Tone
+}
+
+// Table is the plain-text table of results for the log, worst first: text
+// columns left-aligned, numbers right-aligned, no trailing spaces.
+func Table(res *gate.Result) []TableLine {
+	probes := Ordered(res.Probes)
 	rows := [][]string{{"Probe", "Status", "Passed", "Failed", "Errors", "Failed %", "Verdict"}}
-	for i, p := range res.Probes {
+	tones := []Tone{ToneNone}
+	for i, p := range probes {
 		if i == maxTableRows {
-			rows = append(rows, []string{fmt.Sprintf("(+%d more)", len(res.Probes)-i), "", "", "", "", "", ""})
+			rows = append(rows, []string{fmt.Sprintf("(+%d more)", len(probes)-i), "", "", "", "", "", ""})
+			tones = append(tones, ToneNone)
 			break
 		}
-		rows = append(rows, []string{escape.Line(p.Name, 40), escape.Line(p.Status, 16),
+		rows = append(rows, []string{escape.Line(nameOf(p), 40), escape.Line(p.Status, 16),
 			strconv.FormatInt(p.Passed, 10), strconv.FormatInt(p.Failed, 10), strconv.FormatInt(p.Errors, 10),
 			FormatPercent(p.FailedPercent) + "%", orDash(string(p.Verdict))})
+		tones = append(tones, ToneOf(p))
 	}
 	rows = append(rows, []string{"Total", "", strconv.FormatInt(res.Passed, 10), strconv.FormatInt(res.Failed, 10),
 		strconv.FormatInt(res.Errors, 10), FormatPercent(gate.Percent(res.Failed, res.Total)) + "%", string(res.Verdict)})
+	tones = append(tones, ToneNone)
 	width := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
 			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
 	}
-	lines := make([]string, len(rows))
+	lines := make([]TableLine, len(rows))
 	for n, r := range rows {
 		var b strings.Builder
 		for i, c := range r {
@@ -113,9 +216,9 @@ func Table(res *gate.Result) string {
 				b.WriteString("  ")
 			}
 		}
-		lines[n] = strings.TrimRight(b.String(), " ")
+		lines[n] = TableLine{Text: strings.TrimRight(b.String(), " "), Tone: tones[n]}
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 func orDash(s string) string {
