@@ -146,7 +146,14 @@ type canonical struct {
 }
 
 func canonicalise(s string) canonical {
-	c := canonical{b: make([]byte, 0, len(s)), start: make([]int32, 0, len(s))}
+	var c canonical
+	c.from(s)
+	return c
+}
+
+// from sets c to the canonical form of s, reusing c's storage.
+func (c *canonical) from(s string) {
+	c.b, c.start = c.b[:0], c.start[:0]
 	var buf [utf8.UTFMax]byte
 	for i := 0; i < len(s); {
 		if x := s[i]; x < utf8.RuneSelf && x != '\\' && x != '%' && x != '&' && x != '\'' {
@@ -171,7 +178,6 @@ func canonicalise(s string) canonical {
 		}
 		i += n
 	}
-	return c
 }
 
 // decodeUnit decodes the escape at s[i:]: a rune r (or raw, a byte of
@@ -267,11 +273,11 @@ func isHex(c byte) bool {
 const escapes = "\\%&'"
 
 // replaceEscaped replaces every escaped form of the secrets in s.
-func (r *Redactor) replaceEscaped(s string) string {
+func (r *Redactor) replaceEscaped(s string, c *canonical) string {
 	if len(r.canon) == 0 || !strings.ContainsAny(s, escapes) {
 		return s
 	}
-	c := canonicalise(s)
+	c.from(s)
 	type span struct{ from, to int }
 	var spans []span
 	for _, secret := range r.canon {
@@ -322,11 +328,16 @@ func (r *Redactor) String(s string) string {
 			s = strings.ReplaceAll(s, f, Mask)
 		}
 	}
-	return r.replaceEscaped(s)
+	return r.replaceEscaped(s, &canonical{})
 }
 
 // Bytes is String for a byte slice.
 func (r *Redactor) Bytes(b []byte) []byte {
+	return r.bytes(b, &canonical{})
+}
+
+// bytes is Bytes with c's storage reused for the canonical form.
+func (r *Redactor) bytes(b []byte, c *canonical) []byte {
 	if r == nil {
 		return b
 	}
@@ -336,7 +347,9 @@ func (r *Redactor) Bytes(b []byte) []byte {
 		}
 	}
 	if bytes.ContainsAny(b, escapes) {
-		b = []byte(r.replaceEscaped(string(b)))
+		if out := r.replaceEscaped(string(b), c); len(out) != len(b) || out != string(b) {
+			b = []byte(out)
+		}
 	}
 	return b
 }
@@ -385,10 +398,11 @@ type nopCloser struct{ io.Writer }
 func (nopCloser) Close() error { return nil }
 
 type stream struct {
-	r   *Redactor
-	w   io.Writer
-	buf []byte
-	err error
+	r     *Redactor
+	w     io.Writer
+	buf   []byte
+	canon canonical
+	err   error
 }
 
 func (s *stream) Write(p []byte) (int, error) {
@@ -414,7 +428,7 @@ func (s *stream) Write(p []byte) (int, error) {
 }
 
 func (s *stream) flush(b []byte) error {
-	if _, err := s.w.Write(s.r.Bytes(b)); err != nil {
+	if _, err := s.w.Write(s.r.bytes(b, &s.canon)); err != nil {
 		s.err = err
 	}
 	return s.err
