@@ -165,7 +165,7 @@ func TestPollFaults(t *testing.T) {
 		// connection; either way the wait goes on.
 		{"reset, then fine", []probetest.Fault{{Reset: true}}, cli.ExitOK, 3, "FINISHED"},
 		{"status without a status", []probetest.Fault{{Status: 200, Body: `{"testRunId":1001}`}}, cli.ExitAPI, 1, "the answer has no status"},
-		{"huge status document", []probetest.Fault{{Status: 200, BodySize: 50 << 20}}, cli.ExitAPI, 1, "exceeds the size limit"},
+		{"huge status document", []probetest.Fault{{Status: 200, BodySize: 50 << 20}}, cli.ExitAPI, 1, "the answer exceeds the size limit (4 MiB). The limit is fixed, so retrying will not help"},
 		{"400 for the run", []probetest.Fault{{Status: 400, Body: `{"error":{"message":"Test run 1001 was not found.","code":"NOT_FOUND"}}`}}, cli.ExitInvalidInput, 1, "Test run 1001 was not found"},
 		{"403 mid-wait", []probetest.Fault{{Status: 403}}, cli.ExitAuth, 1, "HTTP 403"},
 	}

@@ -33,6 +33,7 @@ func TestExitCodes(t *testing.T) {
 		{"404", &probe.ErrorResponse{Op: "read test run status", StatusCode: 404}, ExitAPI, "SPLX Probe API failure"},
 		{"ambiguous trigger", &probe.AmbiguousTriggerError{Err: errors.New("timeout")}, ExitAPI, "Trigger outcome unknown"},
 		{"redirect", fmt.Errorf("trigger test run: %w", probe.ErrRedirectRefused), ExitAPI, "SPLX Probe API failure"},
+		{"answer too large", fmt.Errorf("read test run status: %w", &probe.TooLargeError{Limit: probe.MaxJSONBody}), ExitAPI, "SPLX Probe answer too large"},
 		{"gate failed", failed, ExitGateFailed, "SPLX Probe gate failed"},
 		{"no verdict", &VerdictError{Verdict: gate.NoVerdict}, ExitNoVerdict, "SPLX Probe: no verdict"},
 		{"timed out", &VerdictError{Verdict: gate.TimedOut}, ExitTimeout, "SPLX Probe wait timed out"},
