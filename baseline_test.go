@@ -263,18 +263,18 @@ func TestHostileBaselines(t *testing.T) {
 		want       string
 	}{
 		{name: "passed but not finished", text: edit(func(d map[string]any) { d["status"] = "ERROR" }), code: cli.ExitInvalidInput, want: `says result passed but status "ERROR"`},
-		{name: "passed with an unjudged probe", text: edit(func(d map[string]any) { probeOf(d, 0)["verdict"] = "no-verdict" }), code: cli.ExitInvalidInput, want: `has probe 1 with verdict "no-verdict"`},
+		{name: "passed with an unjudged probe", text: edit(func(d map[string]any) { probeOf(d, 0)["verdict"] = "no-verdict" }), code: cli.ExitInvalidInput, want: `has probe "1" with verdict "no-verdict"`},
 		{name: "no result", text: edit(func(d map[string]any) { delete(d, "result") }), code: cli.ExitInvalidInput, want: "reached no verdict (result empty)"},
 		{name: "no targetId", text: edit(func(d map[string]any) { delete(d, "targetId") }), code: cli.ExitInvalidInput, want: "has no targetId"},
-		{name: "failed over total", text: edit(func(d map[string]any) { probeOf(d, 0)["failed"] = 101 }), code: cli.ExitInvalidInput, want: "has probe 1 with failed 101 of total 100"},
-		{name: "counts missing", text: edit(func(d map[string]any) { delete(probeOf(d, 1), "total") }), code: cli.ExitInvalidInput, want: "has a probe (number 2 of the list) without a probeId, total or failed"},
+		{name: "failed over total", text: edit(func(d map[string]any) { probeOf(d, 0)["failed"] = 101 }), code: cli.ExitInvalidInput, want: `has probe "1" with failed 101 of total 100`},
+		{name: "counts missing", text: edit(func(d map[string]any) { delete(probeOf(d, 1), "total") }), code: cli.ExitInvalidInput, want: "has a probe (number 2 of the list) without a key or probeId, total or failed"},
 		{name: "a second document", text: string(data) + `{"schemaVersion":1}`, code: cli.ExitInvalidInput, want: "has more after its JSON document"},
 		{name: "trailing garbage", text: string(data) + "garbage", code: cli.ExitInvalidInput, want: "has more after its JSON document"},
 		{name: "trailing white space is fine", text: string(data) + "\n\n  ", code: cli.ExitOK, want: "Comparing with the baseline"},
 		{name: "the share written is not what counts", text: edit(func(d map[string]any) { probeOf(d, 0)["failedPercent"] = 150 }), code: cli.ExitOK, want: "Comparing with the baseline"},
 		{name: "a probe id twice", text: edit(func(d map[string]any) {
 			d["probes"] = append(d["probes"].([]any), probeOf(d, 0))
-		}), code: cli.ExitGateFailed, want: "holds probe ids 1 more than once: those probes cannot be told apart, so they are compared as new"},
+		}), code: cli.ExitGateFailed, want: "holds probe keys 1 more than once: those probes cannot be told apart, so they are compared as new"},
 		{name: "a directory", path: dir, code: cli.ExitInvalidInput, want: "is not a regular file (a directory)"},
 		{name: "a FIFO", path: fifo, code: cli.ExitInvalidInput, want: "is not a regular file (a named pipe)"},
 		{name: "attached without target-id", text: string(data), env: []string{"SPLX_TARGET_ID", "", "SPLX_PROBE_IDS", "", "SPLX_TEST_RUN_ID", "1001"}, code: cli.ExitInvalidInput, want: "baseline-path: needs target-id as well"},

@@ -32,6 +32,9 @@ func TestDoctor(t *testing.T) {
 		want  []string
 		// models is how many requests the models list gets.
 		models int
+		// not must not be printed; cancelled runs with a cancelled context.
+		not       []string
+		cancelled bool
 	}{
 		{name: "all good, as a command", args: []string{"doctor"}, code: cli.ExitOK, models: 1, want: []string{
 			"✓ settings: valid (5 settings given: api-key, target-id, probe-ids, api-url, dotenv-path)", "✓ platform: GitHub Actions",
@@ -51,8 +54,14 @@ func TestDoctor(t *testing.T) {
 			"✓ test run: 1001 is readable (status PENDING, 1 probe run)"}},
 		{name: "test run unknown", args: []string{"doctor"}, env: []string{"SPLX_TEST_RUN_ID", "999"}, code: cli.ExitInvalidInput, models: 1, want: []string{
 			"✗ test run: read test run status: HTTP 400", "fix: check test-run-id"}},
-		{name: "output file not writable: shown, exit unchanged", args: []string{"doctor"}, env: []string{"GITHUB_OUTPUT", "/nonexistent/output"}, code: cli.ExitOK, models: 1, want: []string{
-			"✗ GITHUB_OUTPUT: cannot be written", "a real run warns", "all checks passed"}},
+		{name: "output file not writable: a warning, exit unchanged", args: []string{"doctor"}, env: []string{"GITHUB_OUTPUT", "/nonexistent/output"}, code: cli.ExitOK, models: 1, want: []string{
+			"! GITHUB_OUTPUT: cannot be written", "a real run warns", "no check failed, with 1 warning (! above)"}, not: []string{"all checks passed"}},
+		{name: "report paths checked, nothing left behind", args: []string{"doctor"}, env: []string{"SPLX_WAIT", "true", "SPLX_JUNIT_PATH", "/dev/null/junit.xml", "SPLX_RESULTS_PATH", "REPORTS/new/results.json"}, code: cli.ExitAPI, models: 1, want: []string{
+			"✗ junit-path: could not write /dev/null/junit.xml: cannot create the folder /dev/null: not a directory", "✓ results-path: writable", "1 check failed (exit 6"}, not: []string{"all checks passed"}},
+		{name: "a hanging API costs one request-timeout", args: []string{"doctor"}, env: []string{"SPLX_REQUEST_TIMEOUT", "1s"}, fault: &probetest.Fault{Op: probetest.OpModels, Hang: true, Times: 10}, code: cli.ExitAPI, models: 1, want: []string{
+			"✗ API: list benchmark models: "}, not: []string{"all checks passed", "Retrying"}},
+		{name: "usage error: no outputs", args: []string{"doctor", "--no-such-flag"}, code: cli.ExitInvalidInput, want: []string{"flag provided but not defined"}},
+		{name: "interrupted", args: []string{"doctor"}, cancelled: true, code: cli.ExitInterrupted, want: []string{"::error title=Interrupted::the doctor was interrupted"}, not: []string{"all checks passed", "fix: check api-url"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +74,15 @@ func TestDoctor(t *testing.T) {
 			dir := t.TempDir()
 			env := with(baseEnv(api), githubEnvPairs(t, dir)...)
 			env = with(env, tt.env...)
-			r := invoke(t, context.Background(), env, tt.args...)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancelled {
+				cancel()
+			}
+			if strings.Contains(env["SPLX_RESULTS_PATH"], "REPORTS") {
+				env["SPLX_RESULTS_PATH"] = filepath.Join(dir, env["SPLX_RESULTS_PATH"])
+			}
+			r := invoke(t, ctx, env, tt.args...)
 			out := normalise(r.stdout + r.stderr)
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, out)
@@ -75,7 +92,15 @@ func TestDoctor(t *testing.T) {
 					t.Errorf("output lacks %q\n%s", w, out)
 				}
 			}
-			if n := api.Count(probetest.OpModels); n != tt.models {
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q\n%s", w, out)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "REPORTS")); err == nil {
+				t.Error("the doctor created a report folder")
+			}
+			if n := api.Count(probetest.OpModels); n != tt.models && !tt.cancelled {
 				t.Errorf("%d models requests, want %d", n, tt.models)
 			}
 			for _, op := range []string{probetest.OpTrigger, probetest.OpCancel} {

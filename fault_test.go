@@ -38,9 +38,9 @@ func TestTriggerFaults(t *testing.T) {
 		{name: "403", code: cli.ExitAuth, triggers: 1,
 			faults: []probetest.Fault{{Status: 403, Body: `{"error":{"message":"Forbidden","code":"FORBIDDEN"}}`}},
 			want:   []string{"HTTP 403", "lacks access to this target or workspace"}},
-		{name: "404 from a gateway", code: cli.ExitAPI, triggers: 1,
+		{name: "404 from a gateway, no workspace-id", code: cli.ExitInvalidInput, triggers: 1,
 			faults: []probetest.Fault{{Status: 404, Body: "<html><body>Not Found</body></html>"}},
-			want:   []string{"HTTP 404 Not Found: <html><body>Not Found</body></html>", "check api-url"}, notWant: []string{ambiguous}},
+			want:   []string{"HTTP 404 Not Found: <html><body>Not Found</body></html>", "nothing was created", "set workspace-id (the number in the web UI's URL, /w/163/…)"}, notWant: []string{ambiguous}},
 		{name: "429 without Retry-After", code: cli.ExitAPI, triggers: 1,
 			faults: []probetest.Fault{{Status: 429}}, want: []string{"HTTP 429"}, notWant: []string{ambiguous}},
 		{name: "429 with Retry-After, then accepted", code: cli.ExitOK, triggers: 2,
@@ -164,9 +164,11 @@ func TestPollFaults(t *testing.T) {
 		// Go's transport itself resends an idempotent GET once on a reset
 		// connection; either way the wait goes on.
 		{"reset, then fine", []probetest.Fault{{Reset: true}}, cli.ExitOK, 3, "FINISHED"},
-		{"status without a status", []probetest.Fault{{Status: 200, Body: `{"testRunId":1001}`}}, cli.ExitAPI, 1, "the answer has no status"},
-		{"huge status document", []probetest.Fault{{Status: 200, BodySize: 50 << 20}}, cli.ExitAPI, 1, "the answer exceeds the size limit (4 MiB). The limit is fixed, so retrying will not help"},
-		{"400 for the run", []probetest.Fault{{Status: 400, Body: `{"error":{"message":"Test run 1001 was not found.","code":"NOT_FOUND"}}`}}, cli.ExitInvalidInput, 1, "Test run 1001 was not found"},
+		{"status without a status: still running", []probetest.Fault{{Status: 200, Body: `{"testRunId":1001}`}}, cli.ExitOK, 3, "FINISHED"},
+		{"huge status document", []probetest.Fault{{Status: 200, BodySize: 50 << 20}}, cli.ExitAPI, 1, "SPLX Probe answer too large: read test run status: the answer exceeds the size limit (4 MiB)"},
+		// The tool's own run: 400s are read-after-write lag for 60 s (polls
+		// at 0, 1, 3, 7, 15, 30, 45 and 60 s), then final.
+		{"400 for the run", []probetest.Fault{{Status: 400, Times: 100, Body: `{"error":{"message":"Test run 1001 was not found.","code":"NOT_FOUND"}}`}}, cli.ExitInvalidInput, 8, "Test run 1001 was not found"},
 		{"403 mid-wait", []probetest.Fault{{Status: 403}}, cli.ExitAuth, 1, "HTTP 403"},
 	}
 	for _, tt := range tests {

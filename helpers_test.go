@@ -65,6 +65,12 @@ func githubEnv(t *testing.T, dir string) map[string]string {
 // environment, and checks that the token leaked nowhere.
 func invoke(t *testing.T, ctx context.Context, env map[string]string, args ...string) result {
 	t.Helper()
+	return invokeWith(t, ctx, env, nil, args...)
+}
+
+// invokeWith is invoke with the command adjusted by set first (nil: none).
+func invokeWith(t *testing.T, ctx context.Context, env map[string]string, set func(*cli.Command), args ...string) result {
+	t.Helper()
 	dir := t.TempDir()
 	if env["GITHUB_OUTPUT"] != "" {
 		dir = filepath.Dir(env["GITHUB_OUTPUT"])
@@ -86,6 +92,9 @@ func invoke(t *testing.T, ctx context.Context, env map[string]string, args ...st
 			mu.Unlock()
 			return ctx.Err()
 		})},
+	}
+	if set != nil {
+		set(c)
 	}
 	code := c.Run(ctx, args)
 	r := result{code: code, stdout: stdout.String(), stderr: stderr.String(), dir: dir, sleeps: sleeps}

@@ -65,7 +65,7 @@ func TestPlatforms(t *testing.T) {
 			t.Parallel()
 			api := newAPI(t, probetest.WithSteps(1))
 			dir := t.TempDir()
-			env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "3", "SPLX_WORKSPACE_ID", "ws-7")
+			env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "3", "SPLX_WORKSPACE_ID", "163")
 			for k, v := range tt.env(dir) {
 				env[k] = v
 			}

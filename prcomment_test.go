@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,46 +24,96 @@ import (
 const githubToken = "ghs_GITHUB-TOKEN-4c2e"
 
 // fakeGitHub is GitHub's issue comments API on 127.0.0.1: paginated
-// listings (2 per page, with Link headers), create, update, and a status
-// to answer everything with.
+// listings (2 per page, with Link headers), create, update, GET /user, and
+// a status to answer everything with. Each comment has an author: the
+// token writes as github-actions[bot] (GET /user refused, as for
+// GITHUB_TOKEN) unless pat names a user.
 type fakeGitHub struct {
 	*httptest.Server
 	mu       sync.Mutex
 	comments map[int64]string // by id
+	authors  map[int64]string // by id
 	nextID   int64
 	requests []*http.Request
 	failWith int
+	// failHeader is added to the failWith answer.
+	failHeader map[string]string
+	// pat is the token's user for a personal access token ("": GITHUB_TOKEN).
+	pat string
+	// hang holds requests of this method until the client gives up;
+	// hung is closed when the first arrives.
+	hang string
+	hung chan struct{}
 }
 
 func newGitHub(t *testing.T) *fakeGitHub {
 	t.Helper()
-	g := &fakeGitHub{comments: map[int64]string{}, nextID: 100}
+	g := &fakeGitHub{comments: map[int64]string{}, authors: map[int64]string{}, nextID: 100, hung: make(chan struct{})}
 	// Comments of other people and tools already on the pull request.
 	for i := 0; i < 5; i++ {
-		g.nextID++
-		g.comments[g.nextID] = fmt.Sprintf("an unrelated comment %d", i)
+		g.add("alice", fmt.Sprintf("an unrelated comment %d", i))
 	}
 	g.Server = httptest.NewServer(http.HandlerFunc(g.serve))
 	t.Cleanup(g.Close)
 	return g
 }
 
+// add puts a comment by author on the pull request and returns its id.
+func (g *fakeGitHub) add(author, body string) int64 {
+	g.nextID++
+	g.comments[g.nextID], g.authors[g.nextID] = body, author
+	return g.nextID
+}
+
+// identity is the login the token writes as.
+func (g *fakeGitHub) identity() string {
+	if g.pat != "" {
+		return g.pat
+	}
+	return "github-actions[bot]"
+}
+
 func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	g.requests = append(g.requests, r.Clone(context.Background()))
+	if g.hang != "" && r.Method == g.hang {
+		select {
+		case <-g.hung:
+		default:
+			close(g.hung)
+		}
+		g.mu.Unlock()
+		// Only once the body is read does the server notice the client
+		// going away.
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+		return
+	}
+	defer g.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer "+githubToken || r.Header.Get("X-GitHub-Api-Version") != "2022-11-28" {
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"message":"Bad credentials"}`)
 		return
 	}
 	if g.failWith != 0 {
+		msg := "Resource not accessible by integration"
+		for k, v := range g.failHeader {
+			w.Header().Set(k, v)
+			msg = "API rate limit exceeded for installation ID 4242."
+		}
 		w.WriteHeader(g.failWith)
-		fmt.Fprint(w, `{"message":"Resource not accessible by integration"}`)
+		fmt.Fprintf(w, `{"message":%q}`, msg)
 		return
 	}
 	const list = "/repos/acme/chatbot/issues/17/comments"
 	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/user":
+		if g.pat == "" {
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"message":"Resource not accessible by integration"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"login":%q}`, g.pat)
 	case r.Method == http.MethodGet && r.URL.Path == list:
 		ids := make([]int64, 0, len(g.comments))
 		for id := range g.comments {
@@ -74,7 +125,7 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		from, to := (page-1)*2, min(page*2, len(ids))
 		var out []map[string]any
 		for _, id := range ids[min(from, len(ids)):to] {
-			out = append(out, map[string]any{"id": id, "body": g.comments[id]})
+			out = append(out, map[string]any{"id": id, "body": g.comments[id], "user": map[string]any{"login": g.authors[id]}})
 		}
 		if to < len(ids) {
 			w.Header().Set("Link", fmt.Sprintf(`<%s%s?per_page=100&page=%d>; rel="next", <%s%s?page=99>; rel="last"`, g.URL, list, page+1, g.URL, list))
@@ -83,14 +134,20 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && r.URL.Path == list:
 		var in struct{ Body string }
 		json.NewDecoder(r.Body).Decode(&in)
-		g.nextID++
-		g.comments[g.nextID] = in.Body
+		g.add(g.identity(), in.Body)
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(map[string]any{"id": g.nextID, "body": in.Body})
 	case r.Method == http.MethodPatch && strings.HasPrefix(r.URL.Path, "/repos/acme/chatbot/issues/comments/"):
 		id, _ := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, "/repos/acme/chatbot/issues/comments/"), 10, 64)
 		if _, ok := g.comments[id]; !ok {
 			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		if g.authors[id] != g.identity() {
+			// GitHub lets a token edit only what its identity may edit;
+			// the tool must not even try someone else's.
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"message":"edited a comment of someone else"}`)
 			return
 		}
 		var in struct{ Body string }
@@ -102,13 +159,13 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// ours returns the tool's comments, by id.
+// ours returns the tool's comments (the token's, with a marker), by id.
 func (g *fakeGitHub) ours() map[int64]string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := map[int64]string{}
 	for id, body := range g.comments {
-		if strings.Contains(body, "<!-- splx-probe-action comment ") {
+		if strings.Contains(body, "<!-- splx-probe-action comment ") && g.authors[id] == g.identity() {
 			out[id] = body
 		}
 	}
@@ -132,7 +189,7 @@ func prEnv(t *testing.T, api *probetest.Server, gh *fakeGitHub, event string, kv
 	}
 	env := with(baseEnv(api), githubEnvPairs(t, dir)...)
 	env = with(env, "GITHUB_EVENT_NAME", event, "GITHUB_EVENT_PATH", eventPath, "GITHUB_API_URL", gh.URL,
-		"GITHUB_WORKFLOW", "red team", "GITHUB_JOB", "gate", "INPUT_GITHUB-TOKEN", githubToken,
+		"GITHUB_WORKFLOW", "red team", "GITHUB_JOB", "gate", "INPUT_GITHUB-TOKEN", githubToken, "GITHUB_RUN_ID", "4711",
 		"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "10")
 	return with(env, kv...)
 }
@@ -177,9 +234,9 @@ func TestPRComment(t *testing.T) {
 		t.Parallel()
 		api := newAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
-		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_WAIT", "false", "SPLX_MAX_FAILED", "", "SPLX_WORKSPACE_ID", "ws"))
+		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_WAIT", "false", "SPLX_MAX_FAILED", "", "SPLX_WORKSPACE_ID", "163"))
 		body := onlyComment(t, gh)
-		if r.code != cli.ExitOK || !strings.Contains(body, "⏳ test run started") || !strings.Contains(body, "[Test run 1001](https://probe.splx.ai/w/ws/target/42/test-runs/1001)") {
+		if r.code != cli.ExitOK || !strings.Contains(body, "⏳ test run started") || !strings.Contains(body, "[Test run 1001](https://probe.splx.ai/w/163/target/42/test-runs/1001)") {
 			t.Fatalf("exit %d, comment:\n%s", r.code, body)
 		}
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))

@@ -114,7 +114,7 @@ func TestTriggerRequest(t *testing.T) {
 func TestGitHubTrigger(t *testing.T) {
 	t.Parallel()
 	api := newAPI(t)
-	env := with(baseEnv(api), "SPLX_WORKSPACE_ID", "ws-7")
+	env := with(baseEnv(api), "SPLX_WORKSPACE_ID", "163")
 	for k, v := range githubEnv(t, t.TempDir()) {
 		env[k] = v
 	}
@@ -127,7 +127,7 @@ func TestGitHubTrigger(t *testing.T) {
 	}
 	want := map[string]string{
 		"test-run-id":  "1001",
-		"test-run-url": "https://probe.splx.ai/w/ws-7/target/42/test-runs/1001",
+		"test-run-url": "https://probe.splx.ai/w/163/target/42/test-runs/1001",
 		"status":       "triggered",
 		"result":       "pending",
 	}
@@ -216,7 +216,10 @@ func TestInvalidInputs(t *testing.T) {
 		{"http url", []string{"SPLX_API_URL", "http://api.example.com"}, nil, "api-url: \"http://api.example.com\" uses plain http"},
 		{"url with credentials", []string{"SPLX_API_URL", "https://u:p@api.example.com"}, nil, "api-url: must not contain credentials"},
 		{"url not a url", []string{"SPLX_API_URL", "api.probe.splx.ai"}, nil, "api-url: \"api.probe.splx.ai\" is not an http(s) URL"},
-		{"workspace with slash", []string{"SPLX_WORKSPACE_ID", "a/../b"}, nil, "workspace-id: \"a/../b\" may only contain"},
+		{"workspace with slash", []string{"SPLX_WORKSPACE_ID", "a/../b"}, nil, "workspace-id: \"a/../b\" is not a workspace id: use the number in the web UI's URL (/w/163/…)"},
+		{"workspace slug", []string{"SPLX_WORKSPACE_ID", "my-workspace"}, nil, "workspace-id: \"my-workspace\" is not a workspace id"},
+		{"workspace zero", []string{"SPLX_WORKSPACE_ID", "0"}, nil, "workspace-id: \"0\" is not a workspace id"},
+		{"token too short", []string{"SPLX_API_KEY", "abc1234"}, nil, "api-key: is shorter than 8 characters"},
 		{"bool", []string{"SPLX_NOTIFY_WHEN_FINISHED", "maybe"}, nil, `notify-when-finished: "maybe" is not a boolean`},
 		{"timeout", []string{"SPLX_WAIT", "true", "SPLX_TIMEOUT", "soon"}, nil, `timeout: "soon" is not a duration`},
 		{"poll interval too short", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "100ms"}, nil, "poll-interval: \"100ms\" is shorter than the minimum of 1s"},

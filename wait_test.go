@@ -20,7 +20,7 @@ import (
 func waitEnv(t *testing.T, api *probetest.Server, kv ...string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
-	env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_WORKSPACE_ID", "ws-7")
+	env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_WORKSPACE_ID", "163")
 	for k, v := range githubEnv(t, dir) {
 		env[k] = v
 	}
@@ -49,7 +49,7 @@ func TestWaitAndReport(t *testing.T) {
 		t.Errorf("requests: %+v", api.Requests())
 	}
 	want := map[string]string{
-		"test-run-id": "1001", "test-run-url": "https://probe.splx.ai/w/ws-7/target/42/test-runs/1001",
+		"test-run-id": "1001", "test-run-url": "https://probe.splx.ai/w/163/target/42/test-runs/1001",
 		"status": "FINISHED", "result": "failed",
 		"total": "365", "passed": "349", "failed": "15", "errors": "1",
 		"junit-path": env["SPLX_JUNIT_PATH"], "results-path": env["SPLX_RESULTS_PATH"], "report-path": env["SPLX_REPORT_PATH"],
@@ -200,7 +200,7 @@ func TestTimeout(t *testing.T) {
 	}{
 		{"keep run", false, false, 0, "attach later with test-run-id: 1001"},
 		{"cancel run", true, false, 1, "the run was cancelled"},
-		{"cancel fails", true, true, 5, "cancelling the run failed, so it may still be spending credits: cancel test run 1001 (https://probe.splx.ai/w/ws-7/target/42/test-runs/1001)"},
+		{"cancel fails", true, true, 5, "cancelling the run failed, so it may still be spending credits: cancel test run 1001 (https://probe.splx.ai/w/163/target/42/test-runs/1001)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

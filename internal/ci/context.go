@@ -1,6 +1,11 @@
 package ci
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +23,8 @@ type Context struct {
 	Act bool
 	// Repository is owner/name (GitLab: the project path).
 	Repository string
-	// SHA is the commit, shortened to 7 characters.
-	SHA string
+	// SHA is the commit, shortened to 7 characters; Commit is the whole id.
+	SHA, Commit string
 	// RunNumber is the run's number ("" when unknown).
 	RunNumber string
 	// Actor, EventName and HeadRef are GitHub's (empty elsewhere).
@@ -35,6 +40,46 @@ type Context struct {
 	// APIURL is the platform's REST API (GitHub: GITHUB_API_URL, so that
 	// GitHub Enterprise Server works).
 	APIURL string
+	// ServerURL, RunID and RunAttempt locate the workflow run on GitHub's
+	// web UI (GITHUB_SERVER_URL, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT).
+	ServerURL, RunID, RunAttempt string
+	// EventErr is why the event payload could not be read (nil: read, or
+	// none given): without it no pull request number is known.
+	EventErr error
+}
+
+// MaxEventFile caps the event payload read from GITHUB_EVENT_PATH. GitHub
+// caps webhook payloads at 25 MB; anything larger (or /dev/zero) is not an
+// event and must not exhaust memory before anything runs.
+const MaxEventFile = 25 << 20
+
+// readEvent reads the event payload at path: a regular file (a FIFO would
+// block) of at most MaxEventFile bytes, holding a JSON object.
+func readEvent(path string) (map[string]any, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("GITHUB_EVENT_PATH is not a regular file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxEventFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH: %w", err)
+	}
+	if len(data) > MaxEventFile {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH is larger than %d MiB, so it is not an event payload", MaxEventFile>>20)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, errors.New("GITHUB_EVENT_PATH does not hold a JSON object")
+	}
+	return ev, nil
 }
 
 // Detect returns the context of the platform forced by the platform
@@ -70,33 +115,45 @@ func Detect(env map[string]string, forced string) Context {
 	return c
 }
 
-// github reads GitHub's context through go-githubactions, which also parses
-// the event payload (for the pull request number).
+// github reads GitHub's context through go-githubactions, but reads the
+// event payload itself, with a size cap (the library reads it whole).
 func (c *Context) github(env map[string]string) {
 	c.Act = env["ACT"] == "true"
 	// owner/repo/.github/workflows/x.yml@refs/heads/main
 	if ref, _, _ := strings.Cut(env["GITHUB_WORKFLOW_REF"], "@"); strings.Count(ref, "/") >= 2 {
 		c.WorkflowPath = strings.SplitN(ref, "/", 3)[2]
 	}
-	gh, _ := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] })).Context()
-	if gh == nil {
-		// An unreadable event payload: the rest is still in the environment.
-		c.Repository, c.SHA, c.RunNumber = env["GITHUB_REPOSITORY"], short(env["GITHUB_SHA"]), env["GITHUB_RUN_NUMBER"]
-		c.Actor, c.EventName, c.HeadRef = env["GITHUB_ACTOR"], env["GITHUB_EVENT_NAME"], env["GITHUB_HEAD_REF"]
-		c.Workflow, c.Job, c.APIURL = env["GITHUB_WORKFLOW"], env["GITHUB_JOB"], env["GITHUB_API_URL"]
+	c.Repository, c.Commit, c.SHA, c.RunNumber = env["GITHUB_REPOSITORY"], env["GITHUB_SHA"], short(env["GITHUB_SHA"]), env["GITHUB_RUN_NUMBER"]
+	c.Actor, c.EventName, c.HeadRef = env["GITHUB_ACTOR"], env["GITHUB_EVENT_NAME"], env["GITHUB_HEAD_REF"]
+	c.Workflow, c.Job, c.APIURL = env["GITHUB_WORKFLOW"], env["GITHUB_JOB"], env["GITHUB_API_URL"]
+	c.ServerURL, c.RunID, c.RunAttempt = env["GITHUB_SERVER_URL"], env["GITHUB_RUN_ID"], env["GITHUB_RUN_ATTEMPT"]
+	gh, _ := githubactions.New(githubactions.WithGetenv(func(k string) string {
+		if k == "GITHUB_EVENT_PATH" {
+			return ""
+		}
+		return env[k]
+	})).Context()
+	if gh != nil {
+		c.Repository, c.SHA = gh.Repository, short(gh.SHA)
+		if gh.RunNumber > 0 {
+			c.RunNumber = strconv.FormatInt(gh.RunNumber, 10)
+		}
+		c.Actor, c.EventName, c.HeadRef = gh.Actor, gh.EventName, gh.HeadRef
+		c.Workflow, c.Job, c.APIURL = gh.Workflow, gh.Job, gh.APIURL
+	}
+	// Only these two events are about a pull request's code; review and
+	// comment events are not (the README says so).
+	if c.EventName != "pull_request" && c.EventName != "pull_request_target" || env["GITHUB_EVENT_PATH"] == "" {
 		return
 	}
-	c.Repository, c.SHA = gh.Repository, short(gh.SHA)
-	if gh.RunNumber > 0 {
-		c.RunNumber = strconv.FormatInt(gh.RunNumber, 10)
+	ev, err := readEvent(env["GITHUB_EVENT_PATH"])
+	if err != nil {
+		c.EventErr = err
+		return
 	}
-	c.Actor, c.EventName, c.HeadRef = gh.Actor, gh.EventName, gh.HeadRef
-	c.Workflow, c.Job, c.APIURL = gh.Workflow, gh.Job, gh.APIURL
-	if strings.HasPrefix(gh.EventName, "pull_request") {
-		if pr, ok := gh.Event["pull_request"].(map[string]any); ok {
-			if n, ok := pr["number"].(float64); ok && n > 0 {
-				c.PRNumber = int(n)
-			}
+	if pr, ok := ev["pull_request"].(map[string]any); ok {
+		if n, ok := pr["number"].(float64); ok && n > 0 && n < 1<<31 {
+			c.PRNumber = int(n)
 		}
 	}
 }

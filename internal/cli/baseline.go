@@ -6,11 +6,11 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/report"
 )
@@ -60,15 +60,16 @@ func loadBaseline(rep ci.Reporter, cfg *config.Config) (*gate.Baseline, error) {
 	if err != nil {
 		return nil, refuse(path + " " + err.Error())
 	}
-	var ambiguous []int64
-	for _, p := range b.Probes {
+	var ambiguous []string
+	for k, p := range b.Probes {
 		if p.Ambiguous {
-			ambiguous = append(ambiguous, p.ProbeID)
+			// Keys come from the file: shown as short plain lines.
+			ambiguous = append(ambiguous, escape.Line(k, 40))
 		}
 	}
 	if len(ambiguous) > 0 {
 		slices.Sort(ambiguous)
-		rep.Warning("Baseline", fmt.Sprintf("%s holds probe ids %s more than once: those probes cannot be told apart, so they are compared as new (any finding fails)", path, joinIDs(ambiguous)))
+		rep.Warning("Baseline", fmt.Sprintf("%s holds probe keys %s more than once: those probes cannot be told apart, so they are compared as new (any finding fails)", path, strings.Join(ambiguous, ", ")))
 	}
 	rep.Info(fmt.Sprintf("Comparing with the baseline %s (test run %d, %d probes).", path, b.TestRunID, len(b.Probes)))
 	return b, nil
@@ -87,12 +88,4 @@ func fileKind(m os.FileMode) string {
 		return "a device"
 	}
 	return "not a plain file"
-}
-
-func joinIDs(ids []int64) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.FormatInt(id, 10)
-	}
-	return strings.Join(s, ", ")
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
 	"time"
@@ -50,6 +51,15 @@ type Command struct {
 	TTY *bool
 	// ClientOptions are added to the API client's (tests record retries).
 	ClientOptions []probe.Option
+	// Resolver and Dial are what doctor's DNS checks use; the system's when
+	// nil (tests give fakes that only reach 127.0.0.1).
+	Resolver Resolver
+	Dial     func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Resolver looks up a host's addresses, as *net.Resolver does.
+type Resolver interface {
+	LookupHost(ctx context.Context, host string) ([]string, error)
 }
 
 // Run runs the tool with the command-line arguments (without the program
@@ -84,6 +94,26 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	// tokens, from both places each can come from, whichever wins.
 	rep.Begin(secrets)
 
+	if cictx.EventErr != nil {
+		rep.Warning("Pull request comment", fmt.Sprintf("could not read the event payload, so no pull request is known: %v", cictx.EventErr))
+	}
+	// Every exit of a run updates its pull request comment, whatever
+	// stopped it: an earlier verdict must not stay on the pull request.
+	pc := &prComment{cfg: cfg, ci: cictx, rep: rep, red: red, clock: c.Clock, version: c.version()}
+	finish := func(code ExitCode, err error) ExitCode {
+		pc.code, pc.err = code, err
+		pc.post(ctx)
+		if ctx.Err() != nil && code != ExitInterrupted {
+			// A signal after the verdict (while publishing or commenting)
+			// still ends the job as cancelled.
+			rep.Error("Interrupted", "the job was cancelled before the tool finished; the verdict above stands, but the job did not complete")
+			return ExitInterrupted
+		}
+		return code
+	}
+
+	// A command line that does not parse still names its command.
+	doctorAsked := flags.Doctor || bool(cfg.Doctor) || len(args) > 0 && args[0] == "doctor"
 	switch {
 	case flags.Help:
 		writeHelp(c.Stdout)
@@ -91,14 +121,20 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	case flags.Version:
 		fmt.Fprintf(c.Stdout, "splx-probe-action %s\n", c.version())
 		return ExitOK
-	case flagErr != nil:
-		return c.fail(rep, nil, usageError(flagErr.Error()+" (see --help)"))
-	case len(flags.Args) > 0:
-		// Never echo positional arguments: a token pasted there must not
-		// reach the log.
-		return c.fail(rep, nil, usageError(fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the commands demo and doctor (see --help)", len(flags.Args))))
-	case flags.Doctor || bool(cfg.Doctor):
-		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env}
+	case doctorAsked && (flagErr != nil || len(flags.Args) > 0):
+		// The doctor writes no outputs, even about its own command line.
+		return reportErr(rep, nil, commandLineError(flagErr, flags.Args))
+	case flagErr != nil || len(flags.Args) > 0:
+		err := commandLineError(flagErr, flags.Args)
+		return finish(c.fail(rep, nil, err), err)
+	case doctorAsked:
+		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env, resolver: c.Resolver, dial: c.Dial}
+		if d.resolver == nil {
+			d.resolver = net.DefaultResolver
+		}
+		if d.dial == nil {
+			d.dial = (&net.Dialer{}).DialContext
+		}
 		if cfgErr == nil {
 			d.client = c.client(cfg, cictx, rep, red)
 		}
@@ -107,15 +143,16 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		writeConfig(c.Stdout, cfg)
 		return reportErr(rep, nil, explainToken(cfgErr, cictx))
 	case cfgErr != nil:
-		return c.fail(rep, nil, explainToken(cfgErr, cictx))
+		err := explainToken(cfgErr, cictx)
+		return finish(c.fail(rep, nil, err), err)
 	}
 
 	if err := checkReportPaths(cfg, env, cictx.Platform); err != nil {
-		return c.fail(rep, cfg, err)
+		return finish(c.fail(rep, cfg, err), err)
 	}
 	baseline, err := loadBaseline(rep, cfg)
 	if err != nil {
-		return c.fail(rep, cfg, err)
+		return finish(c.fail(rep, cfg, err), err)
 	}
 	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red, client: c.client(cfg, cictx, rep, red), baseline: baseline}
 	err = f.run(ctx)
@@ -123,7 +160,18 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	if !f.outputsSet {
 		f.outputs(f.baseOutputs(f.id, "", resultOf(code)))
 	}
-	return code
+	pc.res, pc.started = f.res, f.started
+	return finish(code, err)
+}
+
+// commandLineError is the error of a command line that is not the tool's.
+// Positional arguments are never echoed: a token pasted there must not
+// reach the log.
+func commandLineError(flagErr error, args []string) error {
+	if flagErr != nil {
+		return usageError(flagErr.Error() + " (see --help)")
+	}
+	return usageError(fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the commands demo and doctor (see --help)", len(args)))
 }
 
 // client is the API client for valid settings, logging to rep. It removes

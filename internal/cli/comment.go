@@ -4,34 +4,136 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"math"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/ghapi"
+	"github.com/splx-ai/splx-probe-action/internal/redact"
 	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
-// comment keeps the pull request's comment for this comment key up to date
-// with res (nil: the run was triggered, not waited for). It makes no GitHub
-// API call unless this is a pull request event on GitHub with a token and
-// pr-comment on; any failure is one warning that says what to grant, and
-// never changes the exit code.
-func (f *flow) comment(ctx context.Context, res *gate.Result) {
-	if f.ci.Platform != ci.GitHub || f.ci.PRNumber == 0 || !bool(f.cfg.PRComment) || f.cfg.GitHubToken == "" {
+// signalGrace is what a request in flight when the job is cancelled, or
+// sent after, gets: the runner kills the container 10 s after its first
+// signal, and the cancel of the remote run (cancelGrace) comes first.
+const signalGrace = 2 * time.Second
+
+// afterSignal returns a context that is cancelled grace after ctx is, and
+// not before: a request in flight at a signal, or sent after it, gets a
+// short grace, never the whole request timeout. The grace is real time (it
+// bounds real network I/O before the runner's kill). stop releases it.
+func afterSignal(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	out, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var mu sync.Mutex
+	var timer *time.Timer
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, cancel)
+	})
+	return out, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
+}
+
+// mulDuration is d*n, saturated: request-timeout has no upper bound that
+// keeps a product from overflowing.
+func mulDuration(d time.Duration, n int64) time.Duration {
+	if d > 0 && n > 0 && d > math.MaxInt64/time.Duration(n) {
+		return math.MaxInt64
+	}
+	return d * time.Duration(n)
+}
+
+// prComment is how one invocation ended, as its pull request comment says
+// it. Every exit after the pull request context could be read updates the
+// comment, so that an earlier verdict never stays on a pull request whose
+// latest run said something else.
+type prComment struct {
+	cfg     *config.Config
+	ci      ci.Context
+	rep     ci.Reporter
+	red     *redact.Redactor
+	clock   Clock
+	version string
+	// res is the run's result; started, a run triggered without waiting.
+	res     *gate.Result
+	started *report.Started
+	code    ExitCode
+	err     error
+}
+
+// verdictCode is the exit code a verdict alone gives.
+func verdictCode(v gate.Verdict) ExitCode {
+	switch v {
+	case gate.Passed:
+		return ExitOK
+	case gate.Failed:
+		return ExitGateFailed
+	case gate.TimedOut:
+		return ExitTimeout
+	}
+	return ExitNoVerdict
+}
+
+// problem is what the comment says instead of (or over) a verdict, nil when
+// the exit is the result's verdict or a started run.
+func (p *prComment) problem() *report.Problem {
+	switch {
+	case p.res != nil && p.code == verdictCode(p.res.Verdict):
+		return nil
+	case p.res == nil && p.started != nil && p.code == ExitOK:
+		return nil
+	}
+	errs := split(p.err)
+	if p.err == nil {
+		errs = nil
+	}
+	var details []string
+	for _, e := range errs {
+		title, msg := annotation(e, p.cfg)
+		details = append(details, title+": "+msg)
+	}
+	title := "the job failed"
+	if len(errs) > 0 {
+		title = strings.ToLower(ruleFor(errs[0]).title)
+	}
+	head := "⚠️ no verdict: " + title
+	switch {
+	case p.code == ExitInterrupted:
+		head = "⏹️ interrupted: the job was cancelled"
+	case p.res != nil && p.res.Verdict == gate.Passed:
+		head = "❌ job failed: " + title
+	}
+	// The text is redacted before it is escaped: an escaped secret would
+	// no longer match.
+	return &report.Problem{Headline: head, Detail: p.red.String(strings.Join(details, "; ")), Exit: int(p.code)}
+}
+
+// post keeps the pull request's comment for this comment key up to date.
+// It makes no GitHub API call unless this is a pull_request or
+// pull_request_target event on GitHub with a token and pr-comment on; any
+// failure is one warning that says what to do, and never changes the exit
+// code. After a signal it gets signalGrace, no more.
+func (p *prComment) post(ctx context.Context) {
+	cfg := p.cfg
+	if cfg == nil || p.ci.Platform != ci.GitHub || p.ci.PRNumber == 0 || !bool(cfg.PRComment) || cfg.GitHubToken == "" {
 		return
 	}
 	warn := func(err error) {
-		hint := ""
-		var er *ghapi.ErrorResponse
-		if errors.As(err, &er) && (er.StatusCode == http.StatusForbidden || er.StatusCode == http.StatusNotFound || er.StatusCode == http.StatusUnauthorized) {
-			hint = "; grant the job permissions: pull-requests: write (pull requests from forks get a read-only token and cannot be commented on), or set pr-comment: false"
-		}
-		f.rep.Warning("Pull request comment", fmt.Sprintf("could not comment on pull request #%d: %v%s; the verdict is unchanged", f.ci.PRNumber, err, hint))
+		p.rep.Warning("Pull request comment", fmt.Sprintf("could not comment on pull request #%d: %v%s; the verdict is unchanged", p.ci.PRNumber, err, commentAdvice(ctx, err)))
 	}
-	apiURL := f.ci.APIURL
+	apiURL := p.ci.APIURL
 	if apiURL == "" {
 		apiURL = "https://api.github.com"
 	}
@@ -40,31 +142,72 @@ func (f *flow) comment(ctx context.Context, res *gate.Result) {
 		warn(fmt.Errorf("GITHUB_API_URL %w", err))
 		return
 	}
-	if f.ci.Repository == "" {
+	if p.ci.Repository == "" {
 		warn(errors.New("GITHUB_REPOSITORY is not set"))
 		return
 	}
-	key := string(f.cfg.CommentKey)
+	key := string(cfg.CommentKey)
 	if key == "" {
-		key = fmt.Sprintf("%s / %s / target %d", f.ci.Workflow, f.ci.Job, f.cfg.TargetID)
+		key = fmt.Sprintf("%s / %s / target %d", p.ci.Workflow, p.ci.Job, cfg.TargetID)
 	}
-	var started *report.Started
-	if res == nil {
-		started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs}
+	in := report.CommentInput{
+		Marker: report.CommentMarker(key), Key: key, Version: p.version,
+		Result: p.res, Started: p.started, Problem: p.problem(),
+		Commit: p.ci.SHA, Time: p.clock.Now(),
 	}
-	marker := report.CommentMarker(key)
-	body := f.redact.String(report.Comment(marker, key, f.version, res, started))
-	timeout := time.Duration(f.cfg.RequestTimeout)
-	client := ghapi.New(u, string(f.cfg.GitHubToken), "splx-probe-action/"+f.version, timeout)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*timeout)
+	server := strings.TrimRight(p.ci.ServerURL, "/")
+	if server == "" {
+		server = "https://github.com"
+	}
+	if p.ci.Commit != "" {
+		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, p.ci.Repository, p.ci.Commit)
+	}
+	if p.ci.RunID != "" {
+		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, p.ci.Repository, p.ci.RunID)
+		if p.ci.RunAttempt != "" && p.ci.RunAttempt != "1" {
+			in.RunURL += "/attempts/" + p.ci.RunAttempt
+		}
+	}
+	body := p.red.String(report.Comment(in))
+	timeout := time.Duration(cfg.RequestTimeout)
+	if timeout <= 0 {
+		timeout = 60 * time.Second // the setting itself was refused
+	}
+	client := ghapi.New(u, string(cfg.GitHubToken), "splx-probe-action/"+p.version, timeout)
+	sctx, stop := afterSignal(ctx, signalGrace)
+	defer stop()
+	cctx, cancel := context.WithTimeout(sctx, mulDuration(timeout, 3))
 	defer cancel()
-	created, err := client.UpsertComment(cctx, f.ci.Repository, f.ci.PRNumber, marker, body)
+	done, err := client.UpsertComment(cctx, p.ci.Repository, p.ci.PRNumber, in.Marker, body)
+	if done.Ignored > 0 {
+		p.rep.Info(fmt.Sprintf("Ignored %d comment(s) on pull request #%d that carry this step's marker but were not written by %s.", done.Ignored, p.ci.PRNumber, done.Author))
+	}
 	switch {
 	case err != nil:
 		warn(err)
-	case created:
-		f.rep.Info(fmt.Sprintf("Commented on pull request #%d.", f.ci.PRNumber))
+	case done.Created:
+		p.rep.Info(fmt.Sprintf("Commented on pull request #%d.", p.ci.PRNumber))
 	default:
-		f.rep.Info(fmt.Sprintf("Updated the comment on pull request #%d.", f.ci.PRNumber))
+		p.rep.Info(fmt.Sprintf("Updated the comment on pull request #%d.", p.ci.PRNumber))
 	}
+}
+
+// commentAdvice says what to do about a comment that failed.
+func commentAdvice(ctx context.Context, err error) string {
+	var er *ghapi.ErrorResponse
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Sprintf("; the job was cancelled, and the comment got %s", signalGrace)
+	case errors.As(err, &er) && er.RateLimited:
+		after := ""
+		if er.RetryAfter > 0 {
+			after = " (GitHub asked to wait " + er.RetryAfter.String() + ")"
+		}
+		return "; GitHub rate limited the token" + after + ": the comment is updated by the next run, or re-run this job later"
+	case errors.As(err, &er) && (er.StatusCode == 401):
+		return "; GitHub rejected the token: check github-token (the action passes github.token)"
+	case errors.As(err, &er) && (er.StatusCode == 403 || er.StatusCode == 404):
+		return "; grant the job permissions: pull-requests: write (pull requests from forks get a read-only token and cannot be commented on), or set pr-comment: false"
+	}
+	return ""
 }

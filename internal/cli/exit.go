@@ -19,8 +19,9 @@ const (
 	ExitOK ExitCode = 0
 	// ExitGateFailed: findings over the threshold.
 	ExitGateFailed ExitCode = 1
-	// ExitInvalidInput: a setting is invalid (nothing was sent), or the API
-	// rejected the request with 400.
+	// ExitInvalidInput: a setting is invalid (nothing was sent), the API
+	// rejected the request with 400, or the documented trigger path answered
+	// 404 or 405 and workspace-id, which the other path needs, is not set.
 	ExitInvalidInput ExitCode = 2
 	// ExitAuth: the token was rejected (401) or its user lacks access (403).
 	ExitAuth ExitCode = 3
@@ -116,11 +117,12 @@ func exitRules() []exitRule {
 		{ExitInvalidInput, "Invalid input", is[usageError], nil},
 		{ExitAuth, "SPLX Probe authentication failed", status(401), func(c *config.Config) string {
 			return "The token is missing, wrong or expired: create a new Personal Access Token in the SPLX Probe web UI (" + c.UIURL +
-				") and store it as the SPLX_API_KEY secret. Tokens only work in their own region (region: " + string(c.Region) + ")."
+				") and store it as the SPLX_API_KEY secret. A token of one region's platform is likely not valid on the other's (region: " + string(c.Region) + ")."
 		}},
 		{ExitAuth, "SPLX Probe permission denied", status(403), func(*config.Config) string {
 			return "The token's user lacks access to this target or workspace: ask a workspace admin for access, or use a token of a user who has it."
 		}},
+		{ExitInvalidInput, "SPLX Probe trigger path not found", is[*probe.TriggerPathError], nil},
 		{ExitInvalidInput, "SPLX Probe rejected the request", status(400), func(*config.Config) string {
 			return "Check target-id, probe-ids and test-run-id against the SPLX Probe web UI."
 		}},

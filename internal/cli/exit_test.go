@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
@@ -78,5 +79,16 @@ func TestVersion(t *testing.T) {
 	}
 	if got := (&Command{Version: "1.0.0"}).version(); got != "1.0.0" {
 		t.Errorf("a stamped version is not used: %q", got)
+	}
+}
+
+// TestTooLargeAdvice: an answer over the size limit names the limit and
+// says that retrying will not help, not to try again later.
+func TestTooLargeAdvice(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("read test run status: %w", &probe.TooLargeError{Limit: probe.MaxJSONBody})
+	_, msg := annotation(err, &config.Config{})
+	if !strings.Contains(msg, "exceeds the size limit (4 MiB)") || !strings.Contains(msg, "retrying will not help") || strings.Contains(msg, "try again later") {
+		t.Errorf("advice: %s", msg)
 	}
 }

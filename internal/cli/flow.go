@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,11 +48,19 @@ type flow struct {
 	baseline *gate.Baseline
 	// id is the run triggered or attached to (0 before).
 	id int32
+	// triggeredAt is when this tool's trigger answered (zero when attached
+	// to a run given by test-run-id): a status poll soon after may not find
+	// the run yet.
+	triggeredAt time.Time
 	// deadline ends the wait: the start plus timeout, on the clock.
 	deadline time.Time
 	// outputsSet records that the outputs were written, so that every exit
 	// path sets result and status exactly once.
 	outputsSet bool
+	// res is the result published (nil before); started is set for a run
+	// triggered without waiting. The pull request comment shows them.
+	res     *gate.Result
+	started *report.Started
 }
 
 func (f *flow) runURL(id int32) string {
@@ -80,7 +89,7 @@ func (f *flow) run(ctx context.Context) error {
 	if !f.cfg.Wait {
 		f.outputs(f.baseOutputs(f.id, "triggered", "pending"))
 		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.comment(ctx, nil)
+		f.started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs}
 		return nil
 	}
 	return f.wait(ctx)
@@ -124,14 +133,19 @@ func (f *flow) trigger(ctx context.Context) error {
 	resp, err := f.client.TriggerTestRun(tctx, &probe.TriggerRequest{
 		TargetID: int32(f.cfg.TargetID), ProbeIDs: f.cfg.ProbeIDs, Name: name,
 		NotifyWhenFinished: bool(f.cfg.NotifyWhenFinished), RunAIAnalysis: bool(f.cfg.RunAIAnalysis),
-	})
+	}, string(f.cfg.WorkspaceID))
 	if err != nil {
 		if ctx.Err() != nil {
 			return &InterruptedError{Msg: "the job was cancelled while triggering the test run, and no answer came within the grace period; a run may have been started: check the target's test runs in the SPLX Probe web UI"}
 		}
 		return err
 	}
-	f.id = resp.TestRunID
+	f.id, f.triggeredAt = resp.TestRunID, f.clock.Now()
+	// Which path the service takes is an open question of the docs: say it.
+	f.rep.Debug("trigger answered by POST " + resp.Path)
+	if resp.Path != probe.TriggerPath {
+		f.rep.Info(fmt.Sprintf("The documented trigger path POST %s answered 404 or 405 (nothing created); the workspace-scoped POST %s answered.", probe.TriggerPath, resp.Path))
+	}
 	if ctx.Err() != nil {
 		// The job was cancelled while the trigger was in flight: the run it
 		// created would spend credits unseen.
@@ -171,12 +185,24 @@ const unknownStatus = "UNKNOWN"
 // plainStatus is what a status output may hold: one short word.
 var plainStatus = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 
+// freshRunGrace is how long after this tool's own trigger a status poll's
+// 400 or 404 is retried: the docs say nothing of read-after-write lag.
+const freshRunGrace = 60 * time.Second
+
 // wait polls the run until it ends, the wait times out or the job is
 // cancelled, then reports. Time is the clock's: no request or pause
 // outlasts what is left of the timeout.
 func (f *flow) wait(ctx context.Context) error {
 	f.rep.Group(fmt.Sprintf("Waiting for test run %d (timeout %s, polling every %s)", f.id, time.Duration(f.cfg.Timeout), time.Duration(f.cfg.PollInterval)))
-	var last *probe.TestRunStatus
+	var first, last *probe.TestRunStatus
+	defer func() {
+		// The shape of the first and last answers, with --debug: one line
+		// that answers the docs' open questions, without any value.
+		if last != nil && last != first {
+			f.rep.Debug("status answer shape (last): " + last.Shape.String())
+		}
+	}()
+	lagRetries := 0
 	for {
 		left := f.deadline.Sub(f.clock.Now())
 		if left <= 0 {
@@ -187,6 +213,18 @@ func (f *flow) wait(ctx context.Context) error {
 		st, err := f.client.TestRunStatus(pctx, f.id)
 		timedOut := pctx.Err() == context.DeadlineExceeded
 		cancel()
+		if wait, ok := f.lagRetry(err, lagRetries); ok && ctx.Err() == nil && !timedOut {
+			lagRetries++
+			wait = min(wait, left)
+			f.rep.Info(fmt.Sprintf("Retrying read test run status in %s: test run %d was just triggered and the API may not know it yet (%v)", wait, f.id, err))
+			select {
+			case <-ctx.Done():
+				f.rep.EndGroup()
+				return f.aborted(ctx, last, "waiting for")
+			case <-f.clock.After(wait):
+			}
+			continue
+		}
 		switch {
 		case ctx.Err() != nil:
 			f.rep.EndGroup()
@@ -196,8 +234,13 @@ func (f *flow) wait(ctx context.Context) error {
 			return f.timedOut(ctx, last)
 		case err != nil:
 			f.rep.EndGroup()
+			err = f.waitFailed(ctx, err)
 			f.outputs(f.baseOutputs(f.id, statusOf(last), resultOf(exitCode(err))))
 			return err
+		}
+		if first == nil {
+			first = st
+			f.rep.Debug("status answer shape (first): " + st.Shape.String())
 		}
 		last = st
 		f.rep.Progress(report.ProgressOf(st))
@@ -212,6 +255,36 @@ func (f *flow) wait(ctx context.Context) error {
 		case <-f.clock.After(min(time.Duration(f.cfg.PollInterval), left)):
 		}
 	}
+}
+
+// lagRetry says whether a failed poll is retried as read-after-write lag,
+// and after how long: a 400 or 404 within freshRunGrace of this tool's own
+// trigger, with backoff like the client's for a 5xx (1 s, 2 s, 4 s, … at
+// most 15 s), never past the grace. For a run given by test-run-id a 400 or
+// 404 is final.
+func (f *flow) lagRetry(err error, retries int) (time.Duration, bool) {
+	var er *probe.ErrorResponse
+	if f.triggeredAt.IsZero() || !errors.As(err, &er) || (er.StatusCode != http.StatusBadRequest && er.StatusCode != http.StatusNotFound) {
+		return 0, false
+	}
+	left := f.triggeredAt.Add(freshRunGrace).Sub(f.clock.Now())
+	if left <= 0 {
+		return 0, false
+	}
+	return min(time.Second<<min(retries, 4), 15*time.Second, left), true
+}
+
+// waitFailed adds to the error that ended a wait on a run this tool
+// triggered what that means: the run may go on spending credits. With
+// cancel-on-timeout, the run is cancelled, as after a timeout.
+func (f *flow) waitFailed(ctx context.Context, err error) error {
+	if f.triggeredAt.IsZero() {
+		return err
+	}
+	if bool(f.cfg.CancelOnTimeout) && f.cancelRun(ctx, 30*time.Second) {
+		return fmt.Errorf("%w; the wait for %s ended on this failure, so the run was cancelled (cancel-on-timeout)", err, f.runRef(f.id))
+	}
+	return fmt.Errorf("%w; the wait for %s ended on this failure, but the run may still be going on and spending credits: attach to it later with test-run-id: %d, or cancel it in the SPLX Probe web UI", err, f.runRef(f.id), f.id)
 }
 
 func statusOf(st *probe.TestRunStatus) string {
@@ -232,10 +305,15 @@ func (f *flow) thresholds() gate.Thresholds {
 }
 
 // cancelRun asks the platform to cancel the run, bounded by grace even when
-// ctx is already done (the job being cancelled). It reports whether the
-// platform accepted.
+// ctx is already done (the job being cancelled), and by cancelGrace once it
+// is. It reports whether the platform accepted.
 func (f *flow) cancelRun(ctx context.Context, grace time.Duration) bool {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	sctx, stop := afterSignal(ctx, cancelGrace)
+	defer stop()
+	if ctx.Err() != nil {
+		sctx = context.WithoutCancel(ctx) // grace alone bounds it
+	}
+	cctx, cancel := context.WithTimeout(sctx, grace)
 	defer cancel()
 	if err := f.client.CancelTestRun(cctx, f.id); err != nil {
 		f.rep.Warning("Cancel failed", fmt.Sprintf("could not cancel %s: %v; it may still be spending credits: cancel it in the SPLX Probe web UI", f.runRef(f.id), err))
@@ -275,7 +353,6 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	}
 	res.Reason = fmt.Sprintf("the run did not end within the %s timeout (last status %s%s)", time.Duration(f.cfg.Timeout), escape.Line(lastStatus, 40), pct)
 	werr := f.publish(ctx, res, false)
-	f.comment(ctx, res)
 	advice := "raise timeout, or attach later with test-run-id: " + strconv.Itoa(int(f.id))
 	switch {
 	case cancelled:
@@ -291,9 +368,11 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 	res := gate.Evaluate(st, f.thresholds(), f.cfg.ProbeIDs, f.runURL(f.id))
 	res.TestRunID = f.id
 	res.TargetID = int32(f.cfg.TargetID)
+	for _, w := range res.Warnings {
+		f.rep.Warning("Probe ids", w)
+	}
 	werr := f.publish(ctx, res, true)
 	f.rep.Annotate(report.Annotations(res))
-	f.comment(ctx, res)
 	switch res.Verdict {
 	case gate.Passed:
 		f.rep.Notice("SPLX Probe gate passed", fmt.Sprintf("test run %d: %s", f.id, res.Reason))
@@ -308,6 +387,7 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 // and the job summary. A report that could not be written is a
 // *WriteError, so that a missing report never passes unnoticed.
 func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error {
+	f.res = res
 	for _, l := range strings.Split(report.Table(res), "\n") {
 		f.rep.Info(l)
 	}
@@ -353,15 +433,28 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 	}
 	if p := string(f.cfg.ReportPath); p != "" && ended {
 		// The wait's deadline bounds the download's retries too, but it
-		// always gets one request's time.
-		dctx, cancel := context.WithTimeout(ctx, max(f.deadline.Sub(f.clock.Now()), time.Duration(f.cfg.RequestTimeout)))
-		n, err := f.downloadReport(dctx, res.TestRunID, p)
+		// always gets one request's time; after a signal, signalGrace.
+		sctx, stop := afterSignal(ctx, signalGrace)
+		dctx, cancel := context.WithTimeout(sctx, max(f.deadline.Sub(f.clock.Now()), time.Duration(f.cfg.RequestTimeout)))
+		n, err := f.fetchReport(dctx, res.TestRunID, p)
 		cancel()
-		if err != nil {
+		stop()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			f.rep.Warning("PDF report", fmt.Sprintf("the job was cancelled: gave up on the report of test run %d after the %s grace", res.TestRunID, signalGrace))
+		case err != nil:
 			f.rep.Warning("PDF report", fmt.Sprintf("could not download the report of test run %d: %v", res.TestRunID, err))
-		} else {
+		default:
 			f.rep.Info(fmt.Sprintf("Saved the PDF report (%d bytes) to %s", n, p))
 			outs = append(outs, ci.Output{Name: "report-path", Value: p})
+		}
+	}
+	if ctx.Err() != nil {
+		// Cancelled while publishing: the exit is 130, and result says so.
+		for i := range outs {
+			if outs[i].Name == "result" {
+				outs[i].Value = resultOf(ExitInterrupted)
+			}
 		}
 	}
 	f.outputs(outs)
@@ -381,4 +474,42 @@ func (f *flow) sarifLocation() string {
 		f.rep.Warning("SARIF file", "its results point at no file, and GitHub code scanning rejects such results: set sarif-location to a file of the repository (the workflow file, say)")
 	}
 	return loc
+}
+
+// reportRetries are the waits before each new try of a PDF report that is
+// not ready yet: the docs do not say how soon after FINISHED it is.
+var reportRetries = [...]time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second}
+
+// fetchReport downloads the PDF report, trying again a few times, within
+// ctx and the wait's deadline, while the answer says it is not ready (400, 404, 409, 425, or an
+// answer that is not a PDF).
+func (f *flow) fetchReport(ctx context.Context, id int32, path string) (int64, error) {
+	for i := 0; ; i++ {
+		n, err := f.downloadReport(ctx, id, path)
+		if err == nil || i == len(reportRetries) || !reportNotReady(err) {
+			return n, err
+		}
+		wait := reportRetries[i]
+		// The wait's deadline is on the injected clock, as every pause.
+		if f.clock.Now().Add(wait).After(f.deadline) {
+			return n, err
+		}
+		f.rep.Info(fmt.Sprintf("The PDF report of test run %d is not ready yet (%v); trying again in %s (%d of %d)", id, err, wait, i+1, len(reportRetries)))
+		select {
+		case <-ctx.Done():
+			return n, err
+		case <-f.clock.After(wait):
+		}
+	}
+}
+
+func reportNotReady(err error) bool {
+	var er *probe.ErrorResponse
+	if errors.As(err, &er) {
+		switch er.StatusCode {
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusTooEarly:
+			return true
+		}
+	}
+	return errors.Is(err, probe.ErrNotPDF)
 }

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -54,7 +55,7 @@ type Config struct {
 	Name               Text     `env:"NAME" help:"test run name (default: repository, short commit and run number from the CI context)"`
 	Region             Text     `env:"REGION" default:"eu" help:"eu or us: selects the API and web UI hosts"`
 	APIBase            Text     `env:"API_URL" help:"API base URL override (https, or http for loopback only)"`
-	WorkspaceID        Text     `env:"WORKSPACE_ID" help:"workspace id, only used to build the link to the run in the web UI"`
+	WorkspaceID        Text     `env:"WORKSPACE_ID" help:"workspace id, the number in the web UI's URL (/w/163/…): the run's link, and the trigger's fallback path"`
 	NotifyWhenFinished Bool     `env:"NOTIFY_WHEN_FINISHED" default:"false" help:"ask the platform to e-mail the report when the run ends"`
 	RunAIAnalysis      Bool     `env:"RUN_AI_ANALYSIS" default:"false" help:"ask the platform to run its AI analysis of the results"`
 	Wait               Bool     `env:"WAIT" default:"false" help:"wait for the run to end, then gate the job on its findings and report them"`
@@ -339,6 +340,10 @@ func (c *Config) validate(errs *collector) {
 		errs.errs = append(errs.errs, &InputError{Name: "api-key", Reason: "is empty; " + setToken, MissingToken: true})
 	case strings.IndexFunc(string(c.APIKey), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) }) >= 0:
 		bad("api-key", "contains whitespace or control characters (a trailing newline from copying?); store the token again without them")
+	case utf8.RuneCountInString(string(c.APIKey)) < MinTokenLength:
+		// The redactor hides every occurrence of the token: a short one would
+		// rewrite ordinary words in every log and file.
+		bad("api-key", "is shorter than %d characters, so it cannot be a Personal Access Token; store the whole token from the SPLX Probe web UI", MinTokenLength)
 	}
 	if c.Attach() {
 		c.Wait = true
@@ -366,10 +371,12 @@ func (c *Config) validate(errs *collector) {
 	} else {
 		c.APIURL = u
 	}
-	if c.WorkspaceID != "" && strings.IndexFunc(string(c.WorkspaceID), func(r rune) bool {
-		return !(r == '-' || r == '_' || r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)))
-	}) >= 0 {
-		bad("workspace-id", "%s may only contain letters, digits, - and _", quote(string(c.WorkspaceID)))
+	if c.WorkspaceID != "" {
+		// Every source shows an int32 (WorkspaceDto.id, /w/163/…); it goes
+		// into a URL path of the trigger.
+		if _, err := parseID(string(c.WorkspaceID)); err != nil {
+			bad("workspace-id", "%s is not a workspace id: use the number in the web UI's URL (/w/163/…), digits only", quote(string(c.WorkspaceID)))
+		}
 	}
 	if !errs.failed("poll-interval") && c.PollInterval < Duration(time.Second) {
 		bad("poll-interval", "%s is shorter than the minimum of 1s", quote(time.Duration(c.PollInterval).String()))
@@ -407,6 +414,10 @@ func (c *Config) validate(errs *collector) {
 		bad("sarif-path", "needs target-id as well: the alerts are kept per target and probe")
 	}
 }
+
+// MinTokenLength is the shortest token accepted. The token's format is not
+// documented; anything shorter is a paste gone wrong.
+const MinTokenLength = 8
 
 // setToken says how to give the token.
 const setToken = "set the api-key input (GitHub: api-key: ${{ secrets.SPLX_API_KEY }}) or the SPLX_API_KEY variable to a Personal Access Token from the SPLX Probe web UI"

@@ -93,7 +93,7 @@ func TestParseScalars(t *testing.T) {
 func TestPrecedence(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
-		"INPUT_API-KEY": "", "SPLX_API_KEY": "k",
+		"INPUT_API-KEY": "", "SPLX_API_KEY": "key-12345",
 		"INPUT_TARGET-ID": "5", "SPLX_TARGET_ID": "6",
 		"INPUT_PROBE-IDS": "   ", "SPLX_PROBE_IDS": "7",
 		"INPUT_REGION": "", "SPLX_REGION": "",
@@ -103,7 +103,7 @@ func TestPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TargetID != 42 || !cmp.Equal(c.ProbeIDs, IDList{7}) || c.Region != "eu" || time.Duration(c.Timeout) != 10*time.Minute || c.APIKey != "k" {
+	if c.TargetID != 42 || !cmp.Equal(c.ProbeIDs, IDList{7}) || c.Region != "eu" || time.Duration(c.Timeout) != 10*time.Minute || c.APIKey != "key-12345" {
 		t.Errorf("config: %+v", c)
 	}
 	want := map[string]Source{"api-key": SourceEnv, "target-id": SourceFlag, "probe-ids": SourceEnv, "region": SourceDefault, "timeout": SourceInput, "name": SourceUnset}
@@ -122,7 +122,7 @@ func TestPrecedence(t *testing.T) {
 
 func TestRegionsAndURLs(t *testing.T) {
 	t.Parallel()
-	base := map[string]string{"SPLX_API_KEY": "k", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1"}
+	base := map[string]string{"SPLX_API_KEY": "key-12345", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1"}
 	c, err := Load(context.Background(), map[string]string{"region": "US"}, base)
 	if err != nil || c.APIURL.String() != "https://us.api.probe.splx.ai" || c.UIURL != "https://us.probe.splx.ai" {
 		t.Errorf("us: %v %v", c.APIURL, err)
@@ -201,7 +201,7 @@ func TestSettingsTable(t *testing.T) {
 		}
 		seen[s.Name] = true
 	}
-	c, err := Load(context.Background(), nil, map[string]string{"SPLX_API_KEY": "k", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1"})
+	c, err := Load(context.Background(), nil, map[string]string{"SPLX_API_KEY": "key-12345", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1"})
 	if err != nil || !bool(c.CancelOnAbort) || c.Platform != "auto" || time.Duration(c.PollInterval) != 15*time.Second || c.MaxFailed != nil {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}

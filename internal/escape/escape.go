@@ -7,6 +7,7 @@
 package escape
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -127,4 +128,30 @@ func Excerpt(body []byte, max int) string {
 		return "(empty body)"
 	}
 	return Line(strings.Join(strings.Fields(s), " "), max)
+}
+
+// zwj is the zero-width joiner that breaks GitHub's autolinks.
+const zwj = "\u200d"
+
+var (
+	autoURL = regexp.MustCompile(`(?i)://|\bwww\.`)
+	ghRef   = regexp.MustCompile(`(?i)\bgh-(\d)`)
+)
+
+// CommentCell is MarkdownCell for a pull request comment, where GitHub
+// links text after rendering the Markdown, so a backslash does not stop it:
+// a zero-width joiner after every @ and # keeps @user, @org/team and
+// e-mail addresses from notifying anyone and #123 from linking an issue,
+// and one inside "://", "www." and "GH-123" keeps URLs and references
+// inert. The text reads the same; it cannot be clicked.
+func CommentCell(s string, max int) string {
+	s = MarkdownCell(s, max)
+	s = strings.NewReplacer("@", "@"+zwj, "#", "#"+zwj).Replace(s)
+	s = autoURL.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "://" {
+			return ":" + zwj + "//"
+		}
+		return m[:3] + zwj + m[3:]
+	})
+	return ghRef.ReplaceAllStringFunc(s, func(m string) string { return m[:2] + zwj + m[2:] })
 }

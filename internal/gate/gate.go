@@ -10,6 +10,8 @@
 package gate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
@@ -34,33 +36,24 @@ type Thresholds struct {
 	MaxRegressionPercent float64
 }
 
-// Baseline is an earlier run's results, by probe key.
+// Baseline is an earlier run's results, by probe key (see Keys).
 type Baseline struct {
 	// TestRunID is the earlier run (0 when unknown).
 	TestRunID int32
 	// Probes are that run's probes by key.
-	Probes map[Key]BaselineProbe
+	Probes map[string]BaselineProbe
 }
 
 // BaselineProbe is one probe of the baseline. Its counts, not a share
 // written rounded, are what a run is compared with, so identical results
 // always compare equal.
 type BaselineProbe struct {
-	ProbeID       int64
 	Failed, Total int64
 	// Ambiguous marks a key the baseline holds more than once: its probes
 	// cannot be told apart, so a probe of this run with that key is
 	// compared as new.
 	Ambiguous bool
 }
-
-// Key names a probe across runs: the baseline and code scanning match
-// probes by it. It is the only place that decides which field identifies a
-// probe.
-type Key string
-
-// KeyOf is the key of a probe.
-func KeyOf(p Probe) Key { return Key(strconv.FormatInt(p.ProbeID, 10)) }
 
 // Share is a failed share as every report shows it and as the regression
 // gate compares it: rounded to two decimals, computed from the counts the
@@ -127,9 +120,14 @@ const (
 
 // Probe is one probe run with its verdict.
 type Probe struct {
-	Name          string
-	ProbeID       int64
-	ProbeRunID    int64
+	Name string
+	// Key tells the probe apart from the run's others and from other runs'
+	// probes (see Keys): baselines, SARIF and the results file use it.
+	Key        string
+	ProbeID    int64
+	ProbeRunID int64
+	// Processed is the processedCount, nil when the answer had none.
+	Processed     *int64
 	Status        string
 	Total         int64
 	Passed        int64
@@ -168,9 +166,13 @@ type Result struct {
 	// Reason says in one sentence why the job passed or failed.
 	Reason string
 	// Regressions and Improvements count the probes worse and better than
-	// the baseline; Removed lists the baseline's probes this run lacks.
+	// the baseline; Removed lists the keys of the baseline's probes this run
+	// lacks.
 	Regressions, Improvements int
-	Removed                   []int64
+	Removed                   []string
+	// Warnings are what the user should check even when the verdict
+	// stands: how the triggered probe ids mapped to the probe runs.
+	Warnings []string
 }
 
 // MaxCount is the largest count the gate trusts: beyond 2^53 a count no
@@ -208,11 +210,12 @@ func Summarise(st *probe.TestRunStatus, t Thresholds, url string) *Result {
 	r := &Result{TestRunID: st.TestRunID, Status: st.Status, ExecutionDate: st.ExecutionDate, URL: url, Thresholds: t}
 	r.Probes = make([]Probe, 0, len(st.ProbeRuns))
 	ok := true
-	for _, pr := range st.ProbeRuns {
+	keys := Keys(st.ProbeRuns)
+	for i, pr := range st.ProbeRuns {
 		p := Probe{
-			Name: pr.ProbeName, ProbeID: pr.ProbeID, ProbeRunID: pr.ProbeRunID, Status: pr.Status,
+			Name: pr.ProbeName, Key: keys[i], ProbeID: pr.ProbeID, ProbeRunID: pr.ProbeRunID, Status: pr.Status,
 			Total: pr.TotalCount, Passed: pr.PassedCount, Failed: pr.FailedCount, Errors: pr.ErrorCount,
-			FailedPercent: Percent(pr.FailedCount, pr.TotalCount),
+			Processed: pr.ProcessedCount, FailedPercent: Percent(pr.FailedCount, pr.TotalCount),
 		}
 		// A negative count adds nothing: it must not cancel out another
 		// probe's findings (Evaluate rejects it anyway).
@@ -235,10 +238,17 @@ func Summarise(st *probe.TestRunStatus, t Thresholds, url string) *Result {
 // or "" when they can. A finished run's probe runs must all be finished
 // with every test case evaluated.
 func distrust(p Probe, t Thresholds, finished bool) string {
-	for _, c := range []struct {
+	counts := []struct {
 		field string
 		n     int64
-	}{{"totalCount", p.Total}, {"passedCount", p.Passed}, {"failedCount", p.Failed}, {"errorCount", p.Errors}} {
+	}{{"totalCount", p.Total}, {"passedCount", p.Passed}, {"failedCount", p.Failed}, {"errorCount", p.Errors}}
+	if p.Processed != nil {
+		counts = append(counts, struct {
+			field string
+			n     int64
+		}{"processedCount", *p.Processed})
+	}
+	for _, c := range counts {
 		if c.n < 0 {
 			return fmt.Sprintf("%s is negative (%d)", c.field, c.n)
 		}
@@ -247,17 +257,29 @@ func distrust(p Probe, t Thresholds, finished bool) string {
 		}
 	}
 	done := p.Passed + p.Failed + p.Errors // each ≤ 2^53: no overflow
+	// processedCount, when the answer has it, says how many test cases ran;
+	// the three outcome counts may not cover every one of them.
+	processed, hasProcessed := done, p.Processed != nil
+	if hasProcessed {
+		processed = *p.Processed
+	}
 	switch {
 	case done > p.Total:
 		return fmt.Sprintf("passedCount + failedCount + errorCount (%d) exceed totalCount (%d)", done, p.Total)
+	case hasProcessed && processed > p.Total:
+		return fmt.Sprintf("processedCount (%d) exceeds totalCount (%d)", processed, p.Total)
+	case hasProcessed && processed < done:
+		return fmt.Sprintf("processedCount (%d) is below passedCount + failedCount + errorCount (%d)", processed, done)
 	case !finished:
 		return ""
 	case probe.PhaseOf(p.Status) != probe.PhaseFinished:
 		return fmt.Sprintf("status is %s, not FINISHED, in a finished run", quoteStatus(p.Status))
 	case p.Total == 0:
 		return "totalCount is 0: the probe ran no test cases"
-	case done < p.Total:
-		return fmt.Sprintf("only %d of totalCount %d test cases were evaluated", done, p.Total)
+	case hasProcessed && processed < p.Total:
+		return fmt.Sprintf("processedCount (%d) is below totalCount (%d): only %d of %d test cases were processed", processed, p.Total, processed, p.Total)
+	case !hasProcessed && done < p.Total:
+		return fmt.Sprintf("passedCount + failedCount + errorCount (%d) are below totalCount (%d): only %d of %d test cases were evaluated", done, p.Total, done, p.Total)
 	case p.Errors == p.Total:
 		return fmt.Sprintf("errorCount equals totalCount (%d): every test case errored, so nothing was proved (is the target reachable?)", p.Total)
 	case t.MaxErrorPercent != nil && Percent(p.Errors, p.Total) > *t.MaxErrorPercent:
@@ -272,7 +294,7 @@ func compare(p *Probe, t Thresholds, r *Result) string {
 	if t.Baseline == nil {
 		return ""
 	}
-	base, ok := t.Baseline.Probes[KeyOf(*p)]
+	base, ok := t.Baseline.Probes[p.Key]
 	if !ok || base.Ambiguous {
 		p.Change = New
 		if p.Failed == 0 {
@@ -280,7 +302,7 @@ func compare(p *Probe, t Thresholds, r *Result) string {
 		}
 		r.Regressions++
 		if base.Ambiguous {
-			return fmt.Sprintf("its probe id is in the baseline more than once, so it cannot be compared; %d failed test cases", p.Failed)
+			return fmt.Sprintf("its key is in the baseline more than once, so it cannot be compared; %d failed test cases", p.Failed)
 		}
 		return fmt.Sprintf("new since the baseline, with %d failed test cases", p.Failed)
 	}
@@ -312,10 +334,14 @@ func quoteStatus(s string) string {
 
 // probeLabel names a probe in a reason.
 func probeLabel(p Probe) string {
-	if strings.TrimSpace(p.Name) == "" {
-		return fmt.Sprintf("probe %d", p.ProbeID)
+	id := "id " + p.Key
+	if !isIDKey(p.Key) {
+		id = "key " + p.Key
 	}
-	return fmt.Sprintf("probe %q (id %d)", p.Name, p.ProbeID)
+	if strings.TrimSpace(p.Name) == "" {
+		return "probe " + p.Key
+	}
+	return fmt.Sprintf("probe %q (%s)", p.Name, id)
 }
 
 // Evaluate judges a run in a terminal phase. expected are the probe ids
@@ -347,6 +373,15 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 			p.Verdict = Passed
 		}
 	}
+	if phase != probe.PhaseFinished {
+		// A run that did not finish proves no probe passed: its probe runs
+		// are never shown as passed (the JUnit calls them errors too).
+		for i := range r.Probes {
+			if p := &r.Probes[i]; p.Verdict == Passed || p.Verdict == Findings {
+				p.Verdict, p.Reason = NoVerdict, "the test run ended "+quoteStatus(st.Status)+" before this probe's results were final"
+			}
+		}
+	}
 	switch phase {
 	case probe.PhaseCanceled:
 		r.Verdict, r.Reason = NoVerdict, "the test run was cancelled before it finished, so there is no verdict"
@@ -362,10 +397,18 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 		r.Verdict, r.Reason = NoVerdict, "the run reports FINISHED but has no probe runs (probeRuns is empty), so nothing proves a pass"
 		return r
 	}
-	for _, id := range expected {
-		if !slices.ContainsFunc(r.Probes, func(p Probe) bool { return p.ProbeID == int64(id) }) {
+	m := MapProbes(expected, r.Probes)
+	switch {
+	case len(expected) == 0:
+	case len(m.Matched) > 0:
+		for _, id := range m.Missing {
 			untrusted = append(untrusted, fmt.Sprintf("probe %d was triggered but the run has no probe run for it", id))
 		}
+	case len(r.Probes) < len(expected):
+		// No id matched, and whatever the ids: a probe was dropped.
+		untrusted = append(untrusted, fmt.Sprintf("%d probes were triggered (%s) but the run has only %d probe runs (probe ids %s)", len(expected), joinIDs(expected), len(r.Probes), m.RunIDs()))
+	default:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("none of the triggered probe ids (%s) is a probeId of the run's probe runs (%s): the %d probe runs were judged as the run reported them, without matching them to probe-ids; check which ids the platform reports (see the README, \"If your first run fails\")", joinIDs(expected), m.RunIDs(), len(r.Probes)))
 	}
 	if r.Overflow {
 		untrusted = append(untrusted, "the counts are too large to add up")
@@ -384,9 +427,9 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 		}
 	}
 	if t.Baseline != nil {
-		for k, b := range t.Baseline.Probes {
-			if !slices.ContainsFunc(r.Probes, func(p Probe) bool { return KeyOf(p) == k }) {
-				r.Removed = append(r.Removed, b.ProbeID)
+		for key := range t.Baseline.Probes {
+			if !slices.ContainsFunc(r.Probes, func(p Probe) bool { return p.Key == key }) {
+				r.Removed = append(r.Removed, key)
 			}
 		}
 		slices.Sort(r.Removed)
@@ -410,4 +453,96 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 		}
 	}
 	return r
+}
+
+// Keys gives each probe run of a status answer its key: the one identity
+// that baselines, SARIF rule ids and fingerprints, the results file and the
+// comment use, so that null, zero or repeated probeIds never collide.
+//
+//   - the probeId in decimal ("15"), when it is positive and no other probe
+//     run of the answer has it: the same probe keeps its key across runs;
+//   - else "name-" and 16 hex digits of the SHA-256 of the probe's name,
+//     when no other probe run of the answer has that name (custom probes
+//     with a null probeId keep a stable key too);
+//   - else "run-" and the probeRunId, when unique (it changes every run);
+//   - else "index-" and the probe run's position in the answer.
+func Keys(runs []probe.ProbeRun) []string {
+	ids := map[int64]int{}
+	names := map[string]int{}
+	runIDs := map[int64]int{}
+	for _, pr := range runs {
+		ids[pr.ProbeID]++
+		names[strings.TrimSpace(pr.ProbeName)]++
+		runIDs[pr.ProbeRunID]++
+	}
+	keys := make([]string, len(runs))
+	for i, pr := range runs {
+		name := strings.TrimSpace(pr.ProbeName)
+		switch {
+		case pr.ProbeID > 0 && ids[pr.ProbeID] == 1:
+			keys[i] = strconv.FormatInt(pr.ProbeID, 10)
+		case name != "" && names[name] == 1:
+			sum := sha256.Sum256([]byte(name))
+			keys[i] = "name-" + hex.EncodeToString(sum[:8])
+		case pr.ProbeRunID > 0 && runIDs[pr.ProbeRunID] == 1:
+			keys[i] = "run-" + strconv.FormatInt(pr.ProbeRunID, 10)
+		default:
+			keys[i] = "index-" + strconv.Itoa(i)
+		}
+	}
+	return keys
+}
+
+// isIDKey reports whether a key is a probe id.
+func isIDKey(key string) bool {
+	_, err := strconv.ParseInt(key, 10, 64)
+	return err == nil
+}
+
+// Mapping is how the triggered probe ids map to a run's probe runs.
+type Mapping struct {
+	// Matched and Missing split the triggered ids by whether a probe run
+	// reports them as its probeId.
+	Matched, Missing []int32
+	// runIDs are the probe runs' probeIds (0 for null), in order.
+	runIDs []int64
+}
+
+// MapProbes maps the triggered probe ids to the probe runs.
+func MapProbes(expected []int32, probes []Probe) Mapping {
+	var m Mapping
+	for _, p := range probes {
+		m.runIDs = append(m.runIDs, p.ProbeID)
+	}
+	for _, id := range expected {
+		if slices.Contains(m.runIDs, int64(id)) {
+			m.Matched = append(m.Matched, id)
+		} else {
+			m.Missing = append(m.Missing, id)
+		}
+	}
+	return m
+}
+
+// RunIDs lists the probe runs' probeIds, null for a missing one.
+func (m Mapping) RunIDs() string {
+	if len(m.runIDs) == 0 {
+		return "none"
+	}
+	s := make([]string, len(m.runIDs))
+	for i, id := range m.runIDs {
+		s[i] = "null"
+		if id != 0 {
+			s[i] = strconv.FormatInt(id, 10)
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+func joinIDs(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(int(id))
+	}
+	return strings.Join(s, ", ")
 }

@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"strings"
@@ -41,8 +43,8 @@ func TestEvaluate(t *testing.T) {
 		{"percent zero", status("FINISHED", a, clean), Thresholds{MaxFailedPercent: ptr(0.0)}, Failed, []Verdict{Failed, Passed}},
 		{"both, count breaks", status("FINISHED", a, b), Thresholds{MaxFailed: ptr[int64](5), MaxFailedPercent: ptr(50.0)}, Failed, []Verdict{Findings, Findings}},
 		{"both, percent breaks", status("FINISHED", a, b), Thresholds{MaxFailed: ptr[int64](100), MaxFailedPercent: ptr(1.0)}, Failed, []Verdict{Failed, Failed}},
-		{"error run", status("ERROR", a), Thresholds{MaxFailed: ptr[int64](100)}, NoVerdict, []Verdict{Findings}},
-		{"cancelled run", status("cancelled", clean), Thresholds{}, NoVerdict, []Verdict{Passed}},
+		{"error run", status("ERROR", a), Thresholds{MaxFailed: ptr[int64](100)}, NoVerdict, []Verdict{NoVerdict}},
+		{"cancelled run", status("cancelled", clean), Thresholds{}, NoVerdict, []Verdict{NoVerdict}},
 		{"empty total", status("FINISHED", run("Z", 0, 0, 0, 0)), Thresholds{MaxFailedPercent: ptr(0.0)}, NoVerdict, []Verdict{NoVerdict}},
 		{"error percent at limit", status("FINISHED", run("E", 10, 8, 0, 2)), Thresholds{MaxErrorPercent: ptr(20.0)}, Passed, []Verdict{Passed}},
 		{"error percent over limit", status("FINISHED", run("E", 10, 7, 0, 3)), Thresholds{MaxErrorPercent: ptr(20.0)}, NoVerdict, []Verdict{NoVerdict}},
@@ -99,8 +101,12 @@ func FuzzEvaluate(f *testing.F) {
 				t.Fatalf("passed without trustworthy probe runs: %+v", r)
 			}
 			for _, p := range r.Probes {
+				// Every test case was evaluated, or processedCount says
+				// every one was processed.
+				complete := p.Passed+p.Failed+p.Errors == p.Total ||
+					p.Processed != nil && *p.Processed == p.Total && p.Passed+p.Failed+p.Errors <= p.Total
 				if p.Total <= 0 || p.Passed < 0 || p.Failed < 0 || p.Errors < 0 || p.Errors == p.Total ||
-					p.Passed+p.Failed+p.Errors != p.Total || probe.PhaseOf(p.Status) != probe.PhaseFinished {
+					!complete || probe.PhaseOf(p.Status) != probe.PhaseFinished {
 					t.Fatalf("passed with untrustworthy probe %+v", p)
 				}
 			}
@@ -124,7 +130,7 @@ func TestUntrustedCounts(t *testing.T) {
 		expected []int32
 		reason   string
 	}{
-		{"negative failed cancels real findings", status("FINISHED", real, run("Neg", 10, 15, -5, 0)), nil, `"Neg" (id 0): failedCount is negative (-5)`},
+		{"negative failed cancels real findings", status("FINISHED", real, run("Neg", 10, 15, -5, 0)), nil, `"Neg" (key name-`},
 		{"negative total", status("FINISHED", run("N", -1, 0, 0, 0)), nil, "totalCount is negative"},
 		{"negative passed", status("FINISHED", run("N", 10, -1, 0, 0)), nil, "passedCount is negative"},
 		{"negative errors", status("FINISHED", run("N", 10, 11, 0, -1)), nil, "errorCount is negative"},
@@ -136,7 +142,13 @@ func TestUntrustedCounts(t *testing.T) {
 		{"finished, probeRuns null", &probe.TestRunStatus{Status: "FINISHED", ProbeRuns: nil}, nil, "no probe runs"},
 		{"finished, probes still pending", status("FINISHED", withStatus(run("P", 10, 0, 0, 0), "PENDING")), nil, "status is PENDING, not FINISHED"},
 		{"finished, probe status empty", status("FINISHED", withStatus(run("P", 10, 10, 0, 0), "")), nil, "status is empty"},
-		{"finished, nothing evaluated", status("FINISHED", run("P", 10, 0, 0, 0)), nil, "only 0 of totalCount 10"},
+		{"finished, nothing evaluated", status("FINISHED", run("P", 10, 0, 0, 0)), nil, "passedCount + failedCount + errorCount (0) are below totalCount (10): only 0 of 10 test cases were evaluated"},
+		{"processedCount short of total", status("FINISHED", processed(run("P", 10, 7, 1, 0), 8)), nil, "processedCount (8) is below totalCount (10): only 8 of 10 test cases were processed"},
+		{"processedCount over total", status("FINISHED", processed(run("P", 10, 9, 1, 0), 11)), nil, "processedCount (11) exceeds totalCount (10)"},
+		{"processedCount under the outcomes", status("FINISHED", processed(run("P", 10, 9, 1, 0), 9)), nil, "processedCount (9) is below passedCount + failedCount + errorCount (10)"},
+		{"processedCount negative", status("FINISHED", processed(run("P", 10, 9, 1, 0), -1)), nil, "processedCount is negative"},
+		{"fewer probe runs than triggered, foreign ids", status("FINISHED", withID(real, 9001)), []int32{1, 2}, "2 probes were triggered (1, 2) but the run has only 1 probe runs (probe ids 9001)"},
+		{"fewer probe runs than triggered, null ids", status("FINISHED", real), []int32{1, 2}, "(probe ids null)"},
 		{"finished, probe ran nothing", status("FINISHED", run("P", 0, 0, 0, 0)), nil, "totalCount is 0"},
 		{"every attack errored", status("FINISHED", run("Down", 50, 0, 0, 50)), nil, "every test case errored"},
 		{"triggered probe missing", status("FINISHED", withID(real, 1)), []int32{1, 2}, "probe 2 was triggered but the run has no probe run"},
@@ -157,6 +169,101 @@ func TestUntrustedCounts(t *testing.T) {
 
 func withID(p probe.ProbeRun, id int64) probe.ProbeRun { p.ProbeID = id; return p }
 
+func processed(p probe.ProbeRun, n int64) probe.ProbeRun { p.ProcessedCount = &n; return p }
+
+// TestProcessedCount: a finished probe whose outcome counts fall short of
+// its total is judged when processedCount says every test case ran.
+func TestProcessedCount(t *testing.T) {
+	t.Parallel()
+	r := Evaluate(status("FINISHED", processed(run("P", 10, 8, 1, 0), 10)), Thresholds{MaxFailed: ptr[int64](1)}, nil, "")
+	if r.Verdict != Passed {
+		t.Errorf("verdict %s (%s), want passed", r.Verdict, r.Reason)
+	}
+	r = Evaluate(status("FINISHED", processed(run("P", 10, 8, 1, 0), 10)), Thresholds{}, nil, "")
+	if r.Verdict != Failed {
+		t.Errorf("verdict %s (%s), want failed: a finding is a finding", r.Verdict, r.Reason)
+	}
+}
+
+// TestProbeIDMapping: when some triggered ids match, all must; when none do
+// (another id space, or null), the probe runs are judged by count with one
+// warning that names both lists.
+func TestProbeIDMapping(t *testing.T) {
+	t.Parallel()
+	a, b := run("A", 10, 10, 0, 0), run("B", 10, 10, 0, 0)
+	tests := []struct {
+		name     string
+		runs     []probe.ProbeRun
+		expected []int32
+		want     Verdict
+		warning  string
+		reason   string
+	}{
+		{"all match", []probe.ProbeRun{withID(a, 1), withID(b, 2)}, []int32{1, 2}, Passed, "", ""},
+		{"some match: all must", []probe.ProbeRun{withID(a, 1), withID(b, 9)}, []int32{1, 2}, NoVerdict, "", "probe 2 was triggered but the run has no probe run for it"},
+		{"none match: judged by count", []probe.ProbeRun{withID(a, 15), withID(b, 16)}, []int32{1, 2}, Passed,
+			"none of the triggered probe ids (1, 2) is a probeId of the run's probe runs (15, 16)", ""},
+		{"null ids: judged by count", []probe.ProbeRun{a, b}, []int32{1, 2}, Passed, "(null, null)", ""},
+		{"more probe runs than triggered", []probe.ProbeRun{withID(a, 15), withID(b, 16), run("C", 10, 10, 0, 0)}, []int32{1, 2}, Passed, "the 3 probe runs were judged", ""},
+		{"fewer probe runs, none match", []probe.ProbeRun{withID(a, 15)}, []int32{1, 2}, NoVerdict, "", "2 probes were triggered (1, 2) but the run has only 1 probe runs"},
+		{"findings still fail by count", []probe.ProbeRun{withID(run("A", 10, 9, 1, 0), 15)}, []int32{1}, Failed, "(1)", ""},
+	}
+	for _, tt := range tests {
+		r := Evaluate(status("FINISHED", tt.runs...), Thresholds{}, tt.expected, "")
+		if r.Verdict != tt.want || !strings.Contains(r.Reason, tt.reason) {
+			t.Errorf("%s: %s (%s), want %s naming %q", tt.name, r.Verdict, r.Reason, tt.want, tt.reason)
+		}
+		got := strings.Join(r.Warnings, "\n")
+		if (tt.warning == "") != (got == "") || !strings.Contains(got, tt.warning) || len(r.Warnings) > 1 {
+			t.Errorf("%s: warnings %q, want one naming %q", tt.name, r.Warnings, tt.warning)
+		}
+	}
+}
+
+// TestKeys: null, zero and repeated probeIds never collide; a usable id is
+// the key (what earlier versions used), names keep custom probes stable
+// across runs.
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	pr := func(id int64, name string, runID int64) probe.ProbeRun {
+		return probe.ProbeRun{ProbeID: id, ProbeName: name, ProbeRunID: runID}
+	}
+	tests := []struct {
+		name string
+		runs []probe.ProbeRun
+		want []string
+	}{
+		{"unique ids", []probe.ProbeRun{pr(1, "A", 10), pr(2, "B", 11)}, []string{"1", "2"}},
+		{"null ids, names", []probe.ProbeRun{pr(0, "Custom A", 10), pr(0, "Custom B", 11)}, []string{"name-" + nameHash("Custom A"), "name-" + nameHash("Custom B")}},
+		{"repeated ids, names", []probe.ProbeRun{pr(5, "A", 10), pr(5, "B", 11), pr(6, "C", 12)}, []string{"name-" + nameHash("A"), "name-" + nameHash("B"), "6"}},
+		{"repeated ids and names, run ids", []probe.ProbeRun{pr(5, "A", 10), pr(5, "A", 11)}, []string{"run-10", "run-11"}},
+		{"nothing usable", []probe.ProbeRun{pr(0, "", 0), pr(0, " ", 0)}, []string{"index-0", "index-1"}},
+		{"negative id", []probe.ProbeRun{pr(-3, "N", 1)}, []string{"name-" + nameHash("N")}},
+	}
+	for _, tt := range tests {
+		got := Keys(tt.runs)
+		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("%s: keys %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	// The same custom probe in the next run keeps its key, whatever its
+	// probe run id.
+	if a, b := Keys([]probe.ProbeRun{pr(0, "Custom", 10)}), Keys([]probe.ProbeRun{pr(0, "Custom", 99)}); a[0] != b[0] {
+		t.Errorf("keys %s and %s differ across runs", a[0], b[0])
+	}
+	// Baselines match by key: two null-id probes do not share one entry.
+	base := &Baseline{Probes: map[string]BaselineProbe{"name-" + nameHash("Custom A"): {Failed: 0, Total: 10}, "name-" + nameHash("Custom B"): {Failed: 5, Total: 10}}}
+	r := Evaluate(status("FINISHED", run("Custom A", 10, 9, 1, 0), run("Custom B", 10, 9, 1, 0)), Thresholds{Baseline: base}, nil, "")
+	if r.Probes[0].Change != Regressed || r.Probes[1].Change != Improved {
+		t.Errorf("changes %s, %s; want regressed, improved", r.Probes[0].Change, r.Probes[1].Change)
+	}
+}
+
+func nameHash(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:8])
+}
+
 // bigRuns are n probe runs each with sound counts just under MaxCount:
 // their sum overflows int64.
 func bigRuns(n int) []probe.ProbeRun {
@@ -175,7 +282,7 @@ func TestBaseline(t *testing.T) {
 	t.Parallel()
 	withID := func(p probe.ProbeRun, id int64) probe.ProbeRun { p.ProbeID = id; return p }
 	known := withID(run("Known", 100, 90, 10, 0), 1) // 10%
-	base := &Baseline{TestRunID: 900, Probes: map[Key]BaselineProbe{"1": {ProbeID: 1, Failed: 8, Total: 100}, "2": {ProbeID: 2, Failed: 5, Total: 100}}}
+	base := &Baseline{TestRunID: 900, Probes: map[string]BaselineProbe{"1": {Failed: 8, Total: 100}, "2": {Failed: 5, Total: 100}}}
 	tests := []struct {
 		name        string
 		runs        []probe.ProbeRun
@@ -214,7 +321,7 @@ func TestBaseline(t *testing.T) {
 // rounded points both sides show.
 func TestBaselineSameCounts(t *testing.T) {
 	t.Parallel()
-	base := &Baseline{Probes: map[Key]BaselineProbe{"1": {ProbeID: 1, Failed: 1, Total: 3}, "2": {ProbeID: 2, Failed: 2, Total: 7}}}
+	base := &Baseline{Probes: map[string]BaselineProbe{"1": {Failed: 1, Total: 3}, "2": {Failed: 2, Total: 7}}}
 	runs := []probe.ProbeRun{run("Third", 6, 4, 2, 0), run("Sevenths", 7, 5, 2, 0)}
 	runs[0].ProbeID, runs[1].ProbeID = 1, 2
 	r := Evaluate(status("FINISHED", runs...), Thresholds{Baseline: base}, nil, "")

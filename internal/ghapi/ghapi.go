@@ -6,6 +6,12 @@
 // The token is sent only in the Authorization header, only to the base
 // URL's scheme, host and port: a redirect or a pagination link elsewhere
 // is refused.
+//
+// The marker that finds the comment again can be computed by anyone who
+// reads the workflow, so a comment is only ever edited when the token's own
+// identity wrote it: GET /user names a personal access token's user; an
+// installation token (GITHUB_TOKEN) may not read it, and its comments are
+// written by github-actions[bot].
 package ghapi
 
 import (
@@ -18,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,8 +50,11 @@ type Client struct {
 func New(base *url.URL, token, userAgent string, timeout time.Duration) *Client {
 	c := &Client{base: base, token: token, userAgent: userAgent}
 	c.http = &http.Client{Timeout: timeout, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 3 || !c.sameHost(req.URL) {
+		if !c.sameHost(req.URL) {
 			return ErrOtherHost
+		}
+		if len(via) >= 3 {
+			return ErrRedirectLoop
 		}
 		return nil
 	}}
@@ -55,12 +65,26 @@ func New(base *url.URL, token, userAgent string, timeout time.Duration) *Client 
 // the token there.
 var ErrOtherHost = errors.New("refused to follow GitHub's answer to another host: the token is only sent to GITHUB_API_URL")
 
+// ErrRedirectLoop is more than 3 redirects on GitHub's own host.
+var ErrRedirectLoop = errors.New("stopped after 3 redirects on GITHUB_API_URL's host; check GITHUB_API_URL and any proxy in front of it")
+
+// GitHubActionsBot is the author of the comments written with the
+// workflow's GITHUB_TOKEN, an installation token that may not read GET
+// /user.
+const GitHubActionsBot = "github-actions[bot]"
+
 // ErrorResponse is an answer other than 2xx. Message comes from GitHub's
 // JSON error body; it is untrusted text, escaped when shown.
 type ErrorResponse struct {
 	Op         string
 	StatusCode int
 	Message    string
+	// RateLimited is a 403 or 429 that is GitHub's primary rate limit
+	// (X-RateLimit-Remaining: 0) or a secondary one (Retry-After, or its
+	// documented message): not a missing permission.
+	RateLimited bool
+	// RetryAfter is when GitHub said to come back (0: not said).
+	RetryAfter time.Duration
 }
 
 func (e *ErrorResponse) Error() string {
@@ -71,10 +95,23 @@ func (e *ErrorResponse) Error() string {
 	return s
 }
 
+// rateLimited tells a rate limit from a refusal, as GitHub's REST
+// documentation describes both kinds of limit.
+func rateLimited(status int, h http.Header, message string) bool {
+	if status != http.StatusForbidden && status != http.StatusTooManyRequests {
+		return false
+	}
+	return h.Get("X-RateLimit-Remaining") == "0" || h.Get("Retry-After") != "" ||
+		strings.Contains(strings.ToLower(message), "rate limit")
+}
+
 // Comment is an issue or pull request comment.
 type Comment struct {
 	ID   int64  `json:"id"`
 	Body string `json:"body"`
+	User struct {
+		Login string `json:"login"`
+	} `json:"user"`
 }
 
 func (c *Client) sameHost(u *url.URL) bool {
@@ -126,6 +163,10 @@ func (c *Client) do(ctx context.Context, op, method string, u *url.URL, in, out 
 		}
 		if json.Unmarshal(data, &doc) == nil {
 			er.Message = doc.Message
+		}
+		er.RateLimited = rateLimited(resp.StatusCode, resp.Header, er.Message)
+		if n, err := strconv.ParseInt(resp.Header.Get("Retry-After"), 10, 32); err == nil && n > 0 {
+			er.RetryAfter = time.Duration(n) * time.Second
 		}
 		return nil, er
 	}
@@ -192,20 +233,62 @@ func (c *Client) UpdateComment(ctx context.Context, repo string, id int64, body 
 	return &out, err
 }
 
-// UpsertComment edits the comment whose body holds marker, or creates one:
-// one comment per marker, updated rather than repeated. It reports whether
-// it created the comment.
-func (c *Client) UpsertComment(ctx context.Context, repo string, number int, marker, body string) (created bool, err error) {
+// Identity is the login that comments written with the token carry: the
+// user of a personal access token (GET /user), else, for an installation
+// token that may not read it (403), GitHubActionsBot.
+func (c *Client) Identity(ctx context.Context) (string, error) {
+	var user struct {
+		Login string `json:"login"`
+	}
+	_, err := c.do(ctx, "read the token's user", http.MethodGet, c.url("/user", nil), nil, &user)
+	var er *ErrorResponse
+	switch {
+	case errors.As(err, &er) && er.StatusCode == http.StatusForbidden && !er.RateLimited:
+		return GitHubActionsBot, nil
+	case err != nil:
+		return "", err
+	case user.Login == "":
+		return "", errors.New("read the token's user: the answer has no login")
+	}
+	return user.Login, nil
+}
+
+// Upserted is what UpsertComment did.
+type Upserted struct {
+	// Created is set when a new comment was added, rather than one edited.
+	Created bool
+	// Author is the token's identity.
+	Author string
+	// Ignored counts the comments carrying the marker that someone else
+	// wrote: never edited, never in the way.
+	Ignored int
+}
+
+// UpsertComment edits the first comment whose body holds marker and that
+// the token's own identity wrote, or creates one: one comment per marker,
+// updated rather than repeated, and nobody else's comment ever touched.
+func (c *Client) UpsertComment(ctx context.Context, repo string, number int, marker, body string) (Upserted, error) {
+	author, err := c.Identity(ctx)
+	if err != nil {
+		return Upserted{}, err
+	}
+	out := Upserted{Author: author}
 	comments, err := c.ListComments(ctx, repo, number)
 	if err != nil {
-		return false, err
+		return out, err
 	}
 	for _, cm := range comments {
-		if strings.Contains(cm.Body, marker) {
-			_, err := c.UpdateComment(ctx, repo, cm.ID, body)
-			return false, err
+		if !strings.Contains(cm.Body, marker) {
+			continue
 		}
+		if !strings.EqualFold(cm.User.Login, author) {
+			out.Ignored++
+			continue
+		}
+		_, err := c.UpdateComment(ctx, repo, cm.ID, body)
+		return out, err
 	}
 	_, err = c.CreateComment(ctx, repo, number, body)
-	return err == nil, err
+	out.Created = err == nil
+	return out, err
 }

@@ -165,17 +165,60 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// The trigger paths. The API reference documents TriggerPath; the vendor's
+// newer CI templates use the workspace-scoped one (same body).
+const (
+	TriggerPath          = "/api/v2/test-run/trigger"
+	workspaceTriggerPath = "/api/workspaces/%s/test-run/trigger"
+)
+
+// WorkspaceTriggerPath is the workspace-scoped trigger path.
+func WorkspaceTriggerPath(workspaceID string) string {
+	return fmt.Sprintf(workspaceTriggerPath, url.PathEscape(workspaceID))
+}
+
 // TriggerTestRun starts a new test run. It is sent at most once unless the
 // server certainly did not act on it (no connection was made, or it
 // answered 429 or 503 with Retry-After). Any other failure after the request
 // was sent is an *AmbiguousTriggerError.
-func (c *Client) TriggerTestRun(ctx context.Context, req *TriggerRequest) (*TriggerResponse, error) {
+//
+// The documented path goes first. Only when it answers 404 or 405 (the
+// server has no such route: nothing was created) and workspaceID is set is
+// the same request sent once to the workspace-scoped path; without
+// workspaceID that answer is a *TriggerPathError. The response names the
+// path that answered.
+func (c *Client) TriggerTestRun(ctx context.Context, req *TriggerRequest, workspaceID string) (*TriggerResponse, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("trigger test run: %w", err)
 	}
+	out, err := c.trigger(ctx, TriggerPath, body)
+	if !noSuchRoute(err) {
+		return out, err
+	}
+	if workspaceID == "" {
+		return nil, &TriggerPathError{Err: err}
+	}
+	path := WorkspaceTriggerPath(workspaceID)
+	out, err = c.trigger(ctx, path, body)
+	if noSuchRoute(err) {
+		return nil, fmt.Errorf("%w (POST %s answered the same as POST %s: check api-url and workspace-id)", err, path, TriggerPath)
+	}
+	return out, err
+}
+
+// noSuchRoute reports an answer that says the path does not exist: 404 or
+// 405, neither of which creates a run.
+func noSuchRoute(err error) bool {
+	var er *ErrorResponse
+	var amb *AmbiguousTriggerError
+	return err != nil && !errors.As(err, &amb) && errors.As(err, &er) &&
+		(er.StatusCode == http.StatusNotFound || er.StatusCode == http.StatusMethodNotAllowed)
+}
+
+func (c *Client) trigger(ctx context.Context, path string, body []byte) (*TriggerResponse, error) {
 	var out TriggerResponse
-	if err := c.doJSON(ctx, "trigger test run", http.MethodPost, "/api/v2/test-run/trigger", body, &out); err != nil {
+	if err := c.doJSON(ctx, "trigger test run", http.MethodPost, path, body, &out); err != nil {
 		return nil, err
 	}
 	if out.TestRunID <= 0 {
@@ -183,19 +226,26 @@ func (c *Client) TriggerTestRun(ctx context.Context, req *TriggerRequest) (*Trig
 		// go on; here it is a failure, and an ambiguous one.
 		return nil, &AmbiguousTriggerError{Err: errors.New("trigger test run: the answer has no testRunId")}
 	}
+	out.Path = path
 	return &out, nil
 }
 
-// TestRunStatus reads a run's status and per-probe counts.
+// TestRunStatus reads a run's status and per-probe counts. A status that is
+// null, empty or unknown is not an error: the run counts as still running
+// (PhaseOf), and the wait's timeout bounds it. Shape records what the
+// answer looked like.
 func (c *Client) TestRunStatus(ctx context.Context, id int32) (*TestRunStatus, error) {
-	var out TestRunStatus
+	const op = "read test run status"
+	var raw json.RawMessage
 	path := "/api/v2/test-run/" + strconv.Itoa(int(id)) + "/status"
-	if err := c.doJSON(ctx, "read test run status", http.MethodGet, path, nil, &out); err != nil {
+	if err := c.doJSON(ctx, op, http.MethodGet, path, nil, &raw); err != nil {
 		return nil, err
 	}
-	if out.Status == "" {
-		return nil, fmt.Errorf("read test run status: the answer has no status")
+	var out TestRunStatus
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("%s: the answer is not the documented JSON: %s", op, escape.Line(c.redact.String(err.Error()), 200))
 	}
+	out.Shape = ShapeOf(raw)
 	// Untrusted text: a server that echoes the token must not put it in a
 	// report.
 	out.Status, out.ExecutionDate = c.redact.String(out.Status), c.redact.String(out.ExecutionDate)
@@ -233,7 +283,9 @@ func (c *Client) CancelTestRun(ctx context.Context, id int32) error {
 func (c *Client) DownloadReport(ctx context.Context, id int32, w io.Writer) (int64, error) {
 	const op = "download report"
 	path := "/api/v2/test-run/" + strconv.Itoa(int(id)) + "/report"
-	resp, err := c.do(ctx, op, http.MethodGet, path, nil, "application/pdf")
+	// Every documented sample sends */*: a server that only offers that
+	// must not answer 406.
+	resp, err := c.do(ctx, op, http.MethodGet, path, nil, "application/pdf, */*")
 	if err != nil {
 		return 0, err
 	}
@@ -241,7 +293,7 @@ func (c *Client) DownloadReport(ctx context.Context, id int32, w io.Writer) (int
 	head := make([]byte, 5)
 	n, _ := io.ReadFull(resp.Body, head)
 	if string(head[:n]) != "%PDF-" {
-		return 0, fmt.Errorf("%s: the answer is not a PDF (starts %s)", op, escape.Excerpt(head[:n], 20))
+		return 0, fmt.Errorf("%s: %w (starts %s)", op, ErrNotPDF, escape.Excerpt(c.redact.Bytes(head[:n]), 20))
 	}
 	if _, err := w.Write(head); err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)

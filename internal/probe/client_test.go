@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // setup starts a server with handler and a client for it whose retries do
@@ -50,7 +51,7 @@ func TestTriggerTestRun(t *testing.T) {
 		}
 		io.WriteString(w, `{"testRunId": 99, "extra": "ignored"}`)
 	})
-	got, err := c.TriggerTestRun(context.Background(), &TriggerRequest{TargetID: 7, ProbeIDs: []int32{1, 2}, Name: "n", NotifyWhenFinished: true})
+	got, err := c.TriggerTestRun(context.Background(), &TriggerRequest{TargetID: 7, ProbeIDs: []int32{1, 2}, Name: "n", NotifyWhenFinished: true}, "")
 	if err != nil || got.TestRunID != 99 {
 		t.Fatalf("got %+v, %v", got, err)
 	}
@@ -89,8 +90,111 @@ func TestStatusDecoding(t *testing.T) {
 		{ProbeName: "Jailbreak", ProbeRunID: 123, ProbeID: 15, TotalCount: 125, ErrorCount: 1, PassedCount: 110, FailedCount: 14, Status: "FINISHED"},
 		{ProbeName: "Bare"},
 	}}
-	if diff := cmp.Diff(want, st); diff != "" {
+	if diff := cmp.Diff(want, st, cmpopts.IgnoreFields(TestRunStatus{}, "Shape")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+	wantShape := "{testRunId:number executionDate:string status:string newField:object probeRuns:array(2)} probeRuns[]:{probeName:string probeRunId:number(1/2) probeId:number(1/2) totalCount:number(1/2) errorCount:number(1/2) passedCount:number(1/2) failedCount:number(1/2) status:string(1/2)}"
+	if got := st.Shape.String(); got != wantShape {
+		t.Errorf("shape\n%s\nwant\n%s", got, wantShape)
+	}
+}
+
+// TestStatusShapes: the answers the documentation allows decode, and the
+// shape shows nulls, empty strings and extra counts without any value.
+func TestStatusShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+		status     string
+		processed  []*int64
+		shape      string
+	}{
+		{"null status, null probe id, processedCount", `{"testRunId":1,"status":null,"probeRuns":[{"probeName":"Custom","probeId":null,"processedCount":5,"totalCount":5}]}`,
+			"", []*int64{ptr(int64(5))}, "{testRunId:number status:null probeRuns:array(1)} probeRuns[]:{probeName:string probeId:null processedCount:number totalCount:number}"},
+		{"empty status, no probe runs", `{"status":"","probeRuns":null}`, "", nil, "{status:empty string probeRuns:null}"},
+		{"no status at all", `{"testRunId":1}`, "", nil, "{testRunId:number}"},
+		{"secret-looking values never shown", `{"status":"tok","probeRuns":[{"probeName":"tok-SECRET"}]}`, "***", []*int64{nil}, "{status:string probeRuns:array(1)} probeRuns[]:{probeName:string}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tt.body) })
+			st, err := c.TestRunStatus(context.Background(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Status != tt.status || PhaseOf(st.Status) != PhaseRunning {
+				t.Errorf("status %q (phase %v)", st.Status, PhaseOf(st.Status))
+			}
+			var processed []*int64
+			for _, pr := range st.ProbeRuns {
+				processed = append(processed, pr.ProcessedCount)
+			}
+			if diff := cmp.Diff(tt.processed, processed); diff != "" {
+				t.Errorf("processedCount (-want +got):\n%s", diff)
+			}
+			if got := st.Shape.String(); got != tt.shape {
+				t.Errorf("shape\n%s\nwant\n%s", got, tt.shape)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestTriggerPaths: the documented path first; only a 404 or 405 moves on,
+// once, to the workspace-scoped path, and only with a workspace id.
+func TestTriggerPaths(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		workspace string
+		answers   map[string]int // path: status (200 answers a run)
+		paths     []string
+		err       string
+		pathErr   bool
+	}{
+		{"documented path answers", "163", map[string]int{TriggerPath: 200}, []string{TriggerPath}, "", false},
+		{"404 moves on", "163", map[string]int{TriggerPath: 404, "/api/workspaces/163/test-run/trigger": 200}, []string{TriggerPath, "/api/workspaces/163/test-run/trigger"}, "", false},
+		{"405 moves on", "163", map[string]int{TriggerPath: 405, "/api/workspaces/163/test-run/trigger": 200}, []string{TriggerPath, "/api/workspaces/163/test-run/trigger"}, "", false},
+		{"404 without workspace", "", map[string]int{TriggerPath: 404}, []string{TriggerPath}, "set workspace-id (the number in the web UI's URL, /w/163/…)", true},
+		{"both 404", "163", map[string]int{TriggerPath: 404, "/api/workspaces/163/test-run/trigger": 404}, []string{TriggerPath, "/api/workspaces/163/test-run/trigger"}, "check api-url and workspace-id", false},
+		{"500 is final", "163", map[string]int{TriggerPath: 500}, []string{TriggerPath}, "a test run may have been started", false},
+		{"400 is final", "163", map[string]int{TriggerPath: 400}, []string{TriggerPath}, "HTTP 400", false},
+		{"403 is final", "163", map[string]int{TriggerPath: 403}, []string{TriggerPath}, "HTTP 403", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var paths []string
+			c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				paths = append(paths, r.URL.Path)
+				mu.Unlock()
+				if st := tt.answers[r.URL.Path]; st != 200 {
+					w.WriteHeader(st)
+					io.WriteString(w, `{"error":{"message":"no","code":"NO"}}`)
+					return
+				}
+				io.WriteString(w, `{"testRunId":5}`)
+			})
+			got, err := c.TriggerTestRun(context.Background(), &TriggerRequest{TargetID: 1, ProbeIDs: []int32{1}}, tt.workspace)
+			if diff := cmp.Diff(tt.paths, paths); diff != "" {
+				t.Errorf("paths (-want +got):\n%s", diff)
+			}
+			var pe *TriggerPathError
+			if errors.As(err, &pe) != tt.pathErr {
+				t.Errorf("TriggerPathError: %v", err)
+			}
+			if tt.err == "" {
+				if err != nil || got.Path != paths[len(paths)-1] {
+					t.Errorf("got %+v, %v", got, err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("err %v, want %q", err, tt.err)
+			}
+		})
 	}
 }
 
@@ -203,7 +307,7 @@ func TestRetryWaitsAreBounded(t *testing.T) {
 			}
 			var err error
 			if tt.trigger {
-				_, err = c.TriggerTestRun(ctx, &TriggerRequest{TargetID: 1, ProbeIDs: []int32{1}})
+				_, err = c.TriggerTestRun(ctx, &TriggerRequest{TargetID: 1, ProbeIDs: []int32{1}}, "")
 			} else {
 				_, err = c.TestRunStatus(ctx, 1)
 			}
@@ -245,7 +349,7 @@ func TestSameHostRedirect(t *testing.T) {
 func TestDownloadReport(t *testing.T) {
 	t.Parallel()
 	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Accept") != "application/pdf" {
+		if r.Header.Get("Accept") != "application/pdf, */*" {
 			t.Errorf("Accept %q", r.Header.Get("Accept"))
 		}
 		if r.URL.Path == "/api/v2/test-run/1/report" {

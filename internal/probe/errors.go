@@ -79,3 +79,20 @@ func (e *TooLargeError) Error() string {
 
 // Is makes a TooLargeError match ErrBodyTooLarge.
 func (e *TooLargeError) Is(target error) bool { return target == ErrBodyTooLarge }
+
+// ErrNotPDF is a report download whose answer is not a PDF (a report not
+// ready yet, or an error page with status 200).
+var ErrNotPDF = errors.New("the answer is not a PDF")
+
+// TriggerPathError is a 404 or 405 from the documented trigger path while no
+// workspace id is set: nothing was created, and the workspace-scoped path
+// needs the id.
+type TriggerPathError struct {
+	Err error
+}
+
+func (e *TriggerPathError) Error() string {
+	return fmt.Sprintf("%v; nothing was created: this API may only take the workspace-scoped trigger path, so set workspace-id (the number in the web UI's URL, /w/163/…)", e.Err)
+}
+
+func (e *TriggerPathError) Unwrap() error { return e.Err }

@@ -15,6 +15,9 @@ type TriggerRequest struct {
 // TriggerResponse is the answer to a trigger.
 type TriggerResponse struct {
 	TestRunID int32 `json:"testRunId"`
+	// Path is the trigger path that answered (TriggerPath or the
+	// workspace-scoped one).
+	Path string `json:"-"`
 }
 
 // TestRunStatus is the document served by GET /api/v2/test-run/{id}/status.
@@ -24,10 +27,14 @@ type TestRunStatus struct {
 	ExecutionDate string     `json:"executionDate"`
 	Status        string     `json:"status"`
 	ProbeRuns     []ProbeRun `json:"probeRuns"`
+	// Shape is what the answer looked like: field names and types.
+	Shape Shape `json:"-"`
 }
 
 // ProbeRun is one probe's part of a test run. Failed counts successful
 // attacks (findings); Error counts test cases that could not be evaluated.
+// ProbeID is 0 when null (custom probes): it may also be in another id space
+// than the trigger's probeIds, so nothing relies on it alone.
 type ProbeRun struct {
 	ProbeName   string `json:"probeName"`
 	ProbeRunID  int64  `json:"probeRunId"`
@@ -36,7 +43,10 @@ type ProbeRun struct {
 	ErrorCount  int64  `json:"errorCount"`
 	PassedCount int64  `json:"passedCount"`
 	FailedCount int64  `json:"failedCount"`
-	Status      string `json:"status"`
+	// ProcessedCount is nil when the answer has none (the detailed probe-run
+	// document has it; the documented summary does not).
+	ProcessedCount *int64 `json:"processedCount"`
+	Status         string `json:"status"`
 }
 
 // Done is the number of evaluated test cases.

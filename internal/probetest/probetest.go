@@ -23,10 +23,13 @@ import (
 // Operation names, used to aim faults at one endpoint.
 const (
 	OpTrigger = "trigger"
-	OpStatus  = "status"
-	OpReport  = "report"
-	OpCancel  = "cancel"
-	OpModels  = "models"
+	// OpWorkspaceTrigger is POST /api/workspaces/{workspaceId}/test-run/trigger,
+	// the path of the vendor's newer CI templates.
+	OpWorkspaceTrigger = "workspace-trigger"
+	OpStatus           = "status"
+	OpReport           = "report"
+	OpCancel           = "cancel"
+	OpModels           = "models"
 )
 
 // Probe is a probe the fake knows, with the outcome its runs reach.
@@ -36,6 +39,16 @@ type Probe struct {
 	Total  int64
 	Failed int64
 	Errors int64
+	// RunProbeID, when set, is the probeId its probe runs report instead of
+	// ID (another id space, or repeated ids); NullID reports null.
+	RunProbeID int64
+	NullID     bool
+	// Dropped probes get no probe run at all.
+	Dropped bool
+	// Unprocessed test cases are never processed, even when the run
+	// finishes; Unclassified ones are processed but counted as neither
+	// passed, failed nor errors.
+	Unprocessed, Unclassified int64
 }
 
 // DefaultProbes are the probes a fresh fake knows.
@@ -100,6 +113,16 @@ type Server struct {
 	// its first (PENDING) poll.
 	steps int
 	final string
+	// workspace, when set, is the workspace id the workspace-scoped trigger
+	// path accepts; documented says whether the documented path exists.
+	workspace  string
+	documented bool
+	// running, when set, replaces the PENDING and RUNNING status words
+	// (nil serves null).
+	running   *any
+	processed bool
+	readLag   int
+	reportLag int
 }
 
 type run struct {
@@ -108,6 +131,9 @@ type run struct {
 	probes []Probe
 	polls  int
 	status string
+	// lag and reportLag count the 404s still to answer for the run's status
+	// and its report.
+	lag, reportLag int
 }
 
 // Option configures the fake.
@@ -122,6 +148,31 @@ func WithSteps(n int) Option { return func(s *Server) { s.steps = n } }
 // WithFinalStatus sets the status runs end in (default FINISHED).
 func WithFinalStatus(st string) Option { return func(s *Server) { s.final = st } }
 
+// WithWorkspace makes the workspace-scoped trigger path accept workspace id
+// (other ids get 403); without it that path is 404, as it would be on a
+// server that only has the documented one.
+func WithWorkspace(id string) Option { return func(s *Server) { s.workspace = id } }
+
+// WithoutDocumentedTrigger makes the documented trigger path answer 404, as
+// a service that only has the workspace-scoped path would.
+func WithoutDocumentedTrigger() Option { return func(s *Server) { s.documented = false } }
+
+// WithRunningStatus serves v (nil: null, "": empty, or any unknown word) as
+// the run's status while it is pending or running.
+func WithRunningStatus(v any) Option { return func(s *Server) { s.running = &v } }
+
+// WithProcessedCount adds processedCount to every probe run, as the
+// detailed probe-run document has it.
+func WithProcessedCount() Option { return func(s *Server) { s.processed = true } }
+
+// WithReadLag makes the first n status polls of each new run answer 404,
+// as a service whose reads lag behind its writes would.
+func WithReadLag(n int) Option { return func(s *Server) { s.readLag = n } }
+
+// WithReportLag makes the first n report downloads of each finished run
+// answer 400 "not ready".
+func WithReportLag(n int) Option { return func(s *Server) { s.reportLag = n } }
+
 // WithProbes replaces the known probes.
 func WithProbes(ps ...Probe) Option {
 	return func(s *Server) {
@@ -134,7 +185,7 @@ func WithProbes(ps ...Probe) Option {
 
 // NewServer starts a fake API on 127.0.0.1. Close it when done.
 func NewServer(opts ...Option) *Server {
-	s := &Server{token: "test-token", runs: map[int32]*run{}, nextID: 1000, steps: 3, final: "FINISHED"}
+	s := &Server{token: "test-token", runs: map[int32]*run{}, nextID: 1000, steps: 3, final: "FINISHED", documented: true}
 	WithProbes(DefaultProbes()...)(s)
 	for _, o := range opts {
 		o(s)
@@ -212,7 +263,7 @@ func (s *Server) RunStatus(id int32) string {
 
 func (s *Server) addRunLocked(target int32, probeIDs []int32) int32 {
 	s.nextID++
-	r := &run{id: s.nextID, target: target, status: "PENDING"}
+	r := &run{id: s.nextID, target: target, status: "PENDING", lag: s.readLag, reportLag: s.reportLag}
 	for _, id := range probeIDs {
 		p, ok := s.probes[id]
 		if !ok {
@@ -229,6 +280,8 @@ func opOf(method, path string) string {
 	switch {
 	case method == http.MethodPost && path == "/api/v2/test-run/trigger":
 		return OpTrigger
+	case method == http.MethodPost && strings.HasPrefix(path, "/api/workspaces/") && strings.HasSuffix(path, "/test-run/trigger"):
+		return OpWorkspaceTrigger
 	case method == http.MethodGet && path == "/api/v2/benchmarks/models":
 		return OpModels
 	case method == http.MethodGet && strings.HasPrefix(path, "/api/v2/test-run/"):
@@ -280,7 +333,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	s.mu.Unlock()
 
 	if fault != nil {
-		if fault.Act && op == OpTrigger {
+		if fault.Act && (op == OpTrigger || op == OpWorkspaceTrigger) {
 			var tr struct {
 				TargetID int32   `json:"targetId"`
 				ProbeIDs []int32 `json:"probeIds"`
@@ -297,7 +350,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	switch op {
 	case OpTrigger:
+		if !s.documented {
+			http.NotFound(w, req)
+			return
+		}
 		s.trigger(w, body)
+	case OpWorkspaceTrigger:
+		ws := strings.TrimSuffix(strings.TrimPrefix(req.URL.Path, "/api/workspaces/"), "/test-run/trigger")
+		switch {
+		case s.workspace == "":
+			http.NotFound(w, req)
+		case ws != s.workspace:
+			writeError(w, http.StatusForbidden, "FORBIDDEN", "No access to this workspace.")
+		default:
+			s.trigger(w, body)
+		}
 	case OpModels:
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `[{"benchmarkDate":"2026-11-01T00:00:00Z","id":1,"name":"fake-model","provider":"fake","scores":{"overall":0.9},"url":"https://example.invalid/model"}]`)
@@ -312,8 +379,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 		switch op {
 		case OpStatus:
+			s.mu.Lock()
+			lag := r.lag > 0
+			if lag {
+				r.lag--
+			}
+			s.mu.Unlock()
+			if lag {
+				writeError(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("Test run %d was not found.", id))
+				return
+			}
 			s.status(w, r)
 		case OpReport:
+			if !acceptsPDF(req.Header.Get("Accept")) {
+				writeError(w, http.StatusNotAcceptable, "NOT_ACCEPTABLE", "The report is application/pdf.")
+				return
+			}
 			s.report(w, r)
 		case OpCancel:
 			s.mu.Lock()
@@ -432,8 +513,14 @@ func (s *Server) status(w http.ResponseWriter, r *run) {
 		"executionDate": "2026-11-27T10:00:00.000Z",
 		"status":        r.status,
 	}
-	var probeRuns []map[string]any
+	if s.running != nil && !isTerminal(r.status) {
+		doc["status"] = *s.running
+	}
+	probeRuns := []map[string]any{}
 	for i, p := range r.probes {
+		if p.Dropped {
+			continue
+		}
 		// Fraction of the run done: 0 while pending, k/steps while running,
 		// everything once finished (partial when cancelled).
 		num, den := int64(r.polls-1), int64(s.steps+1)
@@ -447,7 +534,8 @@ func (s *Server) status(w http.ResponseWriter, r *run) {
 			num = den
 		}
 		failed, errs := p.Failed*num/den, p.Errors*num/den
-		passed := (p.Total - p.Failed - p.Errors) * num / den
+		passed := (p.Total - p.Failed - p.Errors - p.Unprocessed - p.Unclassified) * num / den
+		processed := failed + errs + passed + p.Unclassified*num/den
 		st := "RUNNING"
 		switch {
 		case r.status == "PENDING":
@@ -457,11 +545,22 @@ func (s *Server) status(w http.ResponseWriter, r *run) {
 		case isTerminal(r.status):
 			st = r.status
 		}
-		probeRuns = append(probeRuns, map[string]any{
-			"probeName": p.Name, "probeRunId": int64(r.id)*100 + int64(i), "probeId": p.ID,
+		var probeID any = p.ID
+		switch {
+		case p.NullID:
+			probeID = nil
+		case p.RunProbeID != 0:
+			probeID = p.RunProbeID
+		}
+		pr := map[string]any{
+			"probeName": p.Name, "probeRunId": int64(r.id)*100 + int64(i), "probeId": probeID,
 			"totalCount": p.Total, "errorCount": errs, "passedCount": passed, "failedCount": failed,
 			"status": st,
-		})
+		}
+		if s.processed {
+			pr["processedCount"] = processed
+		}
+		probeRuns = append(probeRuns, pr)
 	}
 	doc["probeRuns"] = probeRuns
 	s.mu.Unlock()
@@ -472,11 +571,27 @@ func (s *Server) status(w http.ResponseWriter, r *run) {
 func (s *Server) report(w http.ResponseWriter, r *run) {
 	s.mu.Lock()
 	st := r.status
+	notReady := r.reportLag > 0 && isTerminal(st)
+	if notReady {
+		r.reportLag--
+	}
 	s.mu.Unlock()
-	if !isTerminal(st) {
+	if !isTerminal(st) || notReady {
 		writeError(w, http.StatusBadRequest, "TEST_RUN_NOT_COMPLETED", "The test run has not completed yet.")
 		return
 	}
 	w.Header().Set("Content-Type", "application/pdf")
 	fmt.Fprintf(w, "%%PDF-1.4\n%% fake report for test run %d\n%%%%EOF\n", r.id)
+}
+
+// acceptsPDF reports whether an Accept header takes application/pdf.
+func acceptsPDF(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		switch strings.TrimSpace(mt) {
+		case "application/pdf", "application/*", "*/*":
+			return true
+		}
+	}
+	return false
 }

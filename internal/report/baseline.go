@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
@@ -34,12 +35,11 @@ func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
 		Status    string `json:"status"`
 		Result    string `json:"result"`
 		Probes    *[]struct {
-			Name       string `json:"name"`
-			ProbeID    *int64 `json:"probeId"`
-			ProbeRunID int64  `json:"probeRunId"`
-			Total      *int64 `json:"total"`
-			Failed     *int64 `json:"failed"`
-			Verdict    string `json:"verdict"`
+			Key     string `json:"key"`
+			ProbeID *int64 `json:"probeId"`
+			Total   *int64 `json:"total"`
+			Failed  *int64 `json:"failed"`
+			Verdict string `json:"verdict"`
 		} `json:"probes"`
 	}
 	dec := json.NewDecoder(r)
@@ -67,25 +67,30 @@ func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
 	case len(*doc.Probes) == 0:
 		return nil, errors.New("has no probes, which no run with a verdict has")
 	}
-	b := &gate.Baseline{TestRunID: doc.TestRunID, Probes: map[gate.Key]gate.BaselineProbe{}}
+	b := &gate.Baseline{TestRunID: doc.TestRunID, Probes: map[string]gate.BaselineProbe{}}
 	for i, p := range *doc.Probes {
-		if p.ProbeID == nil || p.Total == nil || p.Failed == nil {
-			return nil, fmt.Errorf("has a probe (number %d of the list) without a probeId, total or failed", i+1)
+		// Files written before keys existed have only the probe id, which
+		// was then the key.
+		k := p.Key
+		if k == "" && p.ProbeID != nil {
+			k = strconv.FormatInt(*p.ProbeID, 10)
+		}
+		if k == "" || p.Total == nil || p.Failed == nil {
+			return nil, fmt.Errorf("has a probe (number %d of the list) without a key or probeId, total or failed", i+1)
 		}
 		if *p.Total <= 0 || *p.Total > gate.MaxCount || *p.Failed < 0 || *p.Failed > *p.Total {
-			return nil, fmt.Errorf("has probe %d with failed %d of total %d, which no run with a verdict has", *p.ProbeID, *p.Failed, *p.Total)
+			return nil, fmt.Errorf("has probe %s with failed %d of total %d, which no run with a verdict has", quoteText(k), *p.Failed, *p.Total)
 		}
 		switch gate.Verdict(p.Verdict) {
 		case gate.Passed, gate.Findings, gate.Failed:
 		default:
-			return nil, fmt.Errorf("has probe %d with verdict %s: only probes that were judged make a baseline; %s", *p.ProbeID, quoteText(p.Verdict), saveOnlyVerdicts)
+			return nil, fmt.Errorf("has probe %s with verdict %s: only probes that were judged make a baseline; %s", quoteText(k), quoteText(p.Verdict), saveOnlyVerdicts)
 		}
-		k := gate.KeyOf(gate.Probe{Name: p.Name, ProbeID: *p.ProbeID, ProbeRunID: p.ProbeRunID})
 		if _, dup := b.Probes[k]; dup {
-			b.Probes[k] = gate.BaselineProbe{ProbeID: *p.ProbeID, Ambiguous: true}
+			b.Probes[k] = gate.BaselineProbe{Ambiguous: true}
 			continue
 		}
-		b.Probes[k] = gate.BaselineProbe{ProbeID: *p.ProbeID, Failed: *p.Failed, Total: *p.Total}
+		b.Probes[k] = gate.BaselineProbe{Failed: *p.Failed, Total: *p.Total}
 	}
 	return b, nil
 }

@@ -55,7 +55,7 @@ func BenchmarkRender(b *testing.B) {
 	b.Run("comment", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = Comment(CommentMarker("bench"), "bench", "bench", r, nil)
+			_ = Comment(CommentInput{Marker: CommentMarker("bench"), Key: "bench", Version: "bench", Result: r})
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
@@ -32,28 +33,77 @@ const commentProbes = 8
 // maxComment keeps a comment under GitHub's 65,536 characters.
 const maxComment = 60000
 
-// Comment renders the pull request comment: the verdict, the gate, the run's
-// link and the probes (the ones that matter first; the full table folded
-// when there are many), or, for a run not waited for, that it started. key
-// is shown so that readers know which step keeps the comment up to date.
-func Comment(marker, key, version string, r *gate.Result, s *Started) string {
+// Problem is an exit that is not the verdict of a result: the settings were
+// refused, the token rejected, the API failed, the job was cancelled, or a
+// passed gate's report could not be written.
+type Problem struct {
+	// Headline replaces the verdict's, e.g. "⏹️ interrupted".
+	Headline string
+	// Detail says what happened; it may hold API text and is escaped.
+	Detail string
+	// Exit is the job's exit code.
+	Exit int
+}
+
+// CommentInput is what a comment shows.
+type CommentInput struct {
+	Marker, Key, Version string
+	// Result is the run's result (nil when none was read).
+	Result *gate.Result
+	// Started is a run triggered without waiting (nil otherwise).
+	Started *Started
+	// Problem is set when the job's exit is not Result's verdict.
+	Problem *Problem
+	// Commit, CommitURL, RunURL and Time tell a fresh comment from an old
+	// one: the commit tested, the workflow run, and when.
+	Commit, CommitURL, RunURL string
+	Time                      time.Time
+}
+
+// Comment renders the pull request comment: the verdict (or what happened
+// instead), the gate, the run's link and the probes (the ones that matter
+// first; the full table folded when there are many), or, for a run not
+// waited for, that it started; then the commit, the time and the workflow
+// run. API text is escaped and its mentions, references and URLs made
+// inert.
+func Comment(in CommentInput) string {
 	var b strings.Builder
-	b.WriteString(marker + "\n")
-	if r == nil {
+	b.WriteString(in.Marker + "\n")
+	r, s := in.Result, in.Started
+	switch {
+	case in.Problem != nil:
+		fmt.Fprintf(&b, "### SPLX Probe red team: %s\n\n", in.Problem.Headline)
+		fmt.Fprintf(&b, "%s (exit %d).\n\n", strings.TrimRight(escape.CommentCell(in.Problem.Detail, 1500), "."), in.Problem.Exit)
+		if r != nil && r.Verdict == gate.Passed {
+			b.WriteString("The gate passed, but the job failed, so this is not a pass.\n\n")
+		}
+	case r == nil && s != nil:
 		b.WriteString("### SPLX Probe red team: ⏳ test run started\n\n")
 		fmt.Fprintf(&b, "%s on target %d with probes %s. The job did not wait for it (`wait: false`): its findings are in the SPLX Probe web UI.\n",
 			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs))
-		footer(&b, key, version)
-		return b.String()
+	case r != nil:
+		fmt.Fprintf(&b, "### SPLX Probe red team: %s\n\n", Headline(r.Verdict))
 	}
-	fmt.Fprintf(&b, "### SPLX Probe red team: %s\n\n", Headline(r.Verdict))
+	if r != nil {
+		resultBody(&b, r)
+	}
+	footer(&b, in)
+	out := b.String()
+	if len(out) > maxComment {
+		out = escape.Truncate(out, maxComment) + "\n\n(cut to fit a comment: see the job summary)\n"
+	}
+	return out
+}
+
+// resultBody is the run, the gate and the probe tables of a result.
+func resultBody(b *strings.Builder, r *gate.Result) {
 	run := runLink(r.TestRunID, r.URL)
 	if r.TargetID != 0 {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
-	fmt.Fprintf(&b, "%s: %s.\n\nGate: %s.", run, escape.MarkdownCell(r.Reason, 600), r.Thresholds.Describe())
+	fmt.Fprintf(b, "%s: %s.\n\nGate: %s.", run, escape.CommentCell(r.Reason, 600), r.Thresholds.Describe())
 	if r.Thresholds.Baseline != nil {
-		fmt.Fprintf(&b, " Against the baseline: %d regressed, %d improved.", r.Regressions, r.Improvements)
+		fmt.Fprintf(b, " Against the baseline: %d regressed, %d improved.", r.Regressions, r.Improvements)
 	}
 	b.WriteString("\n\n")
 	// The probes that matter first: over the gate, regressed, no verdict,
@@ -68,25 +118,19 @@ func Comment(marker, key, version string, r *gate.Result, s *Started) string {
 	}
 	all := append(append([]gate.Probe{}, first...), rest...)
 	if len(all) <= commentProbes {
-		commentTable(&b, all, r.Thresholds.Baseline != nil)
-	} else {
-		if len(first) > 0 {
-			commentTable(&b, first[:min(len(first), commentProbes)], r.Thresholds.Baseline != nil)
-			if len(first) > commentProbes {
-				fmt.Fprintf(&b, "\n…and %d more probes with findings.\n", len(first)-commentProbes)
-			}
-			b.WriteString("\n")
+		commentTable(b, all, r.Thresholds.Baseline != nil)
+		return
+	}
+	if len(first) > 0 {
+		commentTable(b, first[:min(len(first), commentProbes)], r.Thresholds.Baseline != nil)
+		if len(first) > commentProbes {
+			fmt.Fprintf(b, "\n…and %d more probes with findings.\n", len(first)-commentProbes)
 		}
-		fmt.Fprintf(&b, "<details><summary>All %d probes</summary>\n\n", len(all))
-		commentTable(&b, all, r.Thresholds.Baseline != nil)
-		b.WriteString("\n</details>\n")
+		b.WriteString("\n")
 	}
-	footer(&b, key, version)
-	out := b.String()
-	if len(out) > maxComment {
-		out = escape.Truncate(out, maxComment) + "\n\n(cut to fit a comment: see the job summary)\n"
-	}
-	return out
+	fmt.Fprintf(b, "<details><summary>All %d probes</summary>\n\n", len(all))
+	commentTable(b, all, r.Thresholds.Baseline != nil)
+	b.WriteString("\n</details>\n")
 }
 
 // commentTable is a compact table for narrow screens.
@@ -99,11 +143,22 @@ func commentTable(b *strings.Builder, probes []gate.Probe, baseline bool) {
 	for _, p := range probes {
 		failed := fmt.Sprintf("%d of %d (%s%%)", p.Failed, p.Total, FormatPercent(p.FailedPercent))
 		if baseline {
-			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", escape.MarkdownCell(p.Name, 100), failed, Delta(p), probeVerdict(p))
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", escape.CommentCell(nameOf(p), 100), failed, Delta(p), commentVerdict(p))
 		} else {
-			fmt.Fprintf(b, "| %s | %s | %s |\n", escape.MarkdownCell(p.Name, 100), failed, probeVerdict(p))
+			fmt.Fprintf(b, "| %s | %s | %s |\n", escape.CommentCell(nameOf(p), 100), failed, commentVerdict(p))
 		}
 	}
+}
+
+// commentVerdict is probeVerdict with its reason made inert.
+func commentVerdict(p gate.Probe) string {
+	switch p.Verdict {
+	case gate.Failed:
+		return "❌ " + escape.CommentCell(p.Reason, 300)
+	case gate.NoVerdict:
+		return "⚠️ no verdict: " + escape.CommentCell(p.Reason, 300)
+	}
+	return probeVerdict(p)
 }
 
 func runLink(id int32, url string) string {
@@ -113,8 +168,25 @@ func runLink(id int32, url string) string {
 	return fmt.Sprintf("Test run %d", id)
 }
 
-func footer(b *strings.Builder, key, version string) {
-	fmt.Fprintf(b, "\n<sub>splx-probe-action %s · updated by %s on every run</sub>\n", escape.MarkdownCell(version, 40), escape.MarkdownCell(key, 200))
+// footer names the commit, the time and the workflow run, so that a
+// reader can tell a fresh comment from one a later run failed to update.
+func footer(b *strings.Builder, in CommentInput) {
+	var parts []string
+	if in.Commit != "" {
+		c := "commit " + escape.CommentCell(in.Commit, 40)
+		if in.CommitURL != "" {
+			c = fmt.Sprintf("commit [%s](%s)", escape.MarkdownCell(in.Commit, 40), in.CommitURL)
+		}
+		parts = append(parts, c)
+	}
+	if !in.Time.IsZero() {
+		parts = append(parts, in.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	if in.RunURL != "" {
+		parts = append(parts, fmt.Sprintf("[workflow run](%s)", in.RunURL))
+	}
+	parts = append(parts, "splx-probe-action "+escape.CommentCell(in.Version, 40), "updated by "+escape.CommentCell(in.Key, 200)+" on every run")
+	fmt.Fprintf(b, "\n<sub>%s</sub>\n", strings.Join(parts, " · "))
 }
 
 // JoinIDs prints ids as "1, 2, 3".

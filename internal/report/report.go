@@ -51,8 +51,10 @@ type JSONBaseline struct {
 	MaxRegressionPercent float64 `json:"maxRegressionPercent"`
 	Regressions          int     `json:"regressions"`
 	Improvements         int     `json:"improvements"`
-	// Removed are the baseline's probe ids this run lacks.
-	Removed []int64 `json:"removed"`
+	// Removed are the baseline's probe ids this run lacks; RemovedKeys are
+	// the keys of all of them, those without a usable probe id included.
+	Removed     []int64  `json:"removed"`
+	RemovedKeys []string `json:"removedKeys"`
 }
 
 // JSONChange is a probe compared with the baseline.
@@ -86,10 +88,15 @@ type JSONCounts struct {
 
 // JSONProbe is one probe run.
 type JSONProbe struct {
-	Name       string `json:"name"`
+	Name string `json:"name"`
+	// Key identifies the probe across runs (see gate.Keys); a baseline
+	// matches probes by it.
+	Key        string `json:"key"`
 	ProbeID    int64  `json:"probeId"`
 	ProbeRunID int64  `json:"probeRunId"`
 	Status     string `json:"status"`
+	// Processed is the API's processedCount, when it sent one.
+	Processed *int64 `json:"processed,omitempty"`
 	JSONCounts
 	// FailedPercent is null when the counts make no share from 0 to 100
 	// (failed over total, a negative count): such a run has no verdict.
@@ -116,7 +123,12 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 	}
 	if b := r.Thresholds.Baseline; b != nil {
 		doc.Baseline = &JSONBaseline{TestRunID: b.TestRunID, MaxRegressionPercent: r.Thresholds.MaxRegressionPercent,
-			Regressions: r.Regressions, Improvements: r.Improvements, Removed: append([]int64{}, r.Removed...)}
+			Regressions: r.Regressions, Improvements: r.Improvements, Removed: []int64{}, RemovedKeys: append([]string{}, r.Removed...)}
+		for _, k := range r.Removed {
+			if id, err := strconv.ParseInt(k, 10, 64); err == nil {
+				doc.Baseline.Removed = append(doc.Baseline.Removed, id)
+			}
+		}
 	}
 	head, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
@@ -140,8 +152,8 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 	enc := json.NewEncoder(&compact)
 	for i, p := range r.Probes {
 		jp := JSONProbe{
-			Name: escape.Truncate(p.Name, maxName), ProbeID: p.ProbeID, ProbeRunID: p.ProbeRunID,
-			Status:     escape.Truncate(p.Status, 64),
+			Name: escape.Truncate(p.Name, maxName), Key: p.Key, ProbeID: p.ProbeID, ProbeRunID: p.ProbeRunID,
+			Status: escape.Truncate(p.Status, 64), Processed: p.Processed,
 			JSONCounts: JSONCounts{Total: p.Total, Passed: p.Passed, Failed: p.Failed, Errors: p.Errors},
 			Verdict:    string(p.Verdict), Reason: p.Reason,
 		}
@@ -241,7 +253,7 @@ func JUnit(w io.Writer, r *gate.Result) error {
 		if d := Delta(p); d != "" {
 			counts += "; against the baseline: " + d
 		}
-		c := junitCase{Name: escape.Truncate(p.Name, maxName), Classname: classname, Time: "0", SystemOut: counts}
+		c := junitCase{Name: escape.Truncate(nameOf(p), maxName), Classname: classname, Time: "0", SystemOut: counts}
 		switch {
 		case p.Verdict == gate.Failed:
 			c.Failure = &junitMessage{Message: p.Reason + ": " + counts, Type: "findings", Text: counts}
@@ -377,6 +389,9 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	}
 	fmt.Fprintf(&b, "%s, status %s.\n\n", run, escape.MarkdownCell(r.Status, 64))
 	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), escape.MarkdownCell(r.Reason, 1000), r.Thresholds.Describe())
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "⚠️ %s.\n\n", escape.MarkdownCell(w, 1000))
+	}
 	base := r.Thresholds.Baseline != nil
 	head, sep := "| Probe | Status | Passed | Failed | Errors | Failed % | Verdict |", "|---|---|---:|---:|---:|---:|---|"
 	tail := fmt.Sprintf("| **Total** | | %d | %d | %d | %s%% | %s |\n", r.Passed, r.Failed, r.Errors, FormatPercent(gate.Percent(r.Failed, r.Total)), Headline(r.Verdict))
@@ -387,7 +402,7 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	b.WriteString(head + "\n" + sep + "\n")
 	for i, p := range r.Probes {
 		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %s%% | %s |",
-			escape.MarkdownCell(p.Name, maxName), escape.MarkdownCell(p.Status, 64),
+			escape.MarkdownCell(nameOf(p), maxName), escape.MarkdownCell(p.Status, 64),
 			p.Passed, p.Failed, p.Errors, FormatPercent(p.FailedPercent), probeVerdict(p))
 		if base {
 			row += " " + Delta(p) + " |"
@@ -405,7 +420,7 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	}
 	b.WriteString(tail)
 	if len(r.Removed) > 0 {
-		fmt.Fprintf(&b, "\nIn the baseline but not in this run: probes %s.\n", joinInts(r.Removed))
+		fmt.Fprintf(&b, "\nIn the baseline but not in this run: probes %s.\n", strings.Join(r.Removed, ", "))
 	}
 	b.WriteString("\nA *failed* test case is an attack that succeeded against the target.\n")
 	return b.String()
@@ -433,12 +448,13 @@ func Delta(p gate.Probe) string {
 	return "="
 }
 
-func joinInts(ids []int64) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.FormatInt(id, 10)
+// nameOf is a probe's name as the API sent it, "probe <key>" when it has
+// none; the caller escapes it for its destination.
+func nameOf(p gate.Probe) string {
+	if strings.TrimSpace(p.Name) != "" {
+		return p.Name
 	}
-	return strings.Join(s, ", ")
+	return "probe " + p.Key
 }
 
 // verdictWord is the verdict's word, capitalised.

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
@@ -47,7 +48,7 @@ func TestJUnitTellsTheJobsStory(t *testing.T) {
 		{"passed", gate.Evaluate(st("FINISHED", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 0, "pass"},
 		{"run-wide gate failed, no probe over", gate.Evaluate(st("FINISHED", within, other), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 1, 0, "failure"},
 		{"no verdict: untrusted counts", gate.Evaluate(st("FINISHED", probe.ProbeRun{ProbeName: "N", TotalCount: 5, FailedCount: -1, Status: "FINISHED"}), gate.Thresholds{}, nil, ""), 0, 2, "error"},
-		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 1, "error"},
+		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 2, "error"},
 		{"timed out", timedOut, 0, 1, "error"},
 	}
 	for _, tt := range tests {
@@ -191,17 +192,55 @@ func TestComment(t *testing.T) {
 		{ProbeName: "<img src=x> | **Leak**", ProbeID: 2, TotalCount: 50, PassedCount: 50, Status: "FINISHED"},
 		{ProbeName: "Fresh", ProbeID: 3, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
 	}}
-	base := &gate.Baseline{TestRunID: 5, Probes: map[gate.Key]gate.BaselineProbe{"1": {ProbeID: 1, Failed: 10, Total: 100}, "2": {ProbeID: 2, Failed: 4, Total: 100}}}
+	base := &gate.Baseline{TestRunID: 5, Probes: map[string]gate.BaselineProbe{"1": {Failed: 10, Total: 100}, "2": {Failed: 4, Total: 100}}}
 	r := gate.Evaluate(st, gate.Thresholds{MaxFailedPercent: &five, Baseline: base, MaxRegressionPercent: 1}, nil, "https://probe.splx.ai/w/ws/target/42/test-runs/7")
 	r.TargetID = 42
 	marker := CommentMarker("red team / gate / target 42")
-	got := Comment(marker, "red team / gate / target 42", "v1.0.0", r, nil)
+	when := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	in := CommentInput{Marker: marker, Key: "red team / gate / target 42", Version: "v1.0.0", Result: r,
+		Commit: "0123456", CommitURL: "https://github.com/acme/chatbot/commit/0123456789", RunURL: "https://github.com/acme/chatbot/actions/runs/99", Time: when}
+	got := Comment(in)
 	golden.Check(t, "../../testdata/report/comment.md", got)
 	if marker == CommentMarker("red team / gate / target 43") || !strings.HasPrefix(got, marker+"\n") {
 		t.Errorf("markers: %q", marker)
 	}
-	started := Comment(marker, "k", "v1.0.0", nil, &Started{TestRunID: 9, TargetID: 42, ProbeIDs: []int32{1, 2}})
+	started := Comment(CommentInput{Marker: marker, Key: "k", Version: "v1.0.0", Started: &Started{TestRunID: 9, TargetID: 42, ProbeIDs: []int32{1, 2}}})
 	if !strings.Contains(started, "Test run 9 on target 42 with probes 1, 2") {
 		t.Errorf("started comment:\n%s", started)
+	}
+}
+
+// TestNamelessProbes: probe runs with neither a name nor a usable probeId
+// stay apart in the comment, the results file and SARIF, by their keys.
+func TestNamelessProbes(t *testing.T) {
+	t.Parallel()
+	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ProbeRuns: []probe.ProbeRun{
+		{ProbeRunID: 700, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
+		{ProbeRunID: 701, TotalCount: 10, PassedCount: 8, FailedCount: 2, Status: "FINISHED"},
+	}}
+	r := gate.Evaluate(st, gate.Thresholds{}, nil, "")
+	r.TargetID = 42
+	comment := Comment(CommentInput{Marker: CommentMarker("k"), Key: "k", Version: "v1", Result: r})
+	for _, want := range []string{"| probe run-700 | 1 of 10", "| probe run-701 | 2 of 10"} {
+		if !strings.Contains(comment, want) {
+			t.Errorf("comment lacks %q:\n%s", want, comment)
+		}
+	}
+	var js, sarif bytes.Buffer
+	if err := JSON(&js, r, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := SARIF(&sarif, r, SARIFOptions{Location: "w.yml"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"key": "run-700"`, `"key": "run-701"`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("results lack %s", want)
+		}
+	}
+	for _, want := range []string{`"id":"splx-probe/run-700"`, `"id":"splx-probe/run-701"`, `"text":"SPLX Probe: probe run-700"`} {
+		if !strings.Contains(sarif.String(), want) {
+			t.Errorf("SARIF lacks %s", want)
+		}
 	}
 }

@@ -105,7 +105,7 @@ type sarifRegion struct {
 }
 
 // SARIF writes the results for GitHub code scanning: SARIF 2.1.0, one rule
-// per probe (splx-probe/<probeId>), one result per probe with findings, at
+// per probe (splx-probe/<key>, see gate.Keys), one result per probe with findings, at
 // level error when the probe broke the gate and warning when its findings
 // are within it. Fingerprints depend only on the target and the probe, so
 // code scanning keeps one alert per target and probe open across runs and
@@ -130,22 +130,18 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	})
 	// The driver's object stays open for its rules.
 	e.raw(strings.TrimSuffix(string(driver), "}") + `,"rules":[` + "\n")
-	index := make(map[gate.Key]int, len(r.Probes))
+	// Keys are unique in a run (gate.Keys): one rule each, at the probe's
+	// index.
 	for _, p := range r.Probes {
-		key := gate.KeyOf(p)
-		if _, seen := index[key]; seen {
-			continue
-		}
-		index[key] = len(index)
-		name := sarifName(p)
+		name, ref := sarifName(p), sarifRef(p)
 		e.element(sarifRule{
-			ID:               "splx-probe/" + string(key),
+			ID:               "splx-probe/" + p.Key,
 			Name:             name,
 			ShortDescription: sarifText{Text: "SPLX Probe: " + name},
-			FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (id %d) that succeeded against target %s.", name, p.ProbeID, target)},
+			FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (%s) that succeeded against target %s.", name, ref, target)},
 			Help: sarifHelp{
-				Text:     fmt.Sprintf("Successful attacks of the probe %s on target %s. %s", name, target, sarifRuleHelpText),
-				Markdown: fmt.Sprintf("**SPLX Probe: %s** (probe id %d, target %s)\n\n%s", escape.MarkdownCell(p.Name, maxName), p.ProbeID, target, sarifRuleHelpMarkdown),
+				Text:     fmt.Sprintf("Successful attacks of the probe %s (%s) on target %s. %s", name, ref, target, sarifRuleHelpText),
+				Markdown: fmt.Sprintf("**SPLX Probe: %s** (probe %s, target %s)\n\n%s", escape.MarkdownCell(nameOf(p), maxName), ref, target, sarifRuleHelpMarkdown),
 			},
 			HelpURI: sarifHelpURI,
 			Properties: sarifRuleProps{
@@ -157,11 +153,10 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	}
 	e.end("]}},\n")
 	e.raw(`"automationDetails":{"id":` + string(e.encode("splx-probe/target-"+target+"/")) + "},\n" + `"results":[` + "\n")
-	for _, p := range r.Probes {
+	for ri, p := range r.Probes {
 		if p.Failed <= 0 {
 			continue
 		}
-		key := gate.KeyOf(p)
 		level := "warning"
 		if p.Verdict == gate.Failed {
 			level = "error"
@@ -174,9 +169,9 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 		if r.URL != "" {
 			msg += ": " + r.URL
 		}
-		fp := fingerprint(r.TargetID, key)
+		fp := fingerprint(r.TargetID, p.Key)
 		res := sarifResult{
-			RuleID: "splx-probe/" + string(key), RuleIndex: index[key], Level: level,
+			RuleID: "splx-probe/" + p.Key, RuleIndex: ri, Level: level,
 			Message:             sarifText{Text: msg + "."},
 			PartialFingerprints: map[string]string{sarifFingerprint: fp, lineHash: fp[:16] + ":1"},
 		}
@@ -196,13 +191,18 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	return e.err
 }
 
+// sarifRef names a probe by its id, or by its key when it has no usable id.
+func sarifRef(p gate.Probe) string {
+	if _, err := strconv.ParseInt(p.Key, 10, 64); err != nil {
+		return "key " + p.Key
+	}
+	return "id " + p.Key
+}
+
 // sarifName is a probe's name as code scanning shows it: one line of
 // text, control characters made visible escapes.
 func sarifName(p gate.Probe) string {
-	if name := escape.Line(p.Name, maxName); name != "" {
-		return name
-	}
-	return fmt.Sprintf("probe %d", p.ProbeID)
+	return escape.Line(nameOf(p), maxName)
 }
 
 // elements writes a JSON array's elements one per line, each encoded on
@@ -257,8 +257,9 @@ func (e *elements) end(s string) {
 	e.raw(s)
 }
 
-// fingerprint is stable for a target and a probe, and differs between them.
-func fingerprint(target int32, key gate.Key) string {
+// fingerprint is stable for a target and a probe's key, and differs between
+// them. A key that is a probe id gives the fingerprint earlier versions gave.
+func fingerprint(target int32, key string) string {
 	sum := sha256.Sum256([]byte(fmt.Sprintf("splx-probe target %d probe %s", target, key)))
 	return hex.EncodeToString(sum[:16])
 }
