@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
@@ -67,7 +68,10 @@ type CommentInput struct {
 // run. API text is escaped and its mentions, references and URLs made
 // inert.
 func Comment(in CommentInput) string {
-	var b strings.Builder
+	var b, foot strings.Builder
+	// The footer is always shown: the probes get what it leaves.
+	footer(&foot, in)
+	budget := maxComment - foot.Len() - commentReserve
 	b.WriteString(in.Marker + "\n")
 	r, s := in.Result, in.Started
 	switch {
@@ -85,69 +89,106 @@ func Comment(in CommentInput) string {
 		fmt.Fprintf(&b, "### SPLX Probe red team: %s\n\n", Headline(r.Verdict))
 	}
 	if r != nil {
-		resultBody(&b, r)
+		resultBody(&b, r, budget)
 	}
-	footer(&b, in)
 	out := b.String()
-	if len(out) > maxComment {
-		out = escape.Truncate(out, maxComment) + "\n\n(cut to fit a comment: see the job summary)\n"
+	if len(out) > budget+commentReserve {
+		// Only a header of untrusted text this long gets here.
+		out = escape.Truncate(out, budget) + "\n\n(cut to fit a comment: see the job summary)\n"
 	}
-	return out
+	return out + foot.String()
 }
 
-// resultBody is the run, the gate and the probe tables of a result.
-func resultBody(b *strings.Builder, r *gate.Result) {
+// commentReserve is what the lines after the last probe row take at most:
+// the count of the probes left out and the end of the details block.
+const commentReserve = 300
+
+// resultBody is the run, the gate and the probe tables of a result. Rows
+// are rendered only while the comment stays within budget; the rest are
+// counted, never rendered.
+func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 	run := runLink(r.TestRunID, r.URL)
 	if r.TargetID != 0 {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
 	fmt.Fprintf(b, "%s: %s.\n\nGate: %s.", run, escape.CommentCell(r.Reason, 600), r.Thresholds.Describe())
-	if r.Thresholds.Baseline != nil {
+	baseline := r.Thresholds.Baseline != nil
+	if baseline {
 		fmt.Fprintf(b, " Against the baseline: %d regressed, %d improved.", r.Regressions, r.Improvements)
 	}
 	b.WriteString("\n\n")
-	// The probes that matter first: over the gate, regressed, no verdict,
-	// with findings; then the rest.
-	var first, rest []gate.Probe
+	total, first := len(r.Probes), 0
 	for _, p := range r.Probes {
-		if p.Verdict == gate.Failed || p.Verdict == gate.NoVerdict || p.Change == gate.Regressed || p.Failed > 0 {
-			first = append(first, p)
-		} else {
-			rest = append(rest, p)
+		if matters(p) {
+			first++
 		}
 	}
-	all := append(append([]gate.Probe{}, first...), rest...)
-	if len(all) <= commentProbes {
-		commentTable(b, all, r.Thresholds.Baseline != nil)
+	if total <= commentProbes {
+		commentTable(b, ordered(r, false), total, baseline, budget)
 		return
 	}
-	if len(first) > 0 {
-		commentTable(b, first[:min(len(first), commentProbes)], r.Thresholds.Baseline != nil)
-		if len(first) > commentProbes {
-			fmt.Fprintf(b, "\n…and %d more probes with findings.\n", len(first)-commentProbes)
+	if first > 0 {
+		n := commentTable(b, ordered(r, true), commentProbes, baseline, budget)
+		if first > n {
+			fmt.Fprintf(b, "\n…and %d more probes with findings.\n", first-n)
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(b, "<details><summary>All %d probes</summary>\n\n", len(all))
-	commentTable(b, all, r.Thresholds.Baseline != nil)
+	fmt.Fprintf(b, "<details><summary>All %d probes</summary>\n\n", total)
+	if n := commentTable(b, ordered(r, false), total, baseline, budget); n < total {
+		fmt.Fprintf(b, "\n…and %d more probes (cut to fit a comment: see the job summary).\n", total-n)
+	}
 	b.WriteString("\n</details>\n")
 }
 
-// commentTable is a compact table for narrow screens.
-func commentTable(b *strings.Builder, probes []gate.Probe, baseline bool) {
+// matters is a probe shown first: over the gate, regressed, no verdict,
+// with findings.
+func matters(p gate.Probe) bool {
+	return p.Verdict == gate.Failed || p.Verdict == gate.NoVerdict || p.Change == gate.Regressed || p.Failed > 0
+}
+
+// ordered yields the probes that matter first, then (unless onlyFirst)
+// the rest, in the run's order within each group, without copying them.
+func ordered(r *gate.Result, onlyFirst bool) iter.Seq[*gate.Probe] {
+	return func(yield func(*gate.Probe) bool) {
+		for pass := 0; pass < 2 && (pass == 0 || !onlyFirst); pass++ {
+			for i := range r.Probes {
+				if p := &r.Probes[i]; matters(*p) == (pass == 0) && !yield(p) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// commentTable is a compact table for narrow screens: at most max rows of
+// probes, as many as keep the comment within budget. It returns how many
+// rows it wrote.
+func commentTable(b *strings.Builder, probes iter.Seq[*gate.Probe], max int, baseline bool, budget int) int {
 	if baseline {
 		b.WriteString("| Probe | Failed | vs baseline | Verdict |\n|---|---:|---:|---|\n")
 	} else {
 		b.WriteString("| Probe | Failed | Verdict |\n|---|---:|---|\n")
 	}
-	for _, p := range probes {
-		failed := fmt.Sprintf("%d of %d (%s%%)", p.Failed, p.Total, FormatPercent(p.FailedPercent))
-		if baseline {
-			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", escape.CommentCell(nameOf(p), 100), failed, Delta(p), commentVerdict(p))
-		} else {
-			fmt.Fprintf(b, "| %s | %s | %s |\n", escape.CommentCell(nameOf(p), 100), failed, commentVerdict(p))
+	n := 0
+	for p := range probes {
+		if n == max {
+			break
 		}
+		failed := fmt.Sprintf("%d of %d (%s%%)", p.Failed, p.Total, FormatPercent(p.FailedPercent))
+		var row string
+		if baseline {
+			row = fmt.Sprintf("| %s | %s | %s | %s |\n", escape.CommentCell(nameOf(*p), 100), failed, Delta(*p), commentVerdict(*p))
+		} else {
+			row = fmt.Sprintf("| %s | %s | %s |\n", escape.CommentCell(nameOf(*p), 100), failed, commentVerdict(*p))
+		}
+		if b.Len()+len(row) > budget {
+			break
+		}
+		b.WriteString(row)
+		n++
 	}
+	return n
 }
 
 // commentVerdict is probeVerdict with its reason made inert.
