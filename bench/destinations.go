@@ -20,7 +20,8 @@ import (
 )
 
 // fakeGitHub is the issue comments API on 127.0.0.1: an empty pull
-// request that takes one comment and edits it.
+// request that takes one comment and edits it, for a GITHUB_TOKEN that may
+// not read /user.
 type fakeGitHub struct {
 	URL      string
 	srv      *http.Server
@@ -44,15 +45,20 @@ func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var in struct{ Body string }
-	switch r.Method {
-	case http.MethodGet:
+	switch {
+	case r.URL.Path == "/user":
+		// As for GITHUB_TOKEN: the tool then writes as github-actions[bot].
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"message":"Resource not accessible by integration"}`)
+		return
+	case r.Method == http.MethodGet:
 		_ = json.NewEncoder(w).Encode(g.comments)
 		return
-	case http.MethodPost:
+	case r.Method == http.MethodPost:
 		_ = json.NewDecoder(r.Body).Decode(&in)
-		g.comments = append(g.comments, map[string]any{"id": len(g.comments) + 1, "body": in.Body})
+		g.comments = append(g.comments, map[string]any{"id": len(g.comments) + 1, "body": in.Body, "user": map[string]string{"login": "github-actions[bot]"}})
 		w.WriteHeader(http.StatusCreated)
-	case http.MethodPatch:
+	case r.Method == http.MethodPatch:
 		_ = json.NewDecoder(r.Body).Decode(&in)
 		if len(g.comments) > 0 {
 			g.comments[0]["body"] = in.Body
@@ -68,7 +74,7 @@ func (g *fakeGitHub) close() { _ = g.srv.Close() }
 // on: JUnit, results, SARIF, the job summary, the outputs, the pull
 // request comment (a fake GitHub on 127.0.0.1) and a baseline of the same
 // size, for each number of probe runs.
-func destinations(ctx context.Context, out io.Writer, dir, bin string, sizes []int, samples int, without string) error {
+func destinations(ctx context.Context, out io.Writer, dir, bin string, sizes []int, samples int, without string, extra []string) error {
 	gh, err := newGitHub()
 	if err != nil {
 		return err
@@ -111,9 +117,12 @@ func destinations(ctx context.Context, out io.Writer, dir, bin string, sizes []i
 			return fmt.Errorf("the baseline run wrote no results file: %w", err)
 		}
 		env = append(env, "SPLX_BASELINE_PATH="+files["baseline.json"])
-		if without != "" {
-			// A comparison: the same run without one destination.
-			env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, without+"=") })
+		env = append(env, extra...)
+		for _, v := range strings.Split(without, ",") {
+			// A comparison: the same run without some destinations.
+			if v != "" {
+				env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, v+"=") })
+			}
 		}
 		var rss []int64
 		for i := 0; i < samples; i++ {

@@ -52,7 +52,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	binPath := fs.String("bin", "", "measure this binary instead of building one (to compare two builds)")
 	image := fs.String("image", "", "Docker image whose size to report (needs DOCKER_HOST)")
 	publish := fs.String("publish", "", "measure, run the Go benchmarks too, and rewrite the measured blocks of this file (BENCHMARKS.md)")
-	without := fs.String("without", "", "leave out one destination's variable (SPLX_SARIF_PATH, say) to see what it costs")
+	without := fs.String("without", "", "leave out destinations' variables (comma-separated: SPLX_SARIF_PATH,SPLX_GITHUB_TOKEN, say) to see what they cost")
+	var extra []string
+	fs.Func("env", "KEY=VALUE for the every-destination runs (GOGC=50, say); repeatable", func(kv string) error {
+		extra = append(extra, kv)
+		return nil
+	})
 	stale := fs.String("stale", "", "measure nothing: mark the blocks of this file whose sources changed since they were measured")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -102,7 +107,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	if err := destinations(ctx, &md, dir, bin, probeCounts, *samples, *without); err != nil {
+	if err := destinations(ctx, &md, dir, bin, probeCounts, *samples, *without, extra); err != nil {
 		return err
 	}
 	if *gaps > 0 {
