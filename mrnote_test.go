@@ -241,8 +241,26 @@ func TestCodeQualityOutput(t *testing.T) {
 				}
 			}
 			s, _ := os.ReadFile(sarif)
-			if !strings.Contains(string(s), `"uri": "`+tt.location+`"`) {
-				t.Errorf("SARIF does not point at %s:\n%s", tt.location, s)
+			var doc struct {
+				Runs []struct {
+					Results []struct {
+						Locations []struct {
+							PhysicalLocation struct {
+								ArtifactLocation struct {
+									URI string `json:"uri"`
+								} `json:"artifactLocation"`
+							} `json:"physicalLocation"`
+						} `json:"locations"`
+					} `json:"results"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal(s, &doc); err != nil || len(doc.Runs) != 1 || len(doc.Runs[0].Results) != 2 {
+				t.Fatalf("SARIF (%v):\n%s", err, s)
+			}
+			for _, res := range doc.Runs[0].Results {
+				if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != tt.location {
+					t.Errorf("a SARIF result does not point at %s: %+v", tt.location, res.Locations)
+				}
 			}
 		})
 	}

@@ -170,6 +170,8 @@ func (p *prComment) post(ctx context.Context) {
 	switch {
 	case err != nil:
 		warn(err)
+	case done.Created && done.PastLimit:
+		p.rep.Warning("Pull request comment", fmt.Sprintf("Commented on pull request #%d with a new comment: it has more than %d comments and this step's own comment was not among the first %d, so an older one may remain further down (each run past the limit adds one).", p.ci.PRNumber, ghapi.MaxComments, ghapi.MaxComments))
 	case done.Created:
 		p.rep.Info(fmt.Sprintf("Commented on pull request #%d.", p.ci.PRNumber))
 	default:

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,17 +16,21 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/config"
 )
 
-// writeFile renders into memory, redacts the secrets and replaces path in
-// one rename, so a consumer never reads a half-written report.
-func (f *flow) writeFile(path string, render func(*bytes.Buffer) error) error {
-	var b bytes.Buffer
-	if err := render(&b); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	data := f.redact.Bytes(b.Bytes())
+// writeFile renders straight into a temporary file beside path, redacting
+// the secrets as the text streams (a secret split across two writes is
+// still caught), and replaces path in one rename, so a consumer never
+// reads a half-written report. A big report is never held in memory whole.
+func (f *flow) writeFile(path string, render func(io.Writer) error) error {
 	return replaceFile(path, func(file *os.File) error {
-		_, err := file.Write(data)
-		return err
+		rw := f.redact.Stream(file)
+		bw := bufio.NewWriterSize(rw, 32<<10)
+		if err := render(bw); err != nil {
+			return fmt.Errorf("render: %w", err)
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		return rw.Close()
 	})
 }
 

@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -445,14 +445,14 @@ func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error 
 	for _, file := range []struct {
 		what, output string
 		path         config.Text
-		render       func(*bytes.Buffer) error
+		render       func(io.Writer) error
 	}{
-		{"JUnit report", "junit-path", f.cfg.JUnitPath, func(w *bytes.Buffer) error { return report.JUnit(w, res) }},
-		{"Results file", "results-path", f.cfg.ResultsPath, func(w *bytes.Buffer) error { return report.JSON(w, res, f.version) }},
-		{"SARIF file", "sarif-path", f.cfg.SARIFPath, func(w *bytes.Buffer) error {
+		{"JUnit report", "junit-path", f.cfg.JUnitPath, func(w io.Writer) error { return report.JUnit(w, res) }},
+		{"Results file", "results-path", f.cfg.ResultsPath, func(w io.Writer) error { return report.JSON(w, res, f.version) }},
+		{"SARIF file", "sarif-path", f.cfg.SARIFPath, func(w io.Writer) error {
 			return report.SARIF(w, res, report.SARIFOptions{Location: f.sarifLocation(), Version: f.version})
 		}},
-		{"Code Quality report", "codequality-path", f.cfg.CodeQualityPath, func(w *bytes.Buffer) error {
+		{"Code Quality report", "codequality-path", f.cfg.CodeQualityPath, func(w io.Writer) error {
 			return report.CodeQuality(w, res, f.codeQualityLocation())
 		}},
 	} {
