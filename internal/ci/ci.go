@@ -159,15 +159,7 @@ func New(p Platform, o Options) Reporter {
 	if o.Unredacted == nil {
 		o.Unredacted = o.Stdout
 	}
-	switch p {
-	case GitHub:
-		return newGitHub(o)
-	case GitLab:
-		return &gitlab{plain: newPlain(o)}
-	case CircleCI:
-		return &circleci{plain: newPlain(o)}
-	}
-	return newPlain(o)
+	return lookup(p).reporter(o)
 }
 
 func nonNil(m map[string]string) map[string]string {

@@ -1,20 +1,19 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/deliver"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
+	"github.com/splx-ai/splx-probe-action/internal/grace"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 	"github.com/splx-ai/splx-probe-action/internal/report"
@@ -63,16 +62,9 @@ type flow struct {
 	started *report.Started
 }
 
-func (f *flow) runURL(id int32) string {
-	if f.cfg.WorkspaceID == "" || f.cfg.TargetID == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s/w/%s/target/%d/test-runs/%d", f.cfg.UIURL, f.cfg.WorkspaceID, f.cfg.TargetID, id)
-}
-
 // runRef names a run for a message: its link when there is one.
 func (f *flow) runRef(id int32) string {
-	if u := f.runURL(id); u != "" {
+	if u := f.cfg.RunURL(id); u != "" {
 		return fmt.Sprintf("test run %d (%s)", id, u)
 	}
 	return fmt.Sprintf("test run %d", id)
@@ -87,33 +79,38 @@ func (f *flow) run(ctx context.Context) error {
 		return err
 	}
 	if !f.cfg.Wait {
-		f.outputs(f.baseOutputs(f.id, "triggered", "pending"))
+		f.outputs("triggered", "pending")
 		f.rep.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.runURL(f.id), ProbeIDs: f.cfg.ProbeIDs}
+		f.started = &report.Started{TestRunID: f.id, TargetID: int32(f.cfg.TargetID), URL: f.cfg.RunURL(f.id), ProbeIDs: f.cfg.ProbeIDs}
 		return nil
 	}
 	return f.wait(ctx)
 }
 
-// resultOf is the result output of an exit path.
-func resultOf(code ExitCode) string {
-	switch code {
-	case ExitGateFailed:
-		return string(gate.Failed)
-	case ExitNoVerdict:
-		return string(gate.NoVerdict)
-	case ExitTimeout:
-		return string(gate.TimedOut)
-	case ExitInterrupted:
-		return "interrupted"
-	}
-	return "error"
+// outputs writes the outputs of an exit without a result, and remembers
+// that they were written.
+func (f *flow) outputs(status, result string) {
+	f.outputsSet = true
+	f.rep.Outputs(deliver.Base(f.delivery(), status, result))
 }
 
-// outputs writes the outputs and remembers that they were written.
-func (f *flow) outputs(outs []ci.Output) {
+// delivery describes the run to the destinations.
+func (f *flow) delivery() *deliver.Run {
+	return &deliver.Run{
+		Settings: f.cfg, CI: f.ci, Log: f.rep, Redact: f.redact, Clock: f.clock, Version: f.version,
+		Client: f.client, ID: f.id, Result: f.res, Started: f.started, Deadline: f.deadline,
+	}
+}
+
+// publish delivers a judged run (ended, or timed out) to every destination.
+// A report that could not be written is a *deliver.WriteError, so that a
+// missing report never passes unnoticed.
+func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error {
+	f.res = res
+	r := f.delivery()
+	r.Ended = ended
 	f.outputsSet = true
-	f.rep.Outputs(outs)
+	return deliver.Verdict(ctx, r)
 }
 
 func (f *flow) trigger(ctx context.Context) error {
@@ -152,38 +149,12 @@ func (f *flow) trigger(ctx context.Context) error {
 		return f.aborted(ctx, nil, "triggering")
 	}
 	msg := fmt.Sprintf("Test run %d on target %d with probes %s", f.id, f.cfg.TargetID, report.JoinIDs(f.cfg.ProbeIDs))
-	if u := f.runURL(f.id); u != "" {
+	if u := f.cfg.RunURL(f.id); u != "" {
 		msg += ": " + u
 	}
 	f.rep.Notice("SPLX Probe test run started", msg)
 	return nil
 }
-
-// baseOutputs are the outputs every exit path sets. status is the API's
-// (untrusted) text, "" when none was read: it reaches later steps' shells,
-// so anything but a plain word becomes UNKNOWN.
-func (f *flow) baseOutputs(id int32, status, result string) []ci.Output {
-	var outs []ci.Output
-	if id != 0 {
-		outs = append(outs, ci.Output{Name: "test-run-id", Value: strconv.Itoa(int(id))})
-		if u := f.runURL(id); u != "" {
-			outs = append(outs, ci.Output{Name: "test-run-url", Value: u})
-		}
-	}
-	if !plainStatus.MatchString(status) {
-		if status != "" {
-			f.rep.Info(fmt.Sprintf("The API's status %q is not a plain word; the status output is %s.", escape.Line(status, 80), unknownStatus))
-		}
-		status = unknownStatus
-	}
-	return append(outs, ci.Output{Name: "status", Value: status}, ci.Output{Name: "result", Value: result})
-}
-
-// unknownStatus is the status output when no usable status was read.
-const unknownStatus = "UNKNOWN"
-
-// plainStatus is what a status output may hold: one short word.
-var plainStatus = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 
 // freshRunGrace is how long after this tool's own trigger a status poll's
 // 400 or 404 is retried: the docs say nothing of read-after-write lag.
@@ -235,7 +206,7 @@ func (f *flow) wait(ctx context.Context) error {
 		case err != nil:
 			f.rep.EndGroup()
 			err = f.waitFailed(ctx, err)
-			f.outputs(f.baseOutputs(f.id, statusOf(last), resultOf(exitCode(err))))
+			f.outputs(statusOf(last), exitCode(err).Result())
 			return err
 		}
 		if first == nil {
@@ -304,16 +275,16 @@ func (f *flow) thresholds() gate.Thresholds {
 	}
 }
 
-// cancelRun asks the platform to cancel the run, bounded by grace even when
+// cancelRun asks the platform to cancel the run, bounded by limit even when
 // ctx is already done (the job being cancelled), and by cancelGrace once it
 // is. It reports whether the platform accepted.
-func (f *flow) cancelRun(ctx context.Context, grace time.Duration) bool {
-	sctx, stop := afterSignal(ctx, cancelGrace)
+func (f *flow) cancelRun(ctx context.Context, limit time.Duration) bool {
+	sctx, stop := grace.After(ctx, cancelGrace)
 	defer stop()
 	if ctx.Err() != nil {
-		sctx = context.WithoutCancel(ctx) // grace alone bounds it
+		sctx = context.WithoutCancel(ctx) // limit alone bounds it
 	}
-	cctx, cancel := context.WithTimeout(sctx, grace)
+	cctx, cancel := context.WithTimeout(sctx, limit)
 	defer cancel()
 	if err := f.client.CancelTestRun(cctx, f.id); err != nil {
 		f.rep.Warning("Cancel failed", fmt.Sprintf("could not cancel %s: %v; it may still be spending credits: cancel it in the SPLX Probe web UI", f.runRef(f.id), err))
@@ -332,7 +303,7 @@ func (f *flow) aborted(ctx context.Context, last *probe.TestRunStatus, doing str
 	} else {
 		f.rep.Info(fmt.Sprintf("Test run %d goes on (cancel-on-abort is false).", f.id))
 	}
-	f.outputs(f.baseOutputs(f.id, statusOf(last), resultOf(ExitInterrupted)))
+	f.outputs(statusOf(last), ExitInterrupted.Result())
 	return &InterruptedError{Msg: fmt.Sprintf("no verdict: the job was cancelled while %s test run %d", doing, f.id)}
 }
 
@@ -343,7 +314,7 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	}
 	res := &gate.Result{TestRunID: f.id, Thresholds: f.thresholds()}
 	if last != nil {
-		res = gate.Summarise(last, f.thresholds(), f.runURL(f.id))
+		res = gate.Summarise(last, f.thresholds(), f.cfg.RunURL(f.id))
 	}
 	res.TargetID = int32(f.cfg.TargetID)
 	res.Verdict = gate.TimedOut
@@ -365,14 +336,13 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 
 // finish judges a run that ended and reports it everywhere.
 func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
-	res := gate.Evaluate(st, f.thresholds(), f.cfg.ProbeIDs, f.runURL(f.id))
+	res := gate.Evaluate(st, f.thresholds(), f.cfg.ProbeIDs, f.cfg.RunURL(f.id))
 	res.TestRunID = f.id
 	res.TargetID = int32(f.cfg.TargetID)
 	for _, w := range res.Warnings {
 		f.rep.Warning("Probe ids", w)
 	}
 	werr := f.publish(ctx, res, true)
-	f.rep.Annotate(report.Annotations(res))
 	switch res.Verdict {
 	case gate.Passed:
 		f.rep.Notice("SPLX Probe gate passed", fmt.Sprintf("test run %d: %s", f.id, res.Reason))
@@ -381,135 +351,4 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 		return errors.Join(werr, &VerdictError{Verdict: gate.Failed, Msg: fmt.Sprintf("test run %d: %s", f.id, res.Reason)})
 	}
 	return errors.Join(werr, &VerdictError{Verdict: gate.NoVerdict, Msg: fmt.Sprintf("test run %d ended %s: %s", f.id, escape.Line(st.Status, 40), res.Reason)})
-}
-
-// publish writes the result to the log, the files asked for, the outputs
-// and the job summary. A report that could not be written is a
-// *WriteError, so that a missing report never passes unnoticed.
-func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error {
-	f.res = res
-	for _, l := range strings.Split(report.Table(res), "\n") {
-		f.rep.Info(l)
-	}
-	outs := f.baseOutputs(res.TestRunID, res.Status, string(res.Verdict))
-	outs = append(outs,
-		ci.Output{Name: "total", Value: strconv.FormatInt(res.Total, 10)},
-		ci.Output{Name: "passed", Value: strconv.FormatInt(res.Passed, 10)},
-		ci.Output{Name: "failed", Value: strconv.FormatInt(res.Failed, 10)},
-		ci.Output{Name: "errors", Value: strconv.FormatInt(res.Errors, 10)},
-	)
-	if res.Thresholds.Baseline != nil {
-		outs = append(outs,
-			ci.Output{Name: "regressions", Value: strconv.Itoa(res.Regressions)},
-			ci.Output{Name: "improvements", Value: strconv.Itoa(res.Improvements)})
-	}
-	verdict := res.Verdict == gate.Passed || res.Verdict == gate.Failed
-	var errs []error
-	for _, file := range []struct {
-		what, output string
-		path         config.Text
-		render       func(*bytes.Buffer) error
-	}{
-		{"JUnit report", "junit-path", f.cfg.JUnitPath, func(w *bytes.Buffer) error { return report.JUnit(w, res) }},
-		{"Results file", "results-path", f.cfg.ResultsPath, func(w *bytes.Buffer) error { return report.JSON(w, res, f.version) }},
-		{"SARIF file", "sarif-path", f.cfg.SARIFPath, func(w *bytes.Buffer) error {
-			return report.SARIF(w, res, report.SARIFOptions{Location: f.sarifLocation(), Version: f.version})
-		}},
-	} {
-		if file.path == "" {
-			continue
-		}
-		if file.output == "sarif-path" && !verdict {
-			// An upload without results closes every open alert of its
-			// category as fixed, on a run that proved nothing.
-			f.rep.Info("No SARIF file: the run reached no verdict, and code scanning would take a file without results as every alert fixed.")
-			continue
-		}
-		if err := f.writeFile(string(file.path), file.render); err != nil {
-			errs = append(errs, &WriteError{What: file.what, Path: string(file.path), Err: err})
-			continue
-		}
-		outs = append(outs, ci.Output{Name: file.output, Value: string(file.path)})
-	}
-	if p := string(f.cfg.ReportPath); p != "" && ended {
-		// The wait's deadline bounds the download's retries too, but it
-		// always gets one request's time; after a signal, signalGrace.
-		sctx, stop := afterSignal(ctx, signalGrace)
-		dctx, cancel := context.WithTimeout(sctx, max(f.deadline.Sub(f.clock.Now()), time.Duration(f.cfg.RequestTimeout)))
-		n, err := f.fetchReport(dctx, res.TestRunID, p)
-		cancel()
-		stop()
-		switch {
-		case err != nil && ctx.Err() != nil:
-			f.rep.Warning("PDF report", fmt.Sprintf("the job was cancelled: gave up on the report of test run %d after the %s grace", res.TestRunID, signalGrace))
-		case err != nil:
-			f.rep.Warning("PDF report", fmt.Sprintf("could not download the report of test run %d: %v", res.TestRunID, err))
-		default:
-			f.rep.Info(fmt.Sprintf("Saved the PDF report (%d bytes) to %s", n, p))
-			outs = append(outs, ci.Output{Name: "report-path", Value: p})
-		}
-	}
-	if ctx.Err() != nil {
-		// Cancelled while publishing: the exit is 130, and result says so.
-		for i := range outs {
-			if outs[i].Name == "result" {
-				outs[i].Value = resultOf(ExitInterrupted)
-			}
-		}
-	}
-	f.outputs(outs)
-	f.rep.Summary(report.Markdown(res, string(f.cfg.ResultsPath)))
-	return errors.Join(errs...)
-}
-
-// sarifLocation is the file the SARIF results point at: the sarif-location
-// setting, else the workflow that ran. Code scanning rejects results
-// without one, so its absence is a warning.
-func (f *flow) sarifLocation() string {
-	loc := string(f.cfg.SARIFLocation)
-	if loc == "" {
-		loc = f.ci.WorkflowPath
-	}
-	if loc == "" {
-		f.rep.Warning("SARIF file", "its results point at no file, and GitHub code scanning rejects such results: set sarif-location to a file of the repository (the workflow file, say)")
-	}
-	return loc
-}
-
-// reportRetries are the waits before each new try of a PDF report that is
-// not ready yet: the docs do not say how soon after FINISHED it is.
-var reportRetries = [...]time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second}
-
-// fetchReport downloads the PDF report, trying again a few times, within
-// ctx and the wait's deadline, while the answer says it is not ready (400, 404, 409, 425, or an
-// answer that is not a PDF).
-func (f *flow) fetchReport(ctx context.Context, id int32, path string) (int64, error) {
-	for i := 0; ; i++ {
-		n, err := f.downloadReport(ctx, id, path)
-		if err == nil || i == len(reportRetries) || !reportNotReady(err) {
-			return n, err
-		}
-		wait := reportRetries[i]
-		// The wait's deadline is on the injected clock, as every pause.
-		if f.clock.Now().Add(wait).After(f.deadline) {
-			return n, err
-		}
-		f.rep.Info(fmt.Sprintf("The PDF report of test run %d is not ready yet (%v); trying again in %s (%d of %d)", id, err, wait, i+1, len(reportRetries)))
-		select {
-		case <-ctx.Done():
-			return n, err
-		case <-f.clock.After(wait):
-		}
-	}
-}
-
-func reportNotReady(err error) bool {
-	var er *probe.ErrorResponse
-	if errors.As(err, &er) {
-		switch er.StatusCode {
-		case http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusTooEarly:
-			return true
-		}
-	}
-	return errors.Is(err, probe.ErrNotPDF)
 }

@@ -46,8 +46,12 @@ const (
 //     are the same name in lower case with "-");
 //   - help: one line for --help, action.yml and the README;
 //   - default: the value when no source sets it;
-//   - secret: never a flag, never printed;
-//   - envonly: no action input (tool-level settings).
+//   - secret: never a flag, never printed, masked on GitHub and redacted
+//     from every byte the tool prints or writes;
+//   - envonly: no action input (tool-level settings);
+//   - wait: only means something after a wait (refused without one);
+//   - report: the path of a report file written after a wait: it implies
+//     wait, may not share a file with another, and has a destination.
 type Config struct {
 	APIKey             Secret   `env:"API_KEY" secret:"" help:"SPLX Probe Personal Access Token, sent as X-Api-Key (environment or input only, never a flag)"`
 	TargetID           ID       `env:"TARGET_ID" help:"id of the target (the AI app under test) to run probes against (required unless test-run-id is set)"`
@@ -61,18 +65,18 @@ type Config struct {
 	Wait               Bool     `env:"WAIT" default:"false" help:"wait for the run to end, then gate the job on its findings and report them"`
 	Timeout            Duration `env:"TIMEOUT" default:"30m" help:"how long to wait for the run (Go duration); exit 5 when it passes"`
 	PollInterval       Duration `env:"POLL_INTERVAL" default:"15s" help:"time between status polls (at least 1s)"`
-	MaxFailed          *Count   `env:"MAX_FAILED, noinit" help:"failed test cases (successful attacks) allowed over the whole run"`
-	MaxFailedPercent   *Percent `env:"MAX_FAILED_PERCENT, noinit" help:"failed test cases allowed per probe, as a percentage of its total (0-100)"`
-	MaxErrorPercent    *Percent `env:"MAX_ERROR_PERCENT, noinit" help:"errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"`
+	MaxFailed          *Count   `env:"MAX_FAILED, noinit" wait:"" help:"failed test cases (successful attacks) allowed over the whole run"`
+	MaxFailedPercent   *Percent `env:"MAX_FAILED_PERCENT, noinit" wait:"" help:"failed test cases allowed per probe, as a percentage of its total (0-100)"`
+	MaxErrorPercent    *Percent `env:"MAX_ERROR_PERCENT, noinit" wait:"" help:"errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"`
 	CancelOnAbort      Bool     `env:"CANCEL_ON_ABORT" default:"true" help:"cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"`
 	CancelOnTimeout    Bool     `env:"CANCEL_ON_TIMEOUT" default:"false" help:"cancel the remote run when the wait times out"`
 	TestRunID          ID       `env:"TEST_RUN_ID" help:"attach to this existing run instead of triggering one (implies wait)"`
-	JUnitPath          Text     `env:"JUNIT_PATH" help:"write a JUnit XML report here (with wait)"`
-	ResultsPath        Text     `env:"RESULTS_PATH" help:"write the full results as JSON here (with wait)"`
-	ReportPath         Text     `env:"REPORT_PATH" help:"download the platform's PDF report here (with wait)"`
-	SARIFPath          Text     `env:"SARIF_PATH" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
+	JUnitPath          Text     `env:"JUNIT_PATH" report:"" help:"write a JUnit XML report here (with wait)"`
+	ResultsPath        Text     `env:"RESULTS_PATH" report:"" help:"write the full results as JSON here (with wait)"`
+	ReportPath         Text     `env:"REPORT_PATH" report:"" help:"download the platform's PDF report here (with wait)"`
+	SARIFPath          Text     `env:"SARIF_PATH" report:"" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
 	SARIFLocation      Text     `env:"SARIF_LOCATION" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
-	BaselinePath       Text     `env:"BASELINE_PATH" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
+	BaselinePath       Text     `env:"BASELINE_PATH" wait:"" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
 	MaxRegression      Percent  `env:"MAX_REGRESSION_PERCENT" default:"0" help:"percentage points a probe's failed share may rise over the baseline's (0-100)"`
 	GitHubToken        Secret   `env:"GITHUB_TOKEN" secret:"" help:"GitHub token for the pull request comment (the action gives github.token; input or SPLX_GITHUB_TOKEN, never a flag)"`
 	PRComment          Bool     `env:"PR_COMMENT" default:"true" help:"on pull requests, keep one comment with the verdict up to date (needs permissions: pull-requests: write)"`
@@ -102,6 +106,32 @@ func (c *Config) Set(name string) bool {
 	return src != SourceUnset && src != SourceDefault && src != ""
 }
 
+// Value is a setting's effective text by name ("" when unset; never a
+// secret's).
+func (c *Config) Value(name string) string { return c.Raw[name] }
+
+// RunURL is the link to a run in the web UI, "" without the workspace and
+// target that it needs.
+func (c *Config) RunURL(id int32) string {
+	if c.WorkspaceID == "" || c.TargetID == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s/w/%s/target/%d/test-runs/%d", c.UIURL, c.WorkspaceID, c.TargetID, id)
+}
+
+// Secrets is every value a secret setting may have come from in env, both
+// spellings of each: what GitHub masks and the redactor removes. The
+// effective value is one of them (a secret is never a flag).
+func Secrets(env map[string]string) []string {
+	var out []string
+	for _, s := range Settings() {
+		if s.Secret {
+			out = append(out, env[s.InputName()], env[s.EnvName()])
+		}
+	}
+	return out
+}
+
 // Setting describes one setting and its three spellings.
 type Setting struct {
 	// Name is the action input name and, with "--", the flag.
@@ -116,6 +146,10 @@ type Setting struct {
 	Bool bool
 	// EnvOnly settings have no action input (they are for tool-level use).
 	EnvOnly bool
+	// NeedsWait settings are refused without wait (reports imply it).
+	NeedsWait bool
+	// Report settings are the path of a report file written after a wait.
+	Report bool
 	// key is the go-envconfig key: the SPLX_* name without the prefix.
 	key string
 }
@@ -141,14 +175,18 @@ func Settings() []Setting {
 		key, _, _ := strings.Cut(env, ",")
 		_, secret := f.Tag.Lookup("secret")
 		_, envOnly := f.Tag.Lookup("envonly")
+		_, wait := f.Tag.Lookup("wait")
+		_, rep := f.Tag.Lookup("report")
 		out = append(out, Setting{
-			Name:    strings.ToLower(strings.ReplaceAll(key, "_", "-")),
-			Default: f.Tag.Get("default"),
-			Help:    f.Tag.Get("help"),
-			Secret:  secret,
-			Bool:    f.Type == reflect.TypeFor[Bool](),
-			EnvOnly: envOnly,
-			key:     key,
+			Name:      strings.ToLower(strings.ReplaceAll(key, "_", "-")),
+			Default:   f.Tag.Get("default"),
+			Help:      f.Tag.Get("help"),
+			Secret:    secret,
+			Bool:      f.Type == reflect.TypeFor[Bool](),
+			EnvOnly:   envOnly,
+			NeedsWait: wait || rep,
+			Report:    rep,
+			key:       key,
 		})
 	}
 	return out
@@ -397,9 +435,9 @@ func (c *Config) validate(errs *collector) {
 	// Settings that only mean something after a wait: refuse them without one
 	// rather than let a gate silently not run.
 	if !bool(c.Wait) && !errs.failed("wait") {
-		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path", "sarif-path", "baseline-path"} {
-			if c.Set(name) {
-				bad(name, "only applies when waiting for the run; set wait: true as well, or remove it")
+		for _, s := range Settings() {
+			if s.NeedsWait && c.Set(s.Name) {
+				bad(s.Name, "only applies when waiting for the run; set wait: true as well, or remove it")
 			}
 		}
 	}
