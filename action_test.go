@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/deliver"
 )
 
 // actionOnlyInputs are inputs of the composite action that choose how the
@@ -66,9 +67,10 @@ func TestActionYAML(t *testing.T) {
 				t.Errorf("%s: input %q: act lets it override the container's arguments", tt.file, name)
 			}
 		}
-		for _, out := range outputNames {
-			if !strings.Contains(outputs, "\n  "+out+":\n") {
-				t.Errorf("%s: output %s is not declared", tt.file, out)
+		for _, o := range deliver.Outputs() {
+			out := o.Name
+			if !strings.Contains(outputs, "\n  "+out+":\n    description: '"+o.Meaning+"'") {
+				t.Errorf("%s: output %s is not declared with the description %q", tt.file, out, o.Meaning)
 			}
 			if tt.file == "action.yml" && !strings.Contains(outputs, "value: ${{ steps.run.outputs."+out+" }}") {
 				t.Errorf("%s: output %s does not come from the run step", tt.file, out)

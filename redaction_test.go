@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
+	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
 )
 
@@ -131,4 +132,69 @@ func TestRedactionForms(t *testing.T) {
 		}
 		check(t, r)
 	})
+}
+
+// TestEverySecretSettingIsMaskedAndRedacted: every setting that carries
+// the secret mark, from either of its spellings, is masked on GitHub before
+// anything else is printed and appears in no log line, output or file, even
+// when the API echoes it in probe names. The secrets are read from the
+// settings table, so a new secret setting is covered without touching any
+// list.
+func TestEverySecretSettingIsMaskedAndRedacted(t *testing.T) {
+	t.Parallel()
+	for _, spelling := range []string{"input", "variable"} {
+		t.Run(spelling, func(t *testing.T) {
+			t.Parallel()
+			values := map[string]string{}
+			var probes []probetest.Probe
+			kv := []string{"SPLX_API_KEY", "", "SPLX_GITHUB_TOKEN", ""}
+			for _, s := range config.Settings() {
+				if !s.Secret {
+					continue
+				}
+				v := "secret-" + s.Name + "-" + spelling + "-5d1c"
+				values[s.Name] = v
+				probes = append(probes, probetest.Probe{ID: int32(len(probes) + 1), Name: "echo " + v, Total: 10, Failed: 1})
+				name := s.EnvName()
+				if spelling == "input" {
+					name = s.InputName()
+				}
+				kv = append(kv, name, v)
+			}
+			if len(values) < 2 {
+				t.Fatalf("the settings table marks %d settings secret; api-key and github-token at least", len(values))
+			}
+			// The fake API accepts the api-key setting's value as its token.
+			api := probetest.NewServer(probetest.WithToken(values["api-key"]), probetest.WithProbes(probes...), probetest.WithSteps(0))
+			t.Cleanup(api.Close)
+			ids := make([]string, len(probes))
+			for i := range probes {
+				ids[i] = strconv.Itoa(i + 1)
+			}
+			env := waitEnv(t, api, append(kv, "SPLX_PROBE_IDS", strings.Join(ids, ","))...)
+			dir := filepath.Dir(env["GITHUB_OUTPUT"])
+			r := invoke(t, context.Background(), with(env, "SPLX_JUNIT_PATH", filepath.Join(dir, "junit.xml"), "SPLX_RESULTS_PATH", filepath.Join(dir, "results.json")))
+			if r.code != cli.ExitGateFailed {
+				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			for name, v := range values {
+				if !strings.HasPrefix(r.stdout, "::add-mask::") || !strings.Contains(r.stdout, "::add-mask::"+v+"\n") {
+					t.Errorf("%s is not masked before anything else is printed:\n%s", name, r.stdout)
+				}
+				texts := map[string]string{"stdout": strings.ReplaceAll(r.stdout, "::add-mask::"+v+"\n", ""), "stderr": r.stderr}
+				_ = filepath.WalkDir(r.dir, func(p string, d os.DirEntry, err error) error {
+					if err == nil && !d.IsDir() {
+						data, _ := os.ReadFile(p)
+						texts[filepath.Base(p)] = string(data)
+					}
+					return nil
+				})
+				for where, text := range texts {
+					if strings.Contains(text, v) {
+						t.Errorf("%s holds the %s setting's value in clear", where, name)
+					}
+				}
+			}
+		})
+	}
 }

@@ -3,10 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/exitcode"
 )
 
 func writeHelp(w io.Writer) {
@@ -46,14 +48,35 @@ action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
 	for _, s := range settings {
 		fmt.Fprintf(w, "  %-22s %s\n", s.Name, s.Help)
 	}
-	fmt.Fprint(w, `
-Other flags: --help, --version, --print-config.
+	fmt.Fprint(w, "\nOther flags: --help, --version, --print-config.\n\n")
+	var codes []string
+	for _, i := range exitcode.Table() {
+		codes = append(codes, fmt.Sprintf("%d %s", i.Code, i.Help))
+	}
+	fmt.Fprintln(w, wrap("Exit codes: "+strings.Join(codes, "; ")+".", helpWidth))
+}
 
-Exit codes: 0 success; 1 gate failed (findings over the threshold); 2 invalid
-input; 3 authentication or permission (401/403); 4 no verdict (the run ended ERROR
-or CANCELED, or its results cannot be trusted); 5 wait timed out; 6 API, network or
-report-file failure; 130 interrupted.
-`)
+// helpWidth is where --help's prose wraps.
+const helpWidth = 83
+
+// wrap breaks text into lines of at most width characters, between words.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(text) {
+		switch {
+		case i == 0:
+		case n+1+len(word) > width:
+			b.WriteString("\n")
+			n = 0
+		default:
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
 }
 
 // writeConfig prints every effective setting and its source, the token

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-envconfig"
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 )
 
 // Source says where a setting's value came from.
@@ -122,9 +124,11 @@ func (c *Config) RunURL(id int32) string {
 // Secrets is every value a secret setting may have come from in env, both
 // spellings of each: what GitHub masks and the redactor removes. The
 // effective value is one of them (a secret is never a flag).
-func Secrets(env map[string]string) []string {
+func Secrets(env map[string]string) []string { return secretsIn(Settings(), env) }
+
+func secretsIn(settings []Setting, env map[string]string) []string {
 	var out []string
-	for _, s := range Settings() {
+	for _, s := range settings {
 		if s.Secret {
 			out = append(out, env[s.InputName()], env[s.EnvName()])
 		}
@@ -426,10 +430,8 @@ func (c *Config) validate(errs *collector) {
 	if !errs.failed("request-timeout") && c.RequestTimeout < Duration(time.Second) {
 		bad("request-timeout", "%s is shorter than the minimum of 1s", quote(time.Duration(c.RequestTimeout).String()))
 	}
-	switch c.Platform {
-	case "auto", "github", "gitlab", "circleci", "plain":
-	default:
-		bad("platform", "%s is not a platform; use auto, github, gitlab, circleci or plain", quote(c.Raw["platform"]))
+	if names := append([]string{"auto"}, ci.Names()...); !slices.Contains(names, string(c.Platform)) {
+		bad("platform", "%s is not a platform; use %s or %s", quote(c.Raw["platform"]), strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 		c.Platform = "auto"
 	}
 	// Settings that only mean something after a wait: refuse them without one
