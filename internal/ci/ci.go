@@ -14,7 +14,6 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // Platform names a CI platform.
@@ -41,6 +40,29 @@ func (o Output) EnvName() string {
 	return "SPLX_" + strings.ToUpper(strings.ReplaceAll(o.Name, "-", "_"))
 }
 
+// Progress is the state of a run being waited on, for the log.
+type Progress struct {
+	Status  string
+	Percent float64
+	// Probes holds one short "name done/total" entry per probe, and "+N
+	// more" past those a line shows.
+	Probes []string
+}
+
+// Line is the one-line form of a progress update.
+func (p Progress) Line() string {
+	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
+	if len(p.Probes) > 0 {
+		s += " | " + strings.Join(p.Probes, ", ")
+	}
+	return escape.Line(s, 300)
+}
+
+// Note is one annotation: a title and a message.
+type Note struct {
+	Title, Msg string
+}
+
 // Logger writes the log the platform shows. Messages are plain text that
 // the logger escapes for its platform.
 type Logger interface {
@@ -53,7 +75,7 @@ type Logger interface {
 	Group(title string)
 	EndGroup()
 	// Progress shows the state of the run, once per change.
-	Progress(p report.Progress)
+	Progress(p Progress)
 }
 
 // Publisher hands the results to the platform, within its limits.
@@ -68,7 +90,7 @@ type Publisher interface {
 	// Annotate adds one annotation per probe over its threshold (errs) or
 	// with findings within it (warns), as many as the platform shows, and
 	// says how many more there are.
-	Annotate(errs, warns []report.Note)
+	Annotate(errs, warns []Note)
 }
 
 // Reporter is how the tool speaks to a CI platform: its log and what it
@@ -81,7 +103,7 @@ type Reporter interface {
 // annotateWithin emits errs and warns through l, at most errSlots and
 // warnSlots annotations of each kind, the last slot saying how many more
 // there are when they do not all fit.
-func annotateWithin(l Logger, errs, warns []report.Note, errSlots, warnSlots int) {
+func annotateWithin(l Logger, errs, warns []Note, errSlots, warnSlots int) {
 	fit := func(n, slots int) int {
 		if n <= slots {
 			return n

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // github reports through workflow commands (go-githubactions) and writes
@@ -92,7 +91,7 @@ func (g *github) Warning(title, msg string) { g.annotate("warning", title, msg) 
 func (g *github) Error(title, msg string)   { g.annotate("error", title, msg) }
 func (g *github) Group(title string)        { g.a.Group(line(title)) }
 func (g *github) EndGroup()                 { g.a.EndGroup() }
-func (g *github) Progress(p report.Progress) {
+func (g *github) Progress(p Progress) {
 	if l := p.Line(); g.progress.is(l) {
 		g.Info(l)
 	}
@@ -100,7 +99,7 @@ func (g *github) Progress(p report.Progress) {
 
 // Annotate fits the probes' annotations in what is left of GitHub's limit,
 // keeping one error for the verdict that follows.
-func (g *github) Annotate(errs, warns []report.Note) {
+func (g *github) Annotate(errs, warns []Note) {
 	annotateWithin(g, errs, warns, maxAnnotations-g.used["error"]-1, maxAnnotations-g.used["warning"])
 }
 

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // plain reports to a terminal or any log that is not a known CI: readable
@@ -73,7 +72,7 @@ func (p *plain) Group(title string) {
 
 func (p *plain) EndGroup() { p.endBar() }
 
-func (p *plain) Progress(pr report.Progress) {
+func (p *plain) Progress(pr Progress) {
 	text := pr.Line()
 	if !p.progress.is(text) {
 		return
@@ -109,6 +108,6 @@ func (p *plain) Summary(string) {}
 // before one line says how many more there are.
 const plainAnnotations = 8
 
-func (p *plain) Annotate(errs, warns []report.Note) {
+func (p *plain) Annotate(errs, warns []Note) {
 	annotateWithin(p, errs, warns, plainAnnotations+1, plainAnnotations+1)
 }

@@ -6,26 +6,18 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 )
 
-// Progress is the state of a run being waited on, for the log.
-type Progress struct {
-	Status  string
-	Percent float64
-	// Probes holds one short "name done/total" entry per probe, and "+N
-	// more" past maxProgressProbes.
-	Probes []string
-}
-
 // maxProgressProbes bounds the per-probe part of a progress line.
 const maxProgressProbes = 6
 
 // ProgressOf summarises a status document for the log.
-func ProgressOf(st *probe.TestRunStatus) Progress {
-	p := Progress{Status: st.Status}
+func ProgressOf(st *probe.TestRunStatus) ci.Progress {
+	p := ci.Progress{Status: st.Status}
 	var done, total int64
 	for i, pr := range st.ProbeRuns {
 		done += max(min(pr.Done(), pr.TotalCount), 0)
@@ -45,31 +37,17 @@ func ProgressOf(st *probe.TestRunStatus) Progress {
 	return p
 }
 
-// Line is the one-line form of a progress update.
-func (p Progress) Line() string {
-	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
-	if len(p.Probes) > 0 {
-		s += " | " + strings.Join(p.Probes, ", ")
-	}
-	return escape.Line(s, 300)
-}
-
-// Note is one annotation: a title and a message.
-type Note struct {
-	Title, Msg string
-}
-
 // Annotations are one note per probe over its threshold (errs) and per
 // probe with findings within it (warns); the reporter fits them in what
 // its platform shows.
-func Annotations(res *gate.Result) (errs, warns []Note) {
+func Annotations(res *gate.Result) (errs, warns []ci.Note) {
 	for _, p := range res.Probes {
 		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
 		switch p.Verdict {
 		case gate.Failed:
-			errs = append(errs, Note{Title: "Probe over threshold: " + escape.Line(p.Name, 100), Msg: p.Reason + "; " + counts})
+			errs = append(errs, ci.Note{Title: "Probe over threshold: " + escape.Line(p.Name, 100), Msg: p.Reason + "; " + counts})
 		case gate.Findings:
-			warns = append(warns, Note{Title: "Findings: " + escape.Line(p.Name, 100), Msg: counts + ", within the gate"})
+			warns = append(warns, ci.Note{Title: "Findings: " + escape.Line(p.Name, 100), Msg: counts + ", within the gate"})
 		}
 	}
 	return errs, warns
