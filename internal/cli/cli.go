@@ -158,13 +158,13 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	if err != nil {
 		return finish(fail(run, cfg, err), err)
 	}
-	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red, client: c.client(cfg, cictx, rep, red), baseline: baseline}
+	run.Client = c.client(cfg, cictx, rep, red)
+	f := &flow{Run: run, baseline: baseline}
 	err = f.run(ctx)
 	code := reportErr(rep, cfg, err)
 	if !f.outputsSet {
 		f.outputs("", code.Result())
 	}
-	run.Result, run.Started = f.res, f.started
 	return finish(code, err)
 }
 
