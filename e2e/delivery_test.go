@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -256,7 +256,7 @@ func TestCircleCIConfigs(t *testing.T) {
 	needTools(t)
 	node := tool(t, "node")
 	nodePath := filepath.Join(os.Getenv("SPLX_NODE_TOOLS"), "node_modules")
-	validator, _ := filepath.Abs("testdata/tools/circleci-validate.js")
+	validator, _ := filepath.Abs("e2e/testdata/tools/circleci-validate.js")
 	dir := t.TempDir()
 	orb := filepath.Join(dir, "orb.yml")
 	writeFile(t, orb, packOrb(t, "orb/src"))
