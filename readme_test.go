@@ -36,7 +36,9 @@ func TestREADMEExamples(t *testing.T) {
 		}
 	}
 	// The composite action's own variables (action/install.sh reads them).
-	envs["SPLX_DOWNLOAD_URL"], envs["SPLX_BUILD_FROM_SOURCE"] = true, true
+	for _, name := range []string{"SPLX_DOWNLOAD_URL", "SPLX_BUILD_FROM_SOURCE", "SPLX_DOWNLOAD_TIMEOUT", "SPLX_DOWNLOAD_ATTEMPTS", "SPLX_DOWNLOAD_MAX_BYTES"} {
+		envs[name] = true
+	}
 	for _, name := range actionOnlyInputs {
 		inputs[name] = true
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -448,6 +449,16 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 		data, _ := os.ReadFile(filepath.Join(dist, name))
 		writeFile(t, filepath.Join(hosted, "tampered", "v"+version, name), string(append(data, "tampered"...)))
 	}
+	// The release chain's own build, served like the release host: the
+	// action at @v1 (resolved in the chain's origin) installs from it.
+	chain := releaseChain(t)
+	chainSums := readChecksums(t, filepath.Join(chain.dist, "checksums.txt"))
+	for name := range chainSums {
+		copyFile(t, filepath.Join(chain.dist, name), filepath.Join(hosted, "chain", "v"+chain.version, name), 0o644)
+	}
+	atV1 := filepath.Join(t.TempDir(), "action")
+	mustGit(t, ".", "clone", "-q", "--branch", "v1", chain.origin, atV1)
+	caller := t.TempDir()
 	mirror := startMirror(t, hosted)
 
 	// The action as a release commit has it, and as a branch (no release/).
@@ -470,6 +481,31 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 	gomodcache := strings.TrimSpace(mustOutput(t, "go", "env", "GOMODCACHE"))
 	gocache := strings.TrimSpace(mustOutput(t, "go", "env", "GOCACHE"))
 	goroot := strings.TrimSpace(mustOutput(t, "go", "env", "GOROOT"))
+	// act serves the Actions cache itself (on 127.0.0.1 here), but must
+	// fetch actions/cache from GitHub, which is unreachable: the pinned ref
+	// is mapped to a stand-in that speaks act's cache protocol.
+	pinned := regexp.MustCompile(`uses: actions/cache/restore@([0-9a-f]{40})`).FindStringSubmatch(string(must(os.ReadFile("action.yml"))))
+	if pinned == nil {
+		t.Fatal("action.yml pins no actions/cache/restore")
+	}
+	standIn, _ := filepath.Abs("e2e/testdata/act/actions-cache")
+	cacheServer := t.TempDir()
+	act := func(t *testing.T, dir string, extra ...string) (string, error) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, actBin, append([]string{"push", "-W", ".github/workflows/red-team.yml",
+			"-P", "ubuntu-latest=splx-runner:e2e", "--pull=false",
+			"--container-options", "--network host -v " + goroot + ":/usr/local/go:ro -v " + gomodcache + ":/gomodcache:ro -v " + gocache + ":/gocache",
+			"--env", "GOMODCACHE=/gomodcache", "--env", "GOCACHE=/gocache", "--env", "GOPROXY=off", "--env", "GOFLAGS=-mod=mod", "--env", "GOTOOLCHAIN=local",
+			"--local-repository", "actions/cache@" + pinned[1] + "=" + standIn,
+			"--cache-server-addr", "127.0.0.1", "--cache-server-path", cacheServer,
+			"-s", "SPLX_API_KEY=" + testToken}, extra...)...)
+		cmd.Dir = dir
+		cmd.Env = d.env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
 
 	tests := []struct {
 		name     string
@@ -479,22 +515,26 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 		ok       bool
 		triggers int
 		want     []string
+		act      []string // more act arguments
 	}{
 		{"released, cold then warm", released, mirror.URL + "/good", "./", true, 2,
-			[]string{"Installed splx-probe " + version, "from the tool cache", "later step: result=passed id=1001 second=1002 status=triggered"}},
+			[]string{"Installed splx-probe " + version, "from the tool cache", "later step: result=passed id=1001 second=1002 status=triggered"}, nil},
 		{"tampered download", released, mirror.URL + "/tampered", "./", false, 0,
-			[]string{"checksum mismatch for splx-probe_" + version + "_linux_", "nothing was run"}},
+			[]string{"checksum mismatch for splx-probe_" + version + "_linux_", "nothing was run"}, nil},
 		{"build from source", branch, "", "./", true, 2,
-			[]string{"no release files (release/version): building from source", "later step: result=passed id=1001 second=1002 status=triggered"}},
+			[]string{"no release files (release/version): building from source", "later step: result=passed id=1001 second=1002 status=triggered"}, nil},
 		{"docker action", released, "", "./docker", true, 2,
-			[]string{"later step: result=passed id=1001 second=1002 status=triggered"}},
+			[]string{"later step: result=passed id=1001 second=1002 status=triggered"}, nil},
+		{"@v1 of the release chain", caller, mirror.URL + "/chain", "splx-ai/splx-probe-action@v1", true, 2,
+			[]string{"Installed splx-probe " + chain.version + " (linux/", "later step: result=passed id=1001 second=1002 status=triggered"},
+			[]string{"--local-repository", "splx-ai/splx-probe-action@v1=" + atV1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := newAPI(t, probetest.WithSteps(1))
 			with := func(extra string) string {
 				w := fmt.Sprintf("          api-key: ${{ secrets.SPLX_API_KEY }}\n          api-url: %s\n          target-id: 42\n          probe-ids: 1, 2, 3\n%s", api.URL, extra)
-				if tt.uses == "./" && tt.download != "" {
+				if tt.download != "" {
 					w += "          download-url: " + tt.download + "\n"
 				}
 				return w
@@ -527,17 +567,7 @@ jobs:
 			// A cold start: act keeps the runner's tool cache in a volume.
 			d.coldToolCache(t)
 			downloads := mirror.downloads.Load()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, actBin, "push", "-W", ".github/workflows/red-team.yml",
-				"-P", "ubuntu-latest=splx-runner:e2e", "--pull=false",
-				"--container-options", "--network host -v "+goroot+":/usr/local/go:ro -v "+gomodcache+":/gomodcache:ro -v "+gocache+":/gocache",
-				"--env", "GOMODCACHE=/gomodcache", "--env", "GOCACHE=/gocache", "--env", "GOPROXY=off", "--env", "GOFLAGS=-mod=mod", "--env", "GOTOOLCHAIN=local",
-				"-s", "SPLX_API_KEY="+testToken)
-			cmd.Dir = tt.repo
-			cmd.Env = d.env
-			out, err := cmd.CombinedOutput()
-			log := string(out)
+			log, err := act(t, tt.repo, tt.act...)
 			if (err == nil) != tt.ok {
 				t.Errorf("act: %v, want success %v\n%s", err, tt.ok, log)
 			}
@@ -563,6 +593,62 @@ jobs:
 			}
 		})
 	}
+
+	// "Re-run jobs": attempt 1 triggers and fails the gate; attempt 2 of the
+	// same workflow run restores the record through the action's own cache
+	// steps and re-attaches instead of paying again.
+	t.Run("re-run re-attaches", func(t *testing.T) {
+		api := newAPI(t, probetest.WithSteps(1))
+		workflow := fmt.Sprintf(`on: push
+jobs:
+  red-team:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - uses: ./
+        id: splx
+        with:
+          api-key: ${{ secrets.SPLX_API_KEY }}
+          api-url: %s
+          download-url: %s
+          target-id: 42
+          probe-ids: 1, 2, 3
+          wait: true
+          poll-interval: 1s
+      - if: always()
+        env:
+          RESULT: ${{ steps.splx.outputs.result }}
+          ID: ${{ steps.splx.outputs.test-run-id }}
+        run: 'echo "later step: result=$RESULT id=$ID"'
+`, api.URL, mirror.URL+"/good")
+		writeFile(t, filepath.Join(released, ".github/workflows/red-team.yml"), workflow)
+		mustGit(t, released, "init", "-q")
+		mustGit(t, released, "add", "-A")
+		mustGit(t, released, "commit", "-qm", "re-run", "--allow-empty")
+		for _, attempt := range []struct {
+			n    string
+			want []string
+		}{
+			{"1", []string{"Test run 1001 on target 42", "Cache saved with key: splx-probe-state-777-", "later step: result=failed id=1001"}},
+			{"2", []string{"Cache restored from key: splx-probe-state-777-", "Re-attaching to test run 1001, triggered by attempt 1 of this workflow run: no credits spent", "later step: result=failed id=1001"}},
+		} {
+			log, err := act(t, released, "--env", "GITHUB_RUN_ID=777", "--env", "GITHUB_RUN_ATTEMPT="+attempt.n)
+			if err == nil {
+				t.Errorf("attempt %s: act succeeded, want the job failed by the gate\n%s", attempt.n, log)
+			}
+			for _, w := range attempt.want {
+				if !strings.Contains(log, w) {
+					t.Errorf("attempt %s: act log lacks %q\n%s", attempt.n, w, log)
+				}
+			}
+			if strings.Contains(log, testToken) {
+				t.Error("act log contains the token")
+			}
+			if n := api.Count(probetest.OpTrigger); n != 1 {
+				t.Errorf("after attempt %s: %d triggers, want 1", attempt.n, n)
+			}
+		}
+	})
 }
 
 // dockerfileAction measures the action as it was before releases: a

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
 )
 
@@ -290,5 +292,204 @@ func TestCircleCIConfigs(t *testing.T) {
 	writeFile(t, bad, strings.Replace(configs["packed orb"], "- store_test_results:", "- store_tests:", 1))
 	if out, err := runTool(t, dir, []string{"NODE_PATH=" + nodePath}, node, validator, bad); err == nil {
 		t.Errorf("the parser took a config with an unknown step:\n%s", out)
+	}
+}
+
+// notInCIJobs are the settings the orb and the GitLab component leave out:
+// each only means something on GitHub.
+var notInCIJobs = map[string]string{
+	"github-token":   "the pull request comment is GitHub's",
+	"pr-comment":     "the pull request comment is GitHub's",
+	"comment-key":    "the pull request comment is GitHub's",
+	"sarif-path":     "SARIF is for GitHub code scanning",
+	"sarif-location": "SARIF is for GitHub code scanning",
+}
+
+// yamlChildren returns the keys directly under the mapping at path in a
+// block-style YAML text (two-space indentation, as our files are written).
+func yamlChildren(t *testing.T, text string, path ...string) []string {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	start, indent := 0, 0
+	for _, key := range path {
+		found := false
+		for i := start; i < len(lines); i++ {
+			l := lines[i]
+			trimmed := strings.TrimLeft(l, " ")
+			depth := len(l) - len(trimmed)
+			if trimmed != "" && depth < indent {
+				break
+			}
+			if depth == indent && (trimmed == key+":" || strings.HasPrefix(trimmed, key+": ")) {
+				start, indent, found = i+1, indent+2, true
+				break
+			}
+		}
+		if !found {
+			t.Fatalf("no %s in:\n%s", strings.Join(path, "."), text)
+		}
+	}
+	var keys []string
+	for _, l := range lines[start:] {
+		trimmed := strings.TrimLeft(l, " ")
+		depth := len(l) - len(trimmed)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		if depth < indent {
+			break
+		}
+		if key, _, ok := strings.Cut(trimmed, ":"); ok && depth == indent && !strings.HasPrefix(trimmed, "- ") {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// ciJobSettings are the settings a CircleCI or GitLab job exposes, in the
+// settings table's order, with the extras its file adds first and last.
+func ciJobSettings(first []string, skip map[string]bool, last ...string) []string {
+	want := append([]string(nil), first...)
+	for _, s := range config.Settings() {
+		if !s.EnvOnly && notInCIJobs[s.Name] == "" && !skip[s.Name] {
+			want = append(want, s.Name)
+		}
+	}
+	return append(want, last...)
+}
+
+// TestOrbParameters: the packed orb's red-team job and gate command take
+// every setting that means something in a CircleCI job, by the action's
+// input names, and hand each one to the binary; the job pins the image by
+// a parameter and keeps the reports whatever the verdict.
+func TestOrbParameters(t *testing.T) {
+	t.Parallel()
+	orb := packOrb(t, "orb/src")
+	command := ciJobSettings(nil, nil, "reports")
+	if diff := cmp.Diff(command, yamlChildren(t, orb, "commands", "gate", "parameters")); diff != "" {
+		t.Errorf("gate command parameters (-settings +orb):\n%s", diff)
+	}
+	job := append([]string{"image-tag"}, command...)
+	if diff := cmp.Diff(job, yamlChildren(t, orb, "jobs", "red-team", "parameters")); diff != "" {
+		t.Errorf("red-team job parameters (-settings +orb):\n%s", diff)
+	}
+	for _, s := range config.Settings() {
+		if s.EnvOnly || notInCIJobs[s.Name] != "" {
+			continue
+		}
+		if !strings.Contains(orb, "\n          "+s.Name+": << parameters."+s.Name+" >>\n") {
+			t.Errorf("the red-team job does not hand %s to the gate command", s.Name)
+		}
+		if s.Secret {
+			continue
+		}
+		// A blank flag counts as unset, so a context's SPLX_* still applies.
+		v := "ORB_" + s.EnvName()
+		if !strings.Contains(orb, "\n            "+v+": \"<< parameters."+s.Name+" >>\"\n") || !strings.Contains(orb, "--"+s.Name+"=\"$"+v+"\"") {
+			t.Errorf("the gate command does not pass %s to the binary as --%s=\"$%s\"", s.Name, s.Name, v)
+		}
+	}
+	if !strings.Contains(orb, "\n      tag: << parameters.image-tag >>\n") {
+		t.Error("the red-team job does not run the image tag it was given")
+	}
+	for _, step := range []string{"store_test_results", "store_artifacts"} {
+		if !strings.Contains(orb, "\n      - "+step+":\n          path: << parameters.reports >>\n          when: always\n") {
+			t.Errorf("the gate command's %s does not run when: always", step)
+		}
+	}
+}
+
+// TestGitLabComponentInputs: the component's spec: inputs: are every
+// setting that means something in a GitLab job (the token stays a masked
+// CI/CD variable), and the job hands each to the binary.
+func TestGitLabComponentInputs(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("templates/splx-probe.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	spec, job, _ := strings.Cut(text, "\n---\n")
+	want := ciJobSettings([]string{"stage", "image"}, map[string]bool{"api-key": true})
+	if diff := cmp.Diff(want, yamlChildren(t, spec, "spec", "inputs")); diff != "" {
+		t.Errorf("spec: inputs: (-settings +component):\n%s", diff)
+	}
+	for _, name := range want[2:] {
+		var env string
+		for _, s := range config.Settings() {
+			if s.Name == name {
+				env = s.EnvName()
+			}
+		}
+		if !strings.Contains(job, "\n    "+env+": \"$[[ inputs."+name+" ]]\"\n") {
+			t.Errorf("the job does not hand input %s to the binary as %s", name, env)
+		}
+	}
+}
+
+// TestOrbGateRunsByHand runs the orb's gate step the way CircleCI does:
+// its parameters substituted, its environment set, its command under
+// busybox sh (the image's shell). Parameters left blank fall through to
+// the context's SPLX_* variables, so the gate a context sets is the gate.
+func TestOrbGateRunsByHand(t *testing.T) {
+	needTools(t)
+	bin := binary(t)
+	data, err := os.ReadFile("orb/src/commands/gate.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	params := map[string]string{"target-id": "42", "probe-ids": "1,3"}
+	for _, name := range yamlChildren(t, text, "parameters") {
+		if _, ok := params[name]; ok {
+			continue
+		}
+		m := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `:\n(?:    .*\n)*?    default: (.*)$`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("parameter %s has no default", name)
+		}
+		params[name] = strings.Trim(m[1], `"`)
+	}
+	text = regexp.MustCompile(`<< parameters\.([a-z-]+) >>`).ReplaceAllStringFunc(text, func(s string) string {
+		return params[strings.TrimSuffix(strings.TrimPrefix(s, "<< parameters."), " >>")]
+	})
+	var env []string
+	for _, m := range regexp.MustCompile(`(?m)^        (ORB_[A-Z_]+): "(.*)"$`).FindAllStringSubmatch(text, -1) {
+		env = append(env, m[1]+"="+m[2])
+	}
+	folded := text[strings.Index(text, "      command: >-\n")+len("      command: >-\n"):]
+	var command []string
+	for _, l := range strings.Split(folded, "\n") {
+		if !strings.HasPrefix(l, "        ") {
+			break
+		}
+		command = append(command, strings.TrimSpace(l))
+	}
+	for _, tt := range []struct {
+		maxFailed string
+		exit      int
+	}{{"5", 0}, {"0", 1}} {
+		t.Run("context SPLX_MAX_FAILED="+tt.maxFailed, func(t *testing.T) {
+			api := newAPI(t, probetest.WithSteps(0))
+			dir := t.TempDir()
+			cmd := exec.Command("/bin/busybox", "sh", "-c", strings.Join(command, " "))
+			cmd.Dir = dir
+			cmd.Env = append(env, "PATH="+filepath.Dir(bin)+":/usr/bin:/bin", "CIRCLECI=true", "BASH_ENV="+filepath.Join(dir, "bash_env"),
+				"SPLX_API_KEY="+testToken, "SPLX_API_URL="+api.URL, "SPLX_POLL_INTERVAL=1s", "SPLX_MAX_FAILED="+tt.maxFailed)
+			out, err := cmd.CombinedOutput()
+			code := 0
+			if err != nil {
+				code = cmd.ProcessState.ExitCode()
+			}
+			if code != tt.exit {
+				t.Errorf("exit %d, want %d\n%s", code, tt.exit, out)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "splx-reports", "junit.xml")); err != nil {
+				t.Errorf("no JUnit report in the reports folder: %v\n%s", err, out)
+			}
+			if api.Count(probetest.OpTrigger) != 1 || strings.Contains(string(out), testToken) {
+				t.Errorf("%d triggers, or the token in the log:\n%s", api.Count(probetest.OpTrigger), out)
+			}
+		})
 	}
 }

@@ -65,3 +65,11 @@ func assertCancel(t *testing.T, api *probetest.Server, want int) {
 		t.Errorf("%d cancel requests, want %d", n, want)
 	}
 }
+
+// must returns v, failing on err (the test's own setup).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

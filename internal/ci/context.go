@@ -40,9 +40,16 @@ type Context struct {
 	// APIURL is the platform's REST API (GitHub: GITHUB_API_URL, so that
 	// GitHub Enterprise Server works).
 	APIURL string
-	// ServerURL, RunID and RunAttempt locate the workflow run on GitHub's
-	// web UI (GITHUB_SERVER_URL, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT).
-	ServerURL, RunID, RunAttempt string
+	// ServerURL is GitHub's web UI (GITHUB_SERVER_URL): with CIRun and
+	// Attempt it locates the workflow run.
+	ServerURL string
+	// CIRun is what a re-run of the job keeps: GitHub's run id, GitLab's
+	// pipeline id, CircleCI's workflow workspace id ("Rerun workflow from
+	// failed" starts a new workflow id but keeps the workspace).
+	CIRun string
+	// Attempt tells this attempt from the others of CIRun: GitHub's run
+	// attempt, GitLab's job id, CircleCI's job number.
+	Attempt string
 	// EventErr is why the event payload could not be read (nil: read, or
 	// none given): without it no pull request number is known.
 	EventErr error
@@ -103,6 +110,7 @@ func Detect(env map[string]string, forced string) Context {
 
 func (c *Context) gitlab(env map[string]string) {
 	c.Repository, c.SHA, c.RunNumber = env["CI_PROJECT_PATH"], env["CI_COMMIT_SHORT_SHA"], env["CI_PIPELINE_IID"]
+	c.Commit, c.CIRun, c.Job, c.Attempt = env["CI_COMMIT_SHA"], env["CI_PIPELINE_ID"], env["CI_JOB_NAME"], env["CI_JOB_ID"]
 }
 
 func (c *Context) circleci(env map[string]string) {
@@ -110,6 +118,10 @@ func (c *Context) circleci(env map[string]string) {
 		c.Repository = env["CIRCLE_PROJECT_USERNAME"] + "/" + env["CIRCLE_PROJECT_REPONAME"]
 	}
 	c.SHA, c.RunNumber = short(env["CIRCLE_SHA1"]), env["CIRCLE_BUILD_NUM"]
+	c.Commit, c.CIRun, c.Job, c.Attempt = env["CIRCLE_SHA1"], env["CIRCLE_WORKFLOW_WORKSPACE_ID"], env["CIRCLE_JOB"], env["CIRCLE_BUILD_NUM"]
+	if c.CIRun == "" {
+		c.CIRun = env["CIRCLE_WORKFLOW_ID"]
+	}
 }
 
 // github reads GitHub's context through go-githubactions, but reads the
@@ -123,7 +135,7 @@ func (c *Context) github(env map[string]string) {
 	c.Repository, c.Commit, c.SHA, c.RunNumber = env["GITHUB_REPOSITORY"], env["GITHUB_SHA"], short(env["GITHUB_SHA"]), env["GITHUB_RUN_NUMBER"]
 	c.Actor, c.EventName, c.HeadRef = env["GITHUB_ACTOR"], env["GITHUB_EVENT_NAME"], env["GITHUB_HEAD_REF"]
 	c.Workflow, c.Job, c.APIURL = env["GITHUB_WORKFLOW"], env["GITHUB_JOB"], env["GITHUB_API_URL"]
-	c.ServerURL, c.RunID, c.RunAttempt = env["GITHUB_SERVER_URL"], env["GITHUB_RUN_ID"], env["GITHUB_RUN_ATTEMPT"]
+	c.ServerURL, c.CIRun, c.Attempt = env["GITHUB_SERVER_URL"], env["GITHUB_RUN_ID"], env["GITHUB_RUN_ATTEMPT"]
 	gh, _ := githubactions.New(githubactions.WithGetenv(func(k string) string {
 		if k == "GITHUB_EVENT_PATH" {
 			return ""
@@ -184,6 +196,23 @@ func (c Context) DefaultRunName(now time.Time) string {
 		name += " #" + c.RunNumber
 	}
 	return name
+}
+
+// AttemptLabel names the attempt that triggered a run, for the message
+// that a later attempt reuses it ("attempt 1 of this workflow run").
+func (c Context) AttemptLabel(attempt string) string {
+	if attempt == "" {
+		return "an earlier run of this step"
+	}
+	switch c.Platform {
+	case GitHub:
+		return "attempt " + attempt + " of this workflow run"
+	case GitLab:
+		return "job " + attempt + " of this pipeline"
+	case CircleCI:
+		return "job " + attempt + " of an earlier run of this workflow"
+	}
+	return "an earlier run of this step"
 }
 
 // MissingTokenHint explains an empty token from the context, or returns ""

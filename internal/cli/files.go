@@ -73,17 +73,26 @@ func checkReportPaths(cfg *config.Config, env map[string]string, platform ci.Pla
 		errs = append(errs, &config.InputError{Name: name, Reason: fmt.Sprintf(format, a...)})
 	}
 	var written []named
-	writes := func(s config.Setting) bool {
-		if s.Report {
-			return true
+	// The reports first, then the platform's own files (GitLab's dotenv,
+	// written on that platform or wherever it is set), then the tool's
+	// other files: an error names the later of two paths.
+	var order []config.Setting
+	for _, pass := range []func(s config.Setting) bool{
+		func(s config.Setting) bool { return s.Report },
+		func(s config.Setting) bool {
+			return slices.Contains(ci.AllFileSettings(), s.Name) && (cfg.Set(s.Name) || slices.Contains(platform.FileSettings(), s.Name))
+		},
+		func(s config.Setting) bool { return s.Writes && !s.Report },
+	} {
+		for _, s := range config.Settings() {
+			if pass(s) {
+				order = append(order, s)
+			}
 		}
-		// A platform's own file (GitLab's dotenv) is written on that
-		// platform, or wherever it is set.
-		return slices.Contains(ci.AllFileSettings(), s.Name) && (cfg.Set(s.Name) || slices.Contains(platform.FileSettings(), s.Name))
 	}
-	for _, s := range config.Settings() {
+	for _, s := range order {
 		path := cfg.Value(s.Name)
-		if path == "" || !writes(s) {
+		if path == "" {
 			continue
 		}
 		w := named{s.Name, path, identify(path)}

@@ -13,6 +13,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/rerun"
 )
 
 // The runner kills the container 10 s after its first signal (SIGINT, then
@@ -40,6 +41,11 @@ type flow struct {
 	// outputsSet records that the outputs were written, so that every exit
 	// path sets result and status exactly once.
 	outputsSet bool
+	// reused is the recorded run this attempt re-attached to (nil: it
+	// triggered, or attached by test-run-id); reuseChecked is set once its
+	// first status was read (see stale).
+	reused       *rerun.Record
+	reuseChecked bool
 }
 
 // runRef names a run for a message: its link when there is one.
@@ -55,13 +61,20 @@ func (f *flow) run(ctx context.Context) error {
 	if f.Settings.Attach() {
 		f.ID = int32(f.Settings.TestRunID)
 		f.Log.Info(fmt.Sprintf("Attaching to test run %d at %s", f.ID, f.Settings.APIURL.Host))
+	} else if rec := f.reusable(); rec != nil {
+		f.reuse(rec)
 	} else if err := f.trigger(ctx); err != nil {
 		return err
 	}
 	if !f.Settings.Wait {
+		if f.reused != nil {
+			if err := f.checkReused(ctx); err != nil {
+				return err
+			}
+		}
 		f.outputs("triggered", "pending")
 		f.Log.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.Started = &report.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.Settings.RunURL(f.ID), ProbeIDs: f.Settings.ProbeIDs}
+		f.Started = &report.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.Settings.RunURL(f.ID), ProbeIDs: f.Settings.ProbeIDs, Reused: f.reusedNote()}
 		return nil
 	}
 	return f.wait(ctx)
@@ -129,6 +142,12 @@ func (f *flow) wait(ctx context.Context) error {
 		case err != nil && timedOut:
 			f.Log.EndGroup()
 			return f.timedOut(ctx, last)
+		case f.stale(st, err):
+			f.Log.EndGroup()
+			if err := f.trigger(ctx); err != nil {
+				return err
+			}
+			return f.wait(ctx)
 		case err != nil:
 			f.Log.EndGroup()
 			err = f.waitFailed(ctx, err)
@@ -198,6 +217,7 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 		res = gate.Summarise(last, f.thresholds(), f.Settings.RunURL(f.ID))
 	}
 	res.TargetID = int32(f.Settings.TargetID)
+	res.Reused = f.reusedNote()
 	res.Verdict = gate.TimedOut
 	lastStatus, pct := "none read", ""
 	if last != nil {
@@ -223,6 +243,7 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 	for _, w := range res.Warnings {
 		f.Log.Warning("Probe ids", w)
 	}
+	res.Reused = f.reusedNote()
 	werr := f.publish(ctx, res, true)
 	switch res.Verdict {
 	case gate.Passed:

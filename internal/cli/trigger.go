@@ -44,6 +44,9 @@ func (f *flow) trigger(ctx context.Context) error {
 	if resp.Path != probe.TriggerPath {
 		f.Log.Info(fmt.Sprintf("The documented trigger path POST %s answered 404 or 405 (nothing created); the workspace-scoped POST %s answered.", probe.TriggerPath, resp.Path))
 	}
+	// Recorded before anything else, so that a re-run of a job cancelled
+	// or timed out from here on re-attaches instead of paying again.
+	f.record()
 	if ctx.Err() != nil {
 		// The job was cancelled while the trigger was in flight: the run it
 		// created would spend credits unseen.

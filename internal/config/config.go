@@ -52,8 +52,10 @@ const (
 //     from every byte the tool prints or writes;
 //   - envonly: no action input (tool-level settings);
 //   - wait: only means something after a wait (refused without one);
+//   - writes: the path of a file the tool writes: it may not share a file
+//     with another, nor be one the tool reads or the runner owns;
 //   - report: the path of a report file written after a wait: it implies
-//     wait, may not share a file with another, and has a destination.
+//     wait and writes, and has a destination.
 type Config struct {
 	APIKey             Secret   `env:"API_KEY" secret:"" help:"SPLX Probe Personal Access Token, sent as X-Api-Key (environment or input only, never a flag)"`
 	TargetID           ID       `env:"TARGET_ID" help:"id of the target (the AI app under test) to run probes against (required unless test-run-id is set)"`
@@ -73,6 +75,8 @@ type Config struct {
 	CancelOnAbort      Bool     `env:"CANCEL_ON_ABORT" default:"true" help:"cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"`
 	CancelOnTimeout    Bool     `env:"CANCEL_ON_TIMEOUT" default:"false" help:"cancel the remote run when the wait times out"`
 	TestRunID          ID       `env:"TEST_RUN_ID" help:"attach to this existing run instead of triggering one (implies wait)"`
+	StatePath          Text     `env:"STATE_PATH" writes:"" help:"file recording the run this step triggered, so that a re-run of the job re-attaches to it instead of paying again (the action sets it; unset: no record)"`
+	Rerun              Text     `env:"RERUN" default:"reuse" help:"reuse: a re-run of the job re-attaches to the run recorded in state-path; trigger: always trigger a new run"`
 	JUnitPath          Text     `env:"JUNIT_PATH" report:"" help:"write a JUnit XML report here (with wait)"`
 	ResultsPath        Text     `env:"RESULTS_PATH" report:"" help:"write the full results as JSON here (with wait)"`
 	ReportPath         Text     `env:"REPORT_PATH" report:"" help:"download the platform's PDF report here (with wait)"`
@@ -152,6 +156,8 @@ type Setting struct {
 	EnvOnly bool
 	// NeedsWait settings are refused without wait (reports imply it).
 	NeedsWait bool
+	// Writes settings are the path of a file the tool writes (reports too).
+	Writes bool
 	// Report settings are the path of a report file written after a wait.
 	Report bool
 	// key is the go-envconfig key: the SPLX_* name without the prefix.
@@ -181,6 +187,7 @@ func Settings() []Setting {
 		_, envOnly := f.Tag.Lookup("envonly")
 		_, wait := f.Tag.Lookup("wait")
 		_, rep := f.Tag.Lookup("report")
+		_, writes := f.Tag.Lookup("writes")
 		out = append(out, Setting{
 			Name:      strings.ToLower(strings.ReplaceAll(key, "_", "-")),
 			Default:   f.Tag.Get("default"),
@@ -189,6 +196,7 @@ func Settings() []Setting {
 			Bool:      f.Type == reflect.TypeFor[Bool](),
 			EnvOnly:   envOnly,
 			NeedsWait: wait || rep,
+			Writes:    writes || rep,
 			Report:    rep,
 			key:       key,
 		})
@@ -356,6 +364,7 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 	c.Sources, c.Raw = l.sources, l.raw
 	c.Region = Text(strings.ToLower(string(c.Region)))
 	c.Platform = Text(strings.ToLower(string(c.Platform)))
+	c.Rerun = Text(strings.ToLower(string(c.Rerun)))
 	c.validate(errs)
 	if len(errs.errs) > 0 {
 		// In the order of Settings; errors of no single setting come last.
@@ -429,6 +438,9 @@ func (c *Config) validate(errs *collector) {
 	}
 	if !errs.failed("request-timeout") && c.RequestTimeout < Duration(time.Second) {
 		bad("request-timeout", "%s is shorter than the minimum of 1s", quote(time.Duration(c.RequestTimeout).String()))
+	}
+	if c.Rerun != "reuse" && c.Rerun != "trigger" {
+		bad("rerun", "%s is not a choice; use reuse (re-attach to the run an earlier attempt triggered) or trigger (always a new run)", quote(c.Raw["rerun"]))
 	}
 	if names := append([]string{"auto"}, ci.Names()...); !slices.Contains(names, string(c.Platform)) {
 		bad("platform", "%s is not a platform; use %s or %s", quote(c.Raw["platform"]), strings.Join(names[:len(names)-1], ", "), names[len(names)-1])

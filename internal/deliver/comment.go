@@ -62,10 +62,10 @@ func (prComment) Deliver(ctx context.Context, r *Run) error {
 	if r.CI.Commit != "" {
 		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, r.CI.Repository, r.CI.Commit)
 	}
-	if r.CI.RunID != "" {
-		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, r.CI.Repository, r.CI.RunID)
-		if r.CI.RunAttempt != "" && r.CI.RunAttempt != "1" {
-			in.RunURL += "/attempts/" + r.CI.RunAttempt
+	if r.CI.CIRun != "" {
+		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, r.CI.Repository, r.CI.CIRun)
+		if r.CI.Attempt != "" && r.CI.Attempt != "1" {
+			in.RunURL += "/attempts/" + r.CI.Attempt
 		}
 	}
 	body := r.Redact.String(report.Comment(in))

@@ -165,6 +165,9 @@ type Result struct {
 	Verdict    Verdict
 	// Reason says in one sentence why the job passed or failed.
 	Reason string
+	// Reused, when set, says that the run was triggered by an earlier
+	// attempt of the job and reused by this one ("reused: triggered by …").
+	Reused string
 	// Regressions and Improvements count the probes worse and better than
 	// the baseline; Removed lists the keys of the baseline's probes this run
 	// lacks.

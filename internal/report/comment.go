@@ -24,6 +24,8 @@ type Started struct {
 	TargetID  int32
 	URL       string
 	ProbeIDs  []int32
+	// Reused, when set, says that an earlier attempt triggered the run.
+	Reused string
 }
 
 // commentProbes is how many probe rows a comment shows before it folds the
@@ -81,6 +83,7 @@ func Comment(in CommentInput) string {
 		b.WriteString("### SPLX Probe red team: ⏳ test run started\n\n")
 		fmt.Fprintf(&b, "%s on target %d with probes %s. The job did not wait for it (`wait: false`): its findings are in the SPLX Probe web UI.\n",
 			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs))
+		reused(&b, s.Reused)
 	case r != nil:
 		fmt.Fprintf(&b, "### SPLX Probe red team: %s\n\n", Headline(r.Verdict))
 	}
@@ -101,7 +104,9 @@ func resultBody(b *strings.Builder, r *gate.Result) {
 	if r.TargetID != 0 {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
-	fmt.Fprintf(b, "%s: %s.\n\nGate: %s.", run, escape.CommentCell(r.Reason, 600), r.Thresholds.Describe())
+	fmt.Fprintf(b, "%s: %s.\n", run, escape.CommentCell(r.Reason, 600))
+	reused(b, r.Reused)
+	fmt.Fprintf(b, "\nGate: %s.", r.Thresholds.Describe())
 	if r.Thresholds.Baseline != nil {
 		fmt.Fprintf(b, " Against the baseline: %d regressed, %d improved.", r.Regressions, r.Improvements)
 	}
@@ -159,6 +164,13 @@ func commentVerdict(p gate.Probe) string {
 		return "⚠️ no verdict: " + escape.CommentCell(p.Reason, 300)
 	}
 	return probeVerdict(p)
+}
+
+// reused adds the line that says the run was reused (none when it was not).
+func reused(b *strings.Builder, note string) {
+	if note != "" {
+		fmt.Fprintf(b, "\n♻️ Test run %s.\n", escape.CommentCell(note, 200))
+	}
 }
 
 func runLink(id int32, url string) string {

@@ -312,6 +312,9 @@ func Markdown(r *gate.Result, resultsPath string) string {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
 	fmt.Fprintf(&b, "%s, status %s.\n\n", run, escape.MarkdownCell(r.Status, 64))
+	if r.Reused != "" {
+		fmt.Fprintf(&b, "♻️ Test run %s.\n\n", escape.MarkdownCell(r.Reused, 200))
+	}
 	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), escape.MarkdownCell(r.Reason, 1000), r.Thresholds.Describe())
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "⚠️ %s.\n\n", escape.MarkdownCell(w, 1000))
