@@ -3,12 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"github.com/splx-ai/splx-probe-action/internal/atomic"
 	"io"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/splx-ai/splx-probe-action/internal/atomic"
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
