@@ -21,7 +21,9 @@ func TestWriteFile(t *testing.T) {
 	if err := WriteFile(path, write("one")); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(path, func(*os.File) error { return &os.PathError{Op: "write", Path: "/tmp/.x.tmp-1", Err: errors.New("disk full")} }); err == nil || strings.Contains(err.Error(), ".tmp-") {
+	if err := WriteFile(path, func(*os.File) error {
+		return &os.PathError{Op: "write", Path: "/tmp/.x.tmp-1", Err: errors.New("disk full")}
+	}); err == nil || strings.Contains(err.Error(), ".tmp-") {
 		t.Errorf("error %v names the temporary file", err)
 	}
 	if data, _ := os.ReadFile(path); string(data) != "one" {
