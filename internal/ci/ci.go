@@ -40,29 +40,6 @@ func (o Output) EnvName() string {
 	return "SPLX_" + strings.ToUpper(strings.ReplaceAll(o.Name, "-", "_"))
 }
 
-// Progress is the state of a run being waited on, for the log.
-type Progress struct {
-	Status  string
-	Percent float64
-	// Probes holds one short "name done/total" entry per probe, and "+N
-	// more" past those a line shows.
-	Probes []string
-}
-
-// Line is the one-line form of a progress update.
-func (p Progress) Line() string {
-	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
-	if len(p.Probes) > 0 {
-		s += " | " + strings.Join(p.Probes, ", ")
-	}
-	return escape.Line(s, 300)
-}
-
-// Note is one annotation: a title and a message.
-type Note struct {
-	Title, Msg string
-}
-
 // Logger writes the log the platform shows. Messages are plain text that
 // the logger escapes for its platform.
 type Logger interface {
@@ -76,6 +53,9 @@ type Logger interface {
 	EndGroup()
 	// Progress shows the state of the run, once per change.
 	Progress(p Progress)
+	// Table shows the results table, coloured by tone where the log
+	// renders colour.
+	Table(lines []TableLine)
 }
 
 // Publisher hands the results to the platform, within its limits.
@@ -87,10 +67,12 @@ type Publisher interface {
 	Outputs(outs []Output)
 	// Summary adds Markdown to the job's summary where the platform has one.
 	Summary(markdown string)
-	// Annotate adds one annotation per probe over its threshold (errs) or
-	// with findings within it (warns), as many as the platform shows, and
-	// says how many more there are.
-	Annotate(errs, warns []Note)
+	// Annotate adds the verdict's annotation and one per probe over its
+	// threshold (errs) or with findings within it (warns), as many as the
+	// platform shows, saying how many more there are. Where annotations are
+	// listed (GitHub) the verdict comes first; in a log it comes last, so
+	// that the log ends with it.
+	Annotate(verdict Note, errs, warns []Note)
 }
 
 // Reporter is how the tool speaks to a CI platform: its log and what it
@@ -126,6 +108,15 @@ func annotateWithin(l Logger, errs, warns []Note, errSlots, warnSlots int) {
 	}
 }
 
+// verdictNote emits the verdict: a notice when it passed, else an error.
+func verdictNote(l Logger, v Note) {
+	if v.OK {
+		l.Notice(v.Title, v.Msg)
+	} else {
+		l.Error(v.Title, v.Msg)
+	}
+}
+
 // changed remembers the last progress line, so that each reporter shows a
 // line only when the progress changed.
 type changed struct{ last string }
@@ -158,6 +149,8 @@ type Options struct {
 	Redact *redact.Redactor
 	// TTY reports that stdout is a terminal (live progress, colour).
 	TTY bool
+	// Width is the terminal's width in columns (0: unknown, 80 is used).
+	Width int
 	// Debug turns on debug lines off GitHub (GitHub shows ::debug:: lines
 	// when the runner's debug logging is on).
 	Debug bool

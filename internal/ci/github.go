@@ -92,15 +92,22 @@ func (g *github) Error(title, msg string)   { g.annotate("error", title, msg) }
 func (g *github) Group(title string)        { g.a.Group(line(title)) }
 func (g *github) EndGroup()                 { g.a.EndGroup() }
 func (g *github) Progress(p Progress) {
-	if l := p.Line(); g.progress.is(l) {
-		g.Info(l)
+	if g.progress.is(p.Key()) {
+		g.Info(p.Line())
 	}
 }
 
-// Annotate fits the probes' annotations in what is left of GitHub's limit,
-// keeping one error for the verdict that follows.
-func (g *github) Annotate(errs, warns []Note) {
-	annotateWithin(g, errs, warns, maxAnnotations-g.used["error"]-1, maxAnnotations-g.used["warning"])
+func (g *github) Table(lines []TableLine) {
+	for _, l := range lines {
+		g.Info(l.Text)
+	}
+}
+
+// Annotate puts the verdict first in GitHub's list of annotations, then
+// fits the probes' in what is left of its limit.
+func (g *github) Annotate(verdict Note, errs, warns []Note) {
+	verdictNote(g, verdict)
+	annotateWithin(g, errs, warns, maxAnnotations-g.used["error"], maxAnnotations-g.used["warning"])
 }
 
 // fileCommand appends text to the file named by the variable, warning once

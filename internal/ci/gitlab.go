@@ -13,10 +13,12 @@ type gitlab struct {
 	section string
 }
 
+// Group starts a section, collapsed: the log's reader opens it when the
+// progress matters.
 func (g *gitlab) Group(title string) {
 	g.EndGroup()
 	g.section = fmt.Sprintf("splx_probe_%d", g.o.Now().UnixNano())
-	printf(g.o.Stdout, "\x1b[0Ksection_start:%d:%s[collapsed=false]\r\x1b[0K%s\n", g.o.Now().Unix(), g.section, line(title))
+	printf(g.o.Stdout, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", g.o.Now().Unix(), g.section, line(title))
 }
 
 func (g *gitlab) EndGroup() {

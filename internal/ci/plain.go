@@ -2,8 +2,6 @@ package ci
 
 import (
 	"strings"
-
-	"github.com/splx-ai/splx-probe-action/internal/escape"
 )
 
 // plain reports to a terminal or any log that is not a known CI: readable
@@ -17,9 +15,19 @@ type plain struct {
 }
 
 func newPlain(o Options) *plain {
-	_, noColor := o.Env["NO_COLOR"]
-	return &plain{o: o, color: o.TTY && !(noColor && o.Env["NO_COLOR"] != "") && o.Env["TERM"] != "dumb"}
+	return &plain{o: o, color: o.TTY && !noColor(o.Env) && o.Env["TERM"] != "dumb"}
 }
+
+// newColourLog is plain for a CI log that renders ANSI colour though it is
+// no terminal (GitLab, CircleCI); NO_COLOR still turns it off.
+func newColourLog(o Options) *plain {
+	p := newPlain(o)
+	p.color = !noColor(o.Env)
+	return p
+}
+
+// noColor is the NO_COLOR convention: set and not empty.
+func noColor(env map[string]string) bool { return env["NO_COLOR"] != "" }
 
 func (p *plain) paint(code, s string) string {
 	if !p.color {
@@ -73,25 +81,57 @@ func (p *plain) Group(title string) {
 func (p *plain) EndGroup() { p.endBar() }
 
 func (p *plain) Progress(pr Progress) {
-	text := pr.Line()
-	if !p.progress.is(text) {
-		return
-	}
 	if !p.o.TTY {
-		printf(p.o.Stdout, "%s\n", text)
+		if p.progress.is(pr.Key()) {
+			printf(p.o.Stdout, "%s\n", pr.Line())
+		}
 		return
 	}
-	const width = 24
-	filled := int(pr.Percent / 100 * width)
-	if filled > width {
-		filled = width
+	// A terminal redraws one line in place: it must never wrap, or each
+	// update leaves a row behind.
+	width := p.o.Width
+	if width <= 0 {
+		width = 80
 	}
-	if filled < 0 {
-		filled = 0
+	avail := width - 1 // the cursor's column
+	bar := ""
+	if cells := barWidth(avail); cells > 0 {
+		filled := min(max(int(pr.Percent/100*float64(cells)), 0), cells)
+		bar = p.paint("36", strings.Repeat("█", filled)+strings.Repeat("░", cells-filled)) + " "
+		avail -= cells + 1
 	}
-	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-	printf(p.o.Stdout, "\r\x1b[K%s %s", p.paint("36", bar), escape.Truncate(text, 100))
+	printf(p.o.Stdout, "\r\x1b[K%s%s", bar, pr.Fit(avail))
 	p.bar = true
+}
+
+// barWidth is the progress bar's width for a line of avail columns: none
+// on a very narrow terminal, so that the words keep their room.
+func barWidth(avail int) int {
+	switch {
+	case avail >= 100:
+		return 24
+	case avail >= 60:
+		return 12
+	}
+	return 0
+}
+
+// Table prints the results table, the rows that break the gate in red,
+// those without a verdict in yellow, where colour is on.
+func (p *plain) Table(lines []TableLine) {
+	p.endBar()
+	for i, l := range lines {
+		text := line(l.Text)
+		switch {
+		case l.Tone == ToneBad:
+			text = p.paint("31", text)
+		case l.Tone == ToneUnknown:
+			text = p.paint("33", text)
+		case i == 0:
+			text = p.paint("1", text) // the header
+		}
+		printf(p.o.Stdout, "%s\n", text)
+	}
 }
 
 func (p *plain) Outputs(outs []Output) {
@@ -108,6 +148,8 @@ func (p *plain) Summary(string) {}
 // before one line says how many more there are.
 const plainAnnotations = 8
 
-func (p *plain) Annotate(errs, warns []Note) {
+// Annotate lists the probes, then the verdict: the log ends with it.
+func (p *plain) Annotate(verdict Note, errs, warns []Note) {
 	annotateWithin(p, errs, warns, plainAnnotations+1, plainAnnotations+1)
+	verdictNote(p, verdict)
 }

@@ -51,7 +51,7 @@ func platforms() []platform {
 			name: GitLab, label: "GitLab CI",
 			detect:   func(env map[string]string) bool { return env["GITLAB_CI"] == "true" },
 			context:  (*Context).gitlab,
-			reporter: func(o Options) Reporter { return &gitlab{plain: newPlain(o)} },
+			reporter: func(o Options) Reporter { return &gitlab{plain: newColourLog(o)} }, // both render ANSI colour in their job logs
 			files: func(_ map[string]string, o Options) []File {
 				return []File{{Name: "dotenv-path", Path: o.DotenvPath, Created: true}}
 			},
@@ -61,7 +61,7 @@ func platforms() []platform {
 			name: CircleCI, label: "CircleCI",
 			detect:   func(env map[string]string) bool { return env["CIRCLECI"] == "true" },
 			context:  (*Context).circleci,
-			reporter: func(o Options) Reporter { return &circleci{plain: newPlain(o)} },
+			reporter: func(o Options) Reporter { return &circleci{plain: newColourLog(o)} },
 			files: func(env map[string]string, _ Options) []File {
 				return []File{{Name: "BASH_ENV", Path: env["BASH_ENV"], Created: true}}
 			},

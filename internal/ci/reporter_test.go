@@ -59,7 +59,7 @@ func TestReporters(t *testing.T) {
 				errs = append(errs, Note{Title: fmt.Sprintf("over %d", i), Msg: "m"})
 				warns = append(warns, Note{Title: fmt.Sprintf("finding %d", i), Msg: "m"})
 			}
-			r.Annotate(errs, warns)
+			r.Annotate(Note{Title: "SPLX Probe gate failed", Msg: "test run 1"}, errs, warns)
 			r.Outputs([]Output{{Name: "status", Value: "FINISHED"}, {Name: "test-run-url", Value: "https://x/y?a=1 b"}})
 			r.Summary("## Summary\n")
 

@@ -61,6 +61,11 @@ func loadBaseline(rep ci.Reporter, cfg *config.Config) (*gate.Baseline, error) {
 	if err != nil {
 		return nil, refuse(path + " " + err.Error())
 	}
+	if !strings.HasPrefix(b.URL, cfg.UIURL+"/") {
+		// The link is shown in the comment: only one to this platform's web
+		// UI, never wherever an edited file points.
+		b.URL = ""
+	}
 	var ambiguous []string
 	for k, p := range b.Probes {
 		if p.Ambiguous {

@@ -52,15 +52,15 @@ func TestRegressionGate(t *testing.T) {
 		want        []string
 	}{
 		{"known findings, nothing worse", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}, {ID: 2, Name: "Leak", Total: 50, Failed: 2}},
-			"1,2", nil, cli.ExitOK, "0", "0", []string{"In the baseline but not in this run: probes 3."}},
+			"1,2", nil, cli.ExitOK, "0", "0", []string{"In the baseline but not in this run: Old."}},
 		{"worse by more than allowed", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 13}, {ID: 2, Name: "Leak", Total: 50, Failed: 1}},
-			"1,2", []string{"SPLX_MAX_REGRESSION_PERCENT", "2.99"}, cli.ExitGateFailed, "1", "1", []string{"13% failed, up from 10% in the baseline (+3 points, 2.99 allowed)", "⬆️ +3 pts", "⬇️ −2 pts"}},
+			"1,2", []string{"SPLX_MAX_REGRESSION_PERCENT", "2.99"}, cli.ExitGateFailed, "1", "1", []string{"| 🔴 10% → 13% (+3 pts, 2.99 allowed) | regressed |", "🟢 4% → 2% (−2 pts)", "::error title=Probe regressed%3A Jailbreak::13%25 failed, up from 10%25 in the baseline (+3 points, 2.99 allowed)"}},
 		{"worse by exactly the allowance", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 13}},
-			"1", []string{"SPLX_MAX_REGRESSION_PERCENT", "3"}, cli.ExitOK, "0", "0", []string{"+3 pts"}},
+			"1", []string{"SPLX_MAX_REGRESSION_PERCENT", "3"}, cli.ExitOK, "0", "0", []string{"10% → 13% (+3 pts, 3 allowed)"}},
 		{"a new probe with findings", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}, {ID: 4, Name: "Fresh", Total: 20, Failed: 1}},
-			"1,4", nil, cli.ExitGateFailed, "1", "0", []string{"new since the baseline, with 1 failed test cases"}},
+			"1,4", nil, cli.ExitGateFailed, "1", "0", []string{"new since the baseline, with 1 failed test case;", "| 🔴 new, with findings | new, with findings |"}},
 		{"explicit thresholds still apply", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}},
-			"1", []string{"SPLX_MAX_FAILED_PERCENT", "5"}, cli.ExitGateFailed, "0", "0", []string{"10% failed, over the 5% allowed per probe"}},
+			"1", []string{"SPLX_MAX_FAILED_PERCENT", "5"}, cli.ExitGateFailed, "0", "0", []string{"| over 5% |", "::error title=Probe over threshold%3A Jailbreak::10%25 failed, over the 5%25 allowed per probe"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,6 +50,11 @@ type Command struct {
 	Clock Clock
 	// TTY forces terminal behaviour; when nil it is detected from Stdout.
 	TTY *bool
+	// Width is the terminal's width in columns; when nil it is read from
+	// Stdout's terminal, else COLUMNS, else 80.
+	Width func() int
+	// Dir is where demo writes its previews ("" for the working directory).
+	Dir string
 	// ClientOptions are added to the API client's (tests record retries).
 	ClientOptions []probe.Option
 	// Resolver and Dial are what doctor's DNS checks use; the system's when
@@ -90,10 +95,16 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	red := redact.New(secrets...)
 	rep := ci.New(cictx.Platform, ci.Options{
 		Env: env, Stdout: red.Writer(c.Stdout), Stderr: red.Writer(c.Stderr), Unredacted: c.Stdout, Redact: red,
-		TTY: c.isTTY(), DotenvPath: string(cfg.DotenvPath), Now: c.Clock.Now, Debug: bool(cfg.Debug),
+		TTY: c.isTTY(), Width: c.width(env), DotenvPath: string(cfg.DotenvPath), Now: c.Clock.Now, Debug: bool(cfg.Debug),
 	})
 	// Before anything else is printed, GitHub learns what to mask.
 	rep.Begin(secrets)
+	var rec *summaryRecorder
+	if flags.Demo && flagErr == nil {
+		rec = &summaryRecorder{Reporter: rep}
+		rep = rec
+		rep.Info("Demo: the whole flow against a fake SPLX Probe API on 127.0.0.1 (no account, no credits); the pull request comment and the job summary it would post go to " + previewComment + " and " + previewSummary + ".")
+	}
 
 	if cictx.EventErr != nil {
 		rep.Warning("Pull request comment", fmt.Sprintf("could not read the event payload, so no pull request is known: %v", cictx.EventErr))
@@ -104,8 +115,13 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	run := &deliver.Run{Settings: cfg, CI: cictx, Log: rep, Redact: red, Clock: c.Clock, Version: c.version()}
 	finish := func(code ExitCode, err error) ExitCode {
 		run.Problem = problem(run, code, err)
+		// Every exit leaves a job summary (the results', or what happened)
+		// and updates its pull request comment.
 		if xcode := reportErr(rep, cfg, deliver.Exit(ctx, run)); code == ExitOK {
 			code = xcode
+		}
+		if rec != nil {
+			c.previews(rec, run)
 		}
 		if ctx.Err() != nil && code != ExitInterrupted {
 			// A signal after the verdict (while publishing or commenting)
@@ -127,9 +143,9 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return ExitOK
 	case doctorAsked && (flagErr != nil || len(flags.Args) > 0):
 		// The doctor writes no outputs, even about its own command line.
-		return reportErr(rep, nil, commandLineError(flagErr, flags.Args))
+		return reportErr(rep, nil, commandLineError(flagErr, args, flags.Args))
 	case flagErr != nil || len(flags.Args) > 0:
-		err := commandLineError(flagErr, flags.Args)
+		err := commandLineError(flagErr, args, flags.Args)
 		return finish(fail(run, nil, err), err)
 	case doctorAsked:
 		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env, resolver: c.Resolver, dial: c.Dial}
@@ -161,21 +177,29 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	run.Client = c.client(cfg, cictx, rep, red)
 	f := &flow{Run: run, baseline: baseline}
 	err = f.run(ctx)
-	code := reportErr(rep, cfg, err)
+	// The outputs before the errors: the log ends with what went wrong.
 	if !f.outputsSet {
-		f.outputs("", code.Result())
+		f.outputs("", exitCode(err).Result())
 	}
+	code := reportErr(rep, cfg, err)
 	return finish(code, err)
 }
 
 // commandLineError is the error of a command line that is not the tool's.
 // Positional arguments are never echoed: a token pasted there must not
 // reach the log.
-func commandLineError(flagErr error, args []string) error {
+func commandLineError(flagErr error, all, args []string) error {
 	if flagErr != nil {
 		return usageError(flagErr.Error() + " (see --help)")
 	}
-	return usageError(fmt.Sprintf("%d unexpected argument(s); settings are flags like --target-id 42, or the commands demo and doctor (see --help)", len(args)))
+	// A switch takes its value with "=": "--wait yes" leaves "yes" over,
+	// which is a boolean word, so it can be shown.
+	if at := len(all) - len(args); at > 0 && len(args) > 0 {
+		if name, ok := config.BoolFlagValue(all[at-1], args[0]); ok {
+			return usageError(fmt.Sprintf("unexpected argument %q after --%s: a switch takes its value with =, as in --%s=%s (see --help)", args[0], name, name, args[0]))
+		}
+	}
+	return usageError(fmt.Sprintf("%d unexpected argument(s), not shown (one could be a token); settings are flags like --target-id 42, or the commands demo and doctor (see --help)", len(args)))
 }
 
 // client is the API client for valid settings, logging to rep. It removes
@@ -207,9 +231,8 @@ func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, 
 // fail reports an error found before any request and sets the outputs of a
 // run that never started: a later step that reads result sees error.
 func fail(run *deliver.Run, cfg *config.Config, err error) ExitCode {
-	code := reportErr(run.Log, cfg, err)
-	run.Log.Outputs(deliver.Base(run, "", code.Result()))
-	return code
+	run.Log.Outputs(deliver.Base(run, "", exitCode(err).Result()))
+	return reportErr(run.Log, cfg, err)
 }
 
 // reportErr shows each error as an annotation and returns the exit code.
@@ -218,6 +241,9 @@ func reportErr(rep ci.Reporter, cfg *config.Config, err error) ExitCode {
 		return ExitOK
 	}
 	for _, e := range split(err) {
+		if ve, ok := e.(*VerdictError); ok && ve.Shown {
+			continue // annotated with the probes already
+		}
 		rep.Error(annotation(e, cfg))
 	}
 	return exitCode(err)

@@ -48,6 +48,8 @@ type doctor struct {
 	// interrupted reports whether the job was cancelled: a check cut by
 	// the signal is not shown as failed.
 	interrupted func() bool
+	// lines are the checks shown, for the job summary.
+	lines []string
 }
 
 // The marks of a check: passed, failed, not applicable.
@@ -59,7 +61,19 @@ const (
 )
 
 func (d *doctor) line(mark, name, detail string) {
+	d.lines = append(d.lines, mark+" "+name+": "+detail)
 	d.rep.Info(mark + " " + name + ": " + detail)
+}
+
+// verdict shows the doctor's verdict, in the log and, with the checklist,
+// in the job summary.
+func (d *doctor) verdict(ok bool, msg string) {
+	if ok {
+		d.rep.Notice("SPLX Probe doctor", msg)
+	} else {
+		d.rep.Error("SPLX Probe doctor", msg)
+	}
+	d.rep.Summary(report.Checklist(msg, d.lines))
 }
 
 // warn shows a check that a real run would only warn about.
@@ -429,14 +443,14 @@ func (d *doctor) run(ctx context.Context, cfgErr error) ExitCode {
 	}
 	switch {
 	case d.first == nil && d.warned == 0:
-		d.rep.Notice("SPLX Probe doctor", "all checks passed: the setup is ready for a test run")
+		d.verdict(true, "all checks passed: the setup is ready for a test run")
 		return ExitOK
 	case d.first == nil:
-		d.rep.Notice("SPLX Probe doctor", fmt.Sprintf("no check failed, with %s (! above): the setup is ready for a test run", plural(d.warned, "warning")))
+		d.verdict(true, fmt.Sprintf("no check failed, with %s (! above): the setup is ready for a test run", plural(d.warned, "warning")))
 		return ExitOK
 	}
 	code := exitCode(d.first)
-	d.rep.Error("SPLX Probe doctor", fmt.Sprintf("%s failed (exit %d, as a real run would); fix the first: %s", plural(d.failed, "check"), code, split(d.first)[0]))
+	d.verdict(false, fmt.Sprintf("%s failed (exit %d, as a real run would); fix the first: %s", plural(d.failed, "check"), code, split(d.first)[0]))
 	return code
 }
 

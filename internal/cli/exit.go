@@ -33,6 +33,9 @@ const (
 type VerdictError struct {
 	Verdict gate.Verdict
 	Msg     string
+	// Shown marks a verdict already annotated with the probes' annotations:
+	// the exit does not repeat it.
+	Shown bool
 }
 
 func (e *VerdictError) Error() string { return e.Msg }
@@ -187,16 +190,19 @@ func problem(r *deliver.Run, code ExitCode, err error) *report.Problem {
 	if err == nil {
 		errs = nil
 	}
-	var details []string
+	var details, fixes []string
 	for _, e := range errs {
-		title, msg := annotation(e, r.Settings)
+		title, msg := annotation(e, nil) // without the advice: that is the fix
 		details = append(details, title+": "+msg)
+		if rule := ruleFor(e); rule.advice != nil && r.Settings != nil {
+			fixes = append(fixes, rule.advice(r.Settings))
+		}
 	}
 	title := "the job failed"
 	if len(errs) > 0 {
 		title = strings.ToLower(ruleFor(errs[0]).title)
 	}
-	head := "⚠️ no verdict: " + title
+	head := "❓ no verdict: " + title
 	switch {
 	case code == ExitInterrupted:
 		head = "⏹️ interrupted: the job was cancelled"
@@ -205,5 +211,5 @@ func problem(r *deliver.Run, code ExitCode, err error) *report.Problem {
 	}
 	// The text is redacted before it is escaped: an escaped secret would
 	// no longer match.
-	return &report.Problem{Headline: head, Detail: r.Redact.String(strings.Join(details, "; ")), Exit: int(code)}
+	return &report.Problem{Headline: head, Detail: r.Redact.String(strings.Join(details, "; ")), Fix: r.Redact.String(strings.Join(fixes, " ")), Exit: int(code)}
 }

@@ -54,7 +54,7 @@ func TestNoVerdictOnUntrustedResults(t *testing.T) {
 		{"probeRuns null", finished("null"), "1", nil, "has no probe runs"},
 		{"probeRuns missing", `{"testRunId":1001,"status":"FINISHED"}`, "1", nil, "has no probe runs"},
 		{"probe still pending, nothing done", finished("[" + probeRun(1, "P", 10, 0, 0, 0, "PENDING") + "]"), "1", nil, "status is PENDING, not FINISHED"},
-		{"target down: every attack errored", finished("[" + probeRun(1, "P", 40, 0, 0, 40, "FINISHED") + "]"), "1", nil, "every test case errored"},
+		{"target down: every attack errored", finished("[" + probeRun(1, "P", 40, 0, 0, 40, "FINISHED") + "]"), "1", nil, "all 40 test cases errored"},
 		{"too many errors for max-error-percent", finished("[" + probeRun(1, "P", 10, 7, 0, 3, "FINISHED") + "]"), "1",
 			[]string{"SPLX_MAX_ERROR_PERCENT", "20"}, "over the max-error-percent of 20%"},
 		{"a triggered probe has no probe run", finished("[" + real + "]"), "1,2,3", []string{"SPLX_MAX_FAILED", "10"},

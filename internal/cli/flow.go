@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/deliver"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
@@ -38,6 +39,8 @@ type flow struct {
 	// to a run given by test-run-id): a status poll soon after may not find
 	// the run yet.
 	triggeredAt time.Time
+	// start is when the flow began.
+	start time.Time
 	// outputsSet records that the outputs were written, so that every exit
 	// path sets result and status exactly once.
 	outputsSet bool
@@ -57,7 +60,8 @@ func (f *flow) runRef(id int32) string {
 }
 
 func (f *flow) run(ctx context.Context) error {
-	f.Deadline = f.Clock.Now().Add(time.Duration(f.Settings.Timeout))
+	f.start = f.Clock.Now()
+	f.Deadline = f.start.Add(time.Duration(f.Settings.Timeout))
 	if f.Settings.Attach() {
 		f.ID = int32(f.Settings.TestRunID)
 		f.Log.Info(fmt.Sprintf("Attaching to test run %d at %s", f.ID, f.Settings.APIURL.Host))
@@ -74,7 +78,7 @@ func (f *flow) run(ctx context.Context) error {
 		}
 		f.outputs("triggered", "pending")
 		f.Log.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.Started = &report.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.Settings.RunURL(f.ID), ProbeIDs: f.Settings.ProbeIDs, Reused: f.reusedNote()}
+		f.Started = &report.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.Settings.RunURL(f.ID), ProbeIDs: f.Settings.ProbeIDs, UI: f.Settings.UIURL, Reused: f.reusedNote()}
 		return nil
 	}
 	return f.wait(ctx)
@@ -92,6 +96,7 @@ func (f *flow) outputs(status, result string) {
 // missing report never passes unnoticed.
 func (f *flow) publish(ctx context.Context, res *gate.Result, ended bool) error {
 	f.Result, f.Ended, f.outputsSet = res, ended, true
+	res.Elapsed = f.Clock.Now().Sub(f.start)
 	return deliver.Verdict(ctx, f.Run)
 }
 
@@ -159,7 +164,9 @@ func (f *flow) wait(ctx context.Context) error {
 			f.Log.Debug("status answer shape (first): " + st.Shape.String())
 		}
 		last = st
-		f.Log.Progress(report.ProgressOf(st))
+		pr := report.ProgressOf(st)
+		pr.Elapsed, pr.Timeout = f.Clock.Now().Sub(f.start), time.Duration(f.Settings.Timeout)
+		f.Log.Progress(pr)
 		if probe.PhaseOf(st.Status).Terminal() {
 			f.Log.EndGroup()
 			return f.finish(ctx, st)
@@ -244,13 +251,25 @@ func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
 		f.Log.Warning("Probe ids", w)
 	}
 	res.Reused = f.reusedNote()
-	werr := f.publish(ctx, res, true)
+	// The verdict is annotated with the probes, first where annotations
+	// are listed and last in a log; the exit then does not repeat it.
+	var verr *VerdictError
+	verdict := ci.Note{Title: "SPLX Probe gate passed", Msg: fmt.Sprintf("test run %d: %s", f.ID, res.Reason), OK: true}
 	switch res.Verdict {
 	case gate.Passed:
-		f.Log.Notice("SPLX Probe gate passed", fmt.Sprintf("test run %d: %s", f.ID, res.Reason))
-		return werr
 	case gate.Failed:
-		return errors.Join(werr, &VerdictError{Verdict: gate.Failed, Msg: fmt.Sprintf("test run %d: %s", f.ID, res.Reason)})
+		verr = &VerdictError{Verdict: gate.Failed, Msg: fmt.Sprintf("test run %d: %s", f.ID, res.Reason)}
+	default:
+		verr = &VerdictError{Verdict: gate.NoVerdict, Msg: fmt.Sprintf("test run %d ended %s: %s", f.ID, escape.Line(st.Status, 40), res.Reason)}
 	}
-	return errors.Join(werr, &VerdictError{Verdict: gate.NoVerdict, Msg: fmt.Sprintf("test run %d ended %s: %s", f.ID, escape.Line(st.Status, 40), res.Reason)})
+	if verr != nil {
+		verdict.Title, verdict.Msg = annotation(verr, f.Settings)
+		verdict.OK, verr.Shown = false, true
+	}
+	f.Verdict = &verdict
+	werr := f.publish(ctx, res, true)
+	if verr == nil {
+		return werr
+	}
+	return errors.Join(werr, verr)
 }

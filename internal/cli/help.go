@@ -11,53 +11,75 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/exitcode"
 )
 
+// helpWidth is the width --help wraps to: it reads on an 80-column
+// terminal.
+const helpWidth = 80
+
+// helpIndent is where a setting's description starts.
+const helpIndent = 26
+
+// writeHelp lists each setting once, in its group, with its variable and
+// default, and ends with two examples and the exit codes.
 func writeHelp(w io.Writer) {
-	settings := config.Settings()
 	fmt.Fprint(w, `splx-probe: trigger an SPLX Probe red-team test run from CI, wait for it,
 gate the job on its findings and report them.
 
 Usage:
   splx-probe [flags]          trigger a test run (and wait, with --wait)
-  splx-probe doctor [flags]   check the setup (settings, network, TLS, token); triggers nothing
-  splx-probe demo [flags]     the whole flow against a built-in fake API, no account needed
-  splx-probe --print-config   show every effective setting and where it came from
+  splx-probe doctor [flags]   check the setup; triggers nothing
+  splx-probe demo [flags]     the whole flow against a fake API, no account
+  splx-probe --print-config   every effective setting and where it came from
 
-Every setting has three spellings, in order of precedence: a flag, a GitHub
-action input (INPUT_*), an environment variable (SPLX_*). Blank counts as unset.
+Each --flag is also an action input (target-id) and a variable (SPLX_TARGET_ID),
+in that order of precedence; blank counts as unset.
+`)
+	settings := config.Settings()
+	for _, g := range config.Groups() {
+		fmt.Fprintf(w, "\n%s%s:\n", strings.ToUpper(g[:1]), g[1:])
+		for _, s := range settings {
+			if s.Group != g {
+				continue
+			}
+			name := "--" + s.Name
+			if s.Secret {
+				name = s.EnvName()
+			}
+			help := s.Help
+			var notes []string
+			if !s.Secret && !s.Bool {
+				name += " " + argName(s)
+			}
+			if s.EnvOnly {
+				notes = append(notes, "no action input")
+			}
+			if s.Default != "" && s.Default != "false" {
+				notes = append(notes, "default "+s.Default)
+			}
+			if len(notes) > 0 {
+				help += " [" + strings.Join(notes, "; ") + "]"
+			}
+			writeWrapped(w, "  "+name, help)
+		}
+	}
+	fmt.Fprint(w, `
+Other flags: --help, --version, --print-config.
+
+Examples:
+  # try it without an account: a failing gate, and the comment and summary
+  # it would post (preview-comment.md, preview-summary.md)
+  splx-probe demo --probe-ids 1,2,3,4
+
+  # wait for the run, fail the job when a probe has over 2.5% successful attacks
+  SPLX_API_KEY=… splx-probe --target-id 42 --probe-ids 1,2,3 \\
+    --wait --max-failed-percent 2.5
 
 `)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FLAG\tINPUT\tVARIABLE\tDEFAULT")
-	for _, s := range settings {
-		flag := "--" + s.Name
-		if s.Secret {
-			flag = "(none)"
-		}
-		def := s.Default
-		if def == "" {
-			def = "-"
-		}
-		input := s.Name
-		if s.EnvOnly {
-			input = "(none)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", flag, input, s.EnvName(), def)
-	}
-	_ = tw.Flush()
-	fmt.Fprintln(w)
-	for _, s := range settings {
-		fmt.Fprintf(w, "  %-22s %s\n", s.Name, s.Help)
-	}
-	fmt.Fprint(w, "\nOther flags: --help, --version, --print-config.\n\n")
 	var codes []string
 	for _, i := range exitcode.Table() {
 		codes = append(codes, fmt.Sprintf("%d %s", i.Code, i.Help))
 	}
 	fmt.Fprintln(w, wrap("Exit codes: "+strings.Join(codes, "; ")+".", helpWidth))
 }
-
-// helpWidth is where --help's prose wraps.
-const helpWidth = 83
 
 // wrap breaks text into lines of at most width characters, between words.
 func wrap(text string, width int) string {
@@ -77,6 +99,51 @@ func wrap(text string, width int) string {
 		n += len(word)
 	}
 	return b.String()
+}
+
+// argName is a flag's value in --help: what kind of value it takes.
+func argName(s config.Setting) string {
+	switch {
+	case strings.HasSuffix(s.Name, "-path") || s.Name == "sarif-location":
+		return "FILE"
+	case strings.HasSuffix(s.Name, "-percent"):
+		return "PCT"
+	case strings.HasSuffix(s.Name, "-id"):
+		return "ID"
+	case s.Name == "probe-ids":
+		return "IDS"
+	case s.Name == "timeout" || s.Name == "poll-interval" || s.Name == "request-timeout":
+		return "DUR"
+	case s.Name == "max-failed":
+		return "N"
+	case s.Name == "api-url":
+		return "URL"
+	}
+	return "TEXT"
+}
+
+// writeWrapped prints a setting and its description, the description
+// wrapped on words at helpWidth and indented under itself.
+func writeWrapped(w io.Writer, name, help string) {
+	line := name
+	if len(name) >= helpIndent-1 {
+		fmt.Fprintln(w, name)
+		line = ""
+	}
+	line += strings.Repeat(" ", helpIndent-len(line))
+	start := true
+	for _, word := range strings.Fields(help) {
+		if !start && len(line)+1+len(word) > helpWidth {
+			fmt.Fprintln(w, line)
+			line, start = strings.Repeat(" ", helpIndent), true
+		}
+		if !start {
+			line += " "
+		}
+		line += word
+		start = false
+	}
+	fmt.Fprintln(w, line)
 }
 
 // writeConfig prints every effective setting and its source, the token

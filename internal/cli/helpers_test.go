@@ -84,7 +84,7 @@ func invokeWith(t *testing.T, ctx context.Context, env map[string]string, set fu
 	no := false
 	c := &cli.Command{
 		Version: "test", Stdout: &stdout, Stderr: &stderr, Environ: environ(env),
-		Clock: &fakeClock{now: fixedNow}, TTY: &no,
+		Clock: &fakeClock{now: fixedNow}, TTY: &no, Dir: dir,
 		// Record the waits the client asks for instead of sleeping them.
 		ClientOptions: []probe.Option{probe.WithSleep(func(ctx context.Context, d time.Duration) error {
 			mu.Lock()

@@ -44,7 +44,7 @@ func TestPRCommentIdentity(t *testing.T) {
 			t.Errorf("someone else's comment was edited: %q, %q", gh.comments[planted], gh.comments[quoted])
 		}
 		gh.mu.Unlock()
-		if body := onlyComment(t, gh); !strings.Contains(body, "❌ failed") {
+		if body := onlyComment(t, gh); !strings.Contains(body, "### ❌ SPLX Probe red team: failed") {
 			t.Errorf("our comment:\n%s", body)
 		}
 	})
@@ -81,11 +81,11 @@ func TestPRCommentNeverStale(t *testing.T) {
 		code  cli.ExitCode
 		want  string
 	}{
-		{"invalid settings", []string{"SPLX_MAX_FAILED", "lots"}, nil, cli.ExitInvalidInput, "⚠️ no verdict: invalid input"},
-		{"token rejected", []string{"SPLX_API_KEY", "tok-WRONG"}, nil, cli.ExitAuth, "⚠️ no verdict: splx probe authentication failed"},
-		{"API failure after the trigger", nil, &probetest.Fault{Op: probetest.OpStatus, Status: 500, Times: 10}, cli.ExitAPI, "⚠️ no verdict: splx probe api failure"},
-		{"passed, report not written", []string{"SPLX_JUNIT_PATH", "/dev/null/junit.xml"}, nil, cli.ExitAPI, "❌ job failed: report not written"},
-		{"baseline refused", []string{"SPLX_BASELINE_PATH", "prcomment_test.go"}, nil, cli.ExitInvalidInput, "⚠️ no verdict: invalid input"},
+		{"invalid settings", []string{"SPLX_MAX_FAILED", "lots"}, nil, cli.ExitInvalidInput, "❓ SPLX Probe red team: no verdict: invalid input"},
+		{"token rejected", []string{"SPLX_API_KEY", "tok-WRONG"}, nil, cli.ExitAuth, "❓ SPLX Probe red team: no verdict: splx probe authentication failed"},
+		{"API failure after the trigger", nil, &probetest.Fault{Op: probetest.OpStatus, Status: 500, Times: 10}, cli.ExitAPI, "❓ SPLX Probe red team: no verdict: splx probe api failure"},
+		{"passed, report not written", []string{"SPLX_JUNIT_PATH", "/dev/null/junit.xml"}, nil, cli.ExitAPI, "❌ SPLX Probe red team: job failed: report not written"},
+		{"baseline refused", []string{"SPLX_BASELINE_PATH", "prcomment_test.go"}, nil, cli.ExitInvalidInput, "❓ SPLX Probe red team: no verdict: invalid input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +93,7 @@ func TestPRCommentNeverStale(t *testing.T) {
 			api := newAPI(t, probetest.WithSteps(0))
 			gh := newGitHub(t)
 			invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
-			if body := onlyComment(t, gh); !strings.Contains(body, "✅ passed") {
+			if body := onlyComment(t, gh); !strings.Contains(body, "### ✅ SPLX Probe red team: passed") {
 				t.Fatalf("first run:\n%s", body)
 			}
 			if tt.fault != nil {
@@ -104,14 +104,14 @@ func TestPRCommentNeverStale(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, r.stdout)
 			}
-			for _, w := range []string{"### SPLX Probe red team: " + tt.want, "(exit " + string(rune('0'+tt.code)) + ")",
+			for _, w := range []string{"### " + tt.want, "(exit " + string(rune('0'+tt.code)) + ")",
 				"commit [0123456](https://github.com/acme/chatbot/commit/0123456789abcdef)", "2026-11-27 10:0",
 				"[workflow run](https://github.com/acme/chatbot/actions/runs/4711)"} {
 				if !strings.Contains(body, w) {
 					t.Errorf("comment lacks %q:\n%s", w, body)
 				}
 			}
-			if strings.Contains(body, "✅ passed") {
+			if strings.Contains(body, "red team: passed") {
 				t.Errorf("a red job's comment says passed:\n%s", body)
 			}
 		})
@@ -132,7 +132,7 @@ func TestPRCommentInterrupted(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		r := invoke(t, ctx, prEnv(t, api, gh, "pull_request", "SPLX_TEST_RUN_ID", "1001"))
-		if body := onlyComment(t, gh); r.code != cli.ExitInterrupted || !strings.Contains(body, "⏹️ interrupted") {
+		if body := onlyComment(t, gh); r.code != cli.ExitInterrupted || !strings.Contains(body, "### ⏹️ SPLX Probe red team: interrupted") {
 			t.Errorf("exit %d, comment:\n%s", r.code, body)
 		}
 	})

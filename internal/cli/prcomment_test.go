@@ -221,7 +221,7 @@ func TestPRComment(t *testing.T) {
 			if _, ok := first[id]; !ok {
 				t.Error("the second run made a new comment")
 			}
-			for _, want := range []string{"### SPLX Probe red team: ❌ failed", "Test run 1002", "| Jailbreak | 3 of 125 (2.4%) |", "Gate: no failed test cases allowed", "updated by red team / gate / target 42"} {
+			for _, want := range []string{"### ❌ SPLX Probe red team: failed", "Test run 1002", "| Jailbreak | 3 of 125 (2.4%) | 0 |", "Gate: no failed test cases allowed", "The next run of this check edits this comment (its key: red team / gate / target 42)"} {
 				if !strings.Contains(body, want) {
 					t.Errorf("comment lacks %q:\n%s", want, body)
 				}
@@ -236,11 +236,11 @@ func TestPRComment(t *testing.T) {
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_WAIT", "false", "SPLX_MAX_FAILED", "", "SPLX_WORKSPACE_ID", "163"))
 		body := onlyComment(t, gh)
-		if r.code != cli.ExitOK || !strings.Contains(body, "⏳ test run started") || !strings.Contains(body, "[Test run 1001](https://probe.splx.ai/w/163/target/42/test-runs/1001)") {
+		if r.code != cli.ExitOK || !strings.Contains(body, "### ⏳ SPLX Probe red team: started, not waited for") || !strings.Contains(body, "This job does not wait for the run") || !strings.Contains(body, "[Test run 1001](https://probe.splx.ai/w/163/target/42/test-runs/1001)") {
 			t.Fatalf("exit %d, comment:\n%s", r.code, body)
 		}
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
-		if body := onlyComment(t, gh); !strings.Contains(body, "✅ passed") {
+		if body := onlyComment(t, gh); !strings.Contains(body, "### ✅ SPLX Probe red team: passed") {
 			t.Errorf("the verdict did not replace the started comment:\n%s", body)
 		}
 	})
@@ -269,7 +269,7 @@ func TestPRComment(t *testing.T) {
 		gh := newGitHub(t)
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", probeList(12), "SPLX_MAX_FAILED", "100"))
 		body := onlyComment(t, gh)
-		if !strings.Contains(body, "<details><summary>All 12 probes</summary>") || strings.Contains(body, "<b>") || !strings.Contains(body, `P1 &lt;b&gt;\|x\|&lt;/b&gt;`) {
+		if !strings.Contains(body, "<details><summary>6 more probes: 6 clean</summary>") || strings.Contains(body, "<b>") || !strings.Contains(body, `P1 &lt;b&gt;\|x\|&lt;/b&gt;`) {
 			t.Errorf("comment:\n%s", body)
 		}
 	})

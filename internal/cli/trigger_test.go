@@ -229,8 +229,11 @@ func TestInvalidInputs(t *testing.T) {
 		{"junit without wait", nil, []string{"--junit-path", "x.xml"}, "junit-path: only applies when waiting"},
 		{"test run id", []string{"SPLX_TEST_RUN_ID", "x"}, nil, `test-run-id: "x" is not a positive integer`},
 		{"platform", []string{"SPLX_PLATFORM", "jenkins"}, nil, `platform: "jenkins" is not a platform`},
-		{"unknown flag", nil, []string{"--target", "1"}, "flag provided but not defined: -target"},
-		{"positional argument", nil, []string{testToken}, "1 unexpected argument(s)"},
+		{"unknown flag", nil, []string{"--target", "1"}, "flag provided but not defined: -target; did you mean --target-id?"},
+		{"misspelt flag", []string{"SPLX_WAIT", "true"}, []string{"--max-faild", "3"}, "did you mean --max-failed?"},
+		{"positional argument", nil, []string{testToken}, "1 unexpected argument(s), not shown"},
+		{"a switch's value after a space", nil, []string{"--wait", "yes"}, `unexpected argument "yes" after --wait: a switch takes its value with =, as in --wait=yes`},
+		{"a token after a switch is never shown", nil, []string{"--wait", testToken}, "1 unexpected argument(s), not shown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,12 +307,17 @@ func TestHostileAPIError(t *testing.T) {
 // gitlabSection matches GitLab's collapsible-section markers.
 var gitlabSection = regexp.MustCompile(`^\x1b\[0Ksection_(start|end):\d+:[a-z0-9_]+(\[collapsed=(true|false)\])?\r\x1b\[0K`)
 
+// ownColour is a colour the tool paints text with: one SGR code, text
+// without escapes, and the reset. An escape from API text is never one.
+var ownColour = regexp.MustCompile(`\x1b\[(?:1|31|32|33|36|1;31|1;32|1;33)m([^\x1b]*)\x1b\[0m`)
+
 // assertNoInjection fails when any line would run a workflow command other
 // than the allowed ones that the tool itself prints.
 func assertNoInjection(t *testing.T, log string, allowed []string) {
 	t.Helper()
 	for _, l := range strings.Split(log, "\n") {
 		l = gitlabSection.ReplaceAllString(l, "") // the tool's own section markers
+		l = ownColour.ReplaceAllString(l, "$1")   // and colours (GitLab, CircleCI)
 		if strings.Contains(l, "##[") {
 			t.Errorf("legacy command form in log line %q", l)
 		}

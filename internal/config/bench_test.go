@@ -9,7 +9,7 @@ import (
 // settings.
 func BenchmarkLoad(b *testing.B) {
 	env := map[string]string{
-		"INPUT_API-KEY": "tok", "INPUT_TARGET-ID": "42", "INPUT_PROBE-IDS": "1, 2, 3, 4, 5", "INPUT_WAIT": "true",
+		"INPUT_API-KEY": "tok-SECRET-7f3a9c", "INPUT_TARGET-ID": "42", "INPUT_PROBE-IDS": "1, 2, 3, 4, 5", "INPUT_WAIT": "true",
 		"INPUT_MAX-FAILED-PERCENT": "2.5", "INPUT_REGION": "", "INPUT_NAME": "", "GITHUB_ACTIONS": "true",
 	}
 	b.ReportAllocs()

@@ -55,43 +55,45 @@ const (
 //   - writes: the path of a file the tool writes: it may not share a file
 //     with another, nor be one the tool reads or the runner owns;
 //   - report: the path of a report file written after a wait: it implies
-//     wait and writes, and has a destination.
+//     wait and writes, and has a destination;
+//   - group: the --help section it is listed in (connection, run, gate,
+//     reports, pull requests).
 type Config struct {
-	APIKey             Secret   `env:"API_KEY" secret:"" help:"SPLX Probe Personal Access Token, sent as X-Api-Key (environment or input only, never a flag)"`
-	TargetID           ID       `env:"TARGET_ID" help:"id of the target (the AI app under test) to run probes against (required unless test-run-id is set)"`
-	ProbeIDs           IDList   `env:"PROBE_IDS" help:"probe ids to run: separated by commas, spaces or newlines, or a JSON array (required unless test-run-id is set)"`
-	Name               Text     `env:"NAME" help:"test run name (default: repository, short commit and run number from the CI context)"`
-	Region             Text     `env:"REGION" default:"eu" help:"eu or us: selects the API and web UI hosts"`
-	APIBase            Text     `env:"API_URL" help:"API base URL override (https, or http for loopback only)"`
-	WorkspaceID        Text     `env:"WORKSPACE_ID" help:"workspace id, the number in the web UI's URL (/w/163/…): the run's link, and the trigger's fallback path"`
-	NotifyWhenFinished Bool     `env:"NOTIFY_WHEN_FINISHED" default:"false" help:"ask the platform to e-mail the report when the run ends"`
-	RunAIAnalysis      Bool     `env:"RUN_AI_ANALYSIS" default:"false" help:"ask the platform to run its AI analysis of the results"`
-	Wait               Bool     `env:"WAIT" default:"false" help:"wait for the run to end, then gate the job on its findings and report them"`
-	Timeout            Duration `env:"TIMEOUT" default:"30m" help:"how long to wait for the run (Go duration); exit 5 when it passes"`
-	PollInterval       Duration `env:"POLL_INTERVAL" default:"15s" help:"time between status polls (at least 1s)"`
-	MaxFailed          *Count   `env:"MAX_FAILED, noinit" wait:"" help:"failed test cases (successful attacks) allowed over the whole run"`
-	MaxFailedPercent   *Percent `env:"MAX_FAILED_PERCENT, noinit" wait:"" help:"failed test cases allowed per probe, as a percentage of its total (0-100)"`
-	MaxErrorPercent    *Percent `env:"MAX_ERROR_PERCENT, noinit" wait:"" help:"errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"`
-	CancelOnAbort      Bool     `env:"CANCEL_ON_ABORT" default:"true" help:"cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"`
-	CancelOnTimeout    Bool     `env:"CANCEL_ON_TIMEOUT" default:"false" help:"cancel the remote run when the wait times out"`
-	TestRunID          ID       `env:"TEST_RUN_ID" help:"attach to this existing run instead of triggering one (implies wait)"`
-	StatePath          Text     `env:"STATE_PATH" writes:"" help:"file recording the run this step triggered, so that a re-run of the job re-attaches to it instead of paying again (the action sets it; unset: no record)"`
-	Rerun              Text     `env:"RERUN" default:"reuse" help:"reuse: a re-run of the job re-attaches to the run recorded in state-path; trigger: always trigger a new run"`
-	JUnitPath          Text     `env:"JUNIT_PATH" report:"" help:"write a JUnit XML report here (with wait)"`
-	ResultsPath        Text     `env:"RESULTS_PATH" report:"" help:"write the full results as JSON here (with wait)"`
-	ReportPath         Text     `env:"REPORT_PATH" report:"" help:"download the platform's PDF report here (with wait)"`
-	SARIFPath          Text     `env:"SARIF_PATH" report:"" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
-	SARIFLocation      Text     `env:"SARIF_LOCATION" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
-	BaselinePath       Text     `env:"BASELINE_PATH" wait:"" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
-	MaxRegression      Percent  `env:"MAX_REGRESSION_PERCENT" default:"0" help:"percentage points a probe's failed share may rise over the baseline's (0-100)"`
-	GitHubToken        Secret   `env:"GITHUB_TOKEN" secret:"" help:"GitHub token for the pull request comment (the action gives github.token; input or SPLX_GITHUB_TOKEN, never a flag)"`
-	PRComment          Bool     `env:"PR_COMMENT" default:"true" help:"on pull requests, keep one comment with the verdict up to date (needs permissions: pull-requests: write)"`
-	CommentKey         Text     `env:"COMMENT_KEY" help:"tells apart the comments of several steps on one pull request (default: workflow, job and target)"`
-	Doctor             Bool     `env:"DOCTOR" default:"false" help:"check the setup instead of running: settings, network, TLS, token, output files; triggers nothing"`
-	DotenvPath         Text     `env:"DOTENV_PATH" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
-	RequestTimeout     Duration `env:"REQUEST_TIMEOUT" default:"60s" help:"limit for one HTTP request"`
-	Platform           Text     `env:"PLATFORM" default:"auto" envonly:"" help:"auto, github, gitlab, circleci or plain: how to report"`
-	Debug              Bool     `env:"DEBUG" default:"false" envonly:"" help:"log every HTTP request (on GitHub, enable the runner's debug logging instead)"`
+	APIKey             Secret   `env:"API_KEY" group:"connection" secret:"" help:"SPLX Probe Personal Access Token, sent as X-Api-Key (environment or input only, never a flag)"`
+	TargetID           ID       `env:"TARGET_ID" group:"run" help:"id of the target (the AI app under test) to run probes against (required unless test-run-id is set)"`
+	ProbeIDs           IDList   `env:"PROBE_IDS" group:"run" help:"probe ids to run: separated by commas, spaces or newlines, or a JSON array (required unless test-run-id is set)"`
+	Name               Text     `env:"NAME" group:"run" help:"test run name (default: repository, short commit and run number from the CI context)"`
+	Region             Text     `env:"REGION" group:"connection" default:"eu" help:"eu or us: selects the API and web UI hosts"`
+	APIBase            Text     `env:"API_URL" group:"connection" help:"API base URL override (https, or http for loopback only)"`
+	WorkspaceID        Text     `env:"WORKSPACE_ID" group:"connection" help:"workspace id, the number in the web UI's URL (/w/163/…): the run's link, and the trigger's fallback path"`
+	NotifyWhenFinished Bool     `env:"NOTIFY_WHEN_FINISHED" group:"run" default:"false" help:"ask the platform to e-mail the report when the run ends"`
+	RunAIAnalysis      Bool     `env:"RUN_AI_ANALYSIS" group:"run" default:"false" help:"ask the platform to run its AI analysis of the results"`
+	Wait               Bool     `env:"WAIT" group:"run" default:"false" help:"wait for the run to end, then gate the job on its findings and report them"`
+	Timeout            Duration `env:"TIMEOUT" group:"run" default:"30m" help:"how long to wait for the run (Go duration); exit 5 when it passes"`
+	PollInterval       Duration `env:"POLL_INTERVAL" group:"run" default:"15s" help:"time between status polls (at least 1s)"`
+	MaxFailed          *Count   `env:"MAX_FAILED, noinit" wait:"" group:"gate" help:"failed test cases (successful attacks) allowed over the whole run"`
+	MaxFailedPercent   *Percent `env:"MAX_FAILED_PERCENT, noinit" wait:"" group:"gate" help:"failed test cases allowed per probe, as a percentage of its total (0-100)"`
+	MaxErrorPercent    *Percent `env:"MAX_ERROR_PERCENT, noinit" wait:"" group:"gate" help:"errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"`
+	CancelOnAbort      Bool     `env:"CANCEL_ON_ABORT" group:"run" default:"true" help:"cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"`
+	CancelOnTimeout    Bool     `env:"CANCEL_ON_TIMEOUT" group:"run" default:"false" help:"cancel the remote run when the wait times out"`
+	TestRunID          ID       `env:"TEST_RUN_ID" group:"run" help:"attach to this existing run instead of triggering one (implies wait)"`
+	StatePath          Text     `env:"STATE_PATH" writes:"" group:"run" help:"file recording the run this step triggered, so that a re-run of the job re-attaches to it instead of paying again (the action sets it; unset: no record)"`
+	Rerun              Text     `env:"RERUN" group:"run" default:"reuse" help:"reuse: a re-run of the job re-attaches to the run recorded in state-path; trigger: always trigger a new run"`
+	JUnitPath          Text     `env:"JUNIT_PATH" report:"" group:"reports" help:"write a JUnit XML report here (with wait)"`
+	ResultsPath        Text     `env:"RESULTS_PATH" report:"" group:"reports" help:"write the full results as JSON here (with wait)"`
+	ReportPath         Text     `env:"REPORT_PATH" report:"" group:"reports" help:"download the platform's PDF report here (with wait)"`
+	SARIFPath          Text     `env:"SARIF_PATH" report:"" group:"reports" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
+	SARIFLocation      Text     `env:"SARIF_LOCATION" group:"reports" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
+	BaselinePath       Text     `env:"BASELINE_PATH" wait:"" group:"gate" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
+	MaxRegression      Percent  `env:"MAX_REGRESSION_PERCENT" group:"gate" default:"0" help:"percentage points a probe's failed share may rise over the baseline's (0-100)"`
+	GitHubToken        Secret   `env:"GITHUB_TOKEN" group:"pull requests" secret:"" help:"GitHub token for the pull request comment (the action gives github.token; input or SPLX_GITHUB_TOKEN, never a flag)"`
+	PRComment          Bool     `env:"PR_COMMENT" group:"pull requests" default:"true" help:"on pull requests, keep one comment with the verdict up to date (needs permissions: pull-requests: write)"`
+	CommentKey         Text     `env:"COMMENT_KEY" group:"pull requests" help:"tells apart the comments of several steps on one pull request (default: workflow, job and target)"`
+	Doctor             Bool     `env:"DOCTOR" group:"run" default:"false" help:"check the setup instead of running: settings, network, TLS, token, output files; triggers nothing"`
+	DotenvPath         Text     `env:"DOTENV_PATH" group:"reports" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
+	RequestTimeout     Duration `env:"REQUEST_TIMEOUT" group:"connection" default:"60s" help:"limit for one HTTP request"`
+	Platform           Text     `env:"PLATFORM" group:"reports" default:"auto" envonly:"" help:"auto, github, gitlab, circleci or plain: how to report"`
+	Debug              Bool     `env:"DEBUG" group:"connection" default:"false" envonly:"" help:"log every HTTP request (on GitHub, enable the runner's debug logging instead)"`
 
 	// APIURL is the API base URL, from api-url or the region.
 	APIURL *url.URL
@@ -160,6 +162,8 @@ type Setting struct {
 	Writes bool
 	// Report settings are the path of a report file written after a wait.
 	Report bool
+	// Group is the --help section that lists it.
+	Group string
 	// key is the go-envconfig key: the SPLX_* name without the prefix.
 	key string
 }
@@ -198,10 +202,16 @@ func Settings() []Setting {
 			NeedsWait: wait || rep,
 			Writes:    writes || rep,
 			Report:    rep,
+			Group:     f.Tag.Get("group"),
 			key:       key,
 		})
 	}
 	return out
+}
+
+// Groups are the --help sections, in order; every setting is in one.
+func Groups() []string {
+	return []string{"connection", "run", "gate", "reports", "pull requests"}
 }
 
 // Region hosts, from the API documentation.
@@ -260,10 +270,74 @@ func ParseFlags(args []string) (*Flags, error) {
 				return nil, &InputError{Name: s.Name, Reason: "is never taken as a flag (flags show in process lists); set " + s.EnvName() + " or the " + s.Name + " input"}
 			}
 		}
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+			if near := nearestFlag(fs, strings.TrimLeft(name, "-")); near != "" {
+				msg += "; did you mean --" + near + "?"
+			}
+		}
 		return nil, &InputError{Name: "command line", Reason: msg}
 	}
 	f.Args = fs.Args()
 	return f, nil
+}
+
+// nearestFlag is the defined flag closest to an unknown name: within two
+// edits, or one the name is a prefix of ("" when none is close).
+func nearestFlag(fs *flag.FlagSet, name string) string {
+	best, bestDist := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) < 3 {
+			return
+		}
+		d := editDistance(name, f.Name)
+		if strings.HasPrefix(f.Name, name) && len(name) >= 4 {
+			d = min(d, 1)
+		}
+		if d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// BoolFlagValue reports whether arg, a stray argument after a switch such
+// as --wait, is a boolean word (yes, no, true, …) meant as its value: only
+// such a word is ever shown back, since any other could be a token.
+func BoolFlagValue(prev, arg string) (flagName string, ok bool) {
+	name := strings.TrimLeft(prev, "-")
+	if !strings.HasPrefix(prev, "-") || strings.Contains(name, "=") {
+		return "", false
+	}
+	if _, err := ParseBool(arg); err != nil {
+		return "", false
+	}
+	for _, s := range Settings() {
+		if s.Bool && s.Name == name {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // Env turns a list of KEY=value strings into a map; a later entry wins.

@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,9 @@ func TestSettingsTable(t *testing.T) {
 			t.Errorf("setting %+v", s)
 		}
 		seen[s.Name] = true
+		if !slices.Contains(Groups(), s.Group) {
+			t.Errorf("setting %s is in no --help group (%q)", s.Name, s.Group)
+		}
 	}
 	c, err := Load(context.Background(), nil, map[string]string{"SPLX_API_KEY": "key-12345", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1"})
 	if err != nil || !bool(c.CancelOnAbort) || c.Platform != "auto" || time.Duration(c.PollInterval) != 15*time.Second || c.MaxFailed != nil {

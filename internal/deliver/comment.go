@@ -46,28 +46,7 @@ func (prComment) Deliver(ctx context.Context, r *Run) error {
 	if r.CI.Repository == "" {
 		return failed(errors.New("GITHUB_REPOSITORY is not set"))
 	}
-	key := string(cfg.CommentKey)
-	if key == "" {
-		key = fmt.Sprintf("%s / %s / target %d", r.CI.Workflow, r.CI.Job, cfg.TargetID)
-	}
-	in := report.CommentInput{
-		Marker: report.CommentMarker(key), Key: key, Version: r.Version,
-		Result: r.Result, Started: r.Started, Problem: r.Problem,
-		Commit: r.CI.SHA, Time: r.Clock.Now(),
-	}
-	server := strings.TrimRight(r.CI.ServerURL, "/")
-	if server == "" {
-		server = "https://github.com"
-	}
-	if r.CI.Commit != "" {
-		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, r.CI.Repository, r.CI.Commit)
-	}
-	if r.CI.CIRun != "" {
-		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, r.CI.Repository, r.CI.CIRun)
-		if r.CI.Attempt != "" && r.CI.Attempt != "1" {
-			in.RunURL += "/attempts/" + r.CI.Attempt
-		}
-	}
+	in := CommentInput(r)
 	body := r.Redact.String(report.Comment(in))
 	timeout := time.Duration(cfg.RequestTimeout)
 	if timeout <= 0 {
@@ -91,6 +70,34 @@ func (prComment) Deliver(ctx context.Context, r *Run) error {
 		r.Log.Info(fmt.Sprintf("Updated the comment on pull request #%d.", pr))
 	}
 	return nil
+}
+
+// CommentInput is what the comment shows: the result, the run started or
+// the problem, and the commit, the time and the workflow run.
+func CommentInput(r *Run) report.CommentInput {
+	key := string(r.Settings.CommentKey)
+	if key == "" {
+		key = fmt.Sprintf("%s / %s / target %d", r.CI.Workflow, r.CI.Job, r.Settings.TargetID)
+	}
+	in := report.CommentInput{
+		Marker: report.CommentMarker(key), Key: key, Version: r.Version,
+		Result: r.Result, Started: r.Started, Problem: r.Problem,
+		Commit: r.CI.SHA, Time: r.Clock.Now(),
+	}
+	server := strings.TrimRight(r.CI.ServerURL, "/")
+	if server == "" {
+		server = "https://github.com"
+	}
+	if r.CI.Commit != "" {
+		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, r.CI.Repository, r.CI.Commit)
+	}
+	if r.CI.CIRun != "" {
+		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, r.CI.Repository, r.CI.CIRun)
+		if r.CI.Attempt != "" && r.CI.Attempt != "1" {
+			in.RunURL += "/attempts/" + r.CI.Attempt
+		}
+	}
+	return in
 }
 
 // commentAdvice says what to do about a comment that failed.

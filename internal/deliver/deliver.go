@@ -40,6 +40,9 @@ type Run struct {
 	// ended rather than timed out.
 	Result *gate.Result
 	Ended  bool
+	// Verdict is the verdict's annotation, shown with the probes' (nil
+	// for a run that did not end).
+	Verdict *ci.Note
 	// Started is a run triggered without waiting (nil otherwise).
 	Started *report.Started
 	// Deadline ends the wait; a PDF not ready yet is awaited until then.
@@ -89,17 +92,19 @@ type Destination interface {
 }
 
 // destinations is every destination, in the order the log shows them: the
-// files before the outputs that name them.
+// files before the outputs that name them, and a log (a terminal above
+// all) ends with the results and the verdict.
 func destinations() []Destination {
 	return []Destination{
-		logTable{},
 		reportFile{setting: "junit-path", what: "JUnit report", render: junit},
 		reportFile{setting: "results-path", what: "Results file", render: results},
 		reportFile{setting: "sarif-path", what: "SARIF file", render: sarif, verdictOnly: true},
 		pdf{},
 		outputs{},
+		logTable{},
 		summary{},
 		annotations{},
+		exitSummary{},
 		prComment{},
 	}
 }

@@ -68,6 +68,7 @@ func newRun(t *testing.T, verdict gate.Verdict, env map[string]string) (*Run, *b
 	return &Run{
 		Settings: cfg, CI: ci.Detect(env, "plain"), Log: rep, Redact: red, Clock: &clock{now}, Version: "test",
 		Client: c, ID: id, Result: res, Ended: true, Deadline: now.Add(time.Minute),
+		Verdict: &ci.Note{Title: "SPLX Probe gate failed", Msg: "over the gate"},
 	}, &log
 }
 
@@ -112,7 +113,7 @@ func TestVerdict(t *testing.T) {
 			t.Errorf("output %s missing:\n%s", name, out)
 		}
 	}
-	for _, want := range []string{"Outputs:\n  test-run-id: ", "  result: failed\n", "  total: ", "warning: Findings: "} {
+	for _, want := range []string{"Outputs:\n  test-run-id: ", "  result: failed\n", "  total: ", "warning: Findings within the gate: ", "error: SPLX Probe gate failed: over the gate"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}

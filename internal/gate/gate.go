@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 )
@@ -38,8 +39,10 @@ type Thresholds struct {
 
 // Baseline is an earlier run's results, by probe key (see Keys).
 type Baseline struct {
-	// TestRunID is the earlier run (0 when unknown).
+	// TestRunID is the earlier run (0 when unknown); URL links it in the
+	// web UI ("" when the file had none).
 	TestRunID int32
+	URL       string
 	// Probes are that run's probes by key.
 	Probes map[string]BaselineProbe
 }
@@ -49,6 +52,9 @@ type Baseline struct {
 // always compare equal.
 type BaselineProbe struct {
 	Failed, Total int64
+	// Name is the probe's name in the baseline, to name a probe this run
+	// lacks.
+	Name string
 	// Ambiguous marks a key the baseline holds more than once: its probes
 	// cannot be told apart, so a probe of this run with that key is
 	// compared as new.
@@ -83,18 +89,18 @@ func (t Thresholds) Describe() string {
 	var s string
 	switch {
 	case t.Baseline != nil && !t.explicit():
-		s = fmt.Sprintf("no probe's failed share more than %s points over the baseline", pct(t.MaxRegressionPercent))
+		s = fmt.Sprintf("no probe's failed share more than %s over the baseline", Points(t.MaxRegressionPercent))
 	case !t.explicit():
 		s = "no failed test cases allowed"
 	case t.MaxFailed != nil && t.MaxFailedPercent != nil:
-		s = fmt.Sprintf("at most %d failed test cases in the run and at most %s%% per probe", *t.MaxFailed, pct(*t.MaxFailedPercent))
+		s = fmt.Sprintf("at most %s in the run and at most %s%% per probe", Plural(*t.MaxFailed, "failed test case"), pct(*t.MaxFailedPercent))
 	case t.MaxFailed != nil:
-		s = fmt.Sprintf("at most %d failed test cases in the run", *t.MaxFailed)
+		s = fmt.Sprintf("at most %s in the run", Plural(*t.MaxFailed, "failed test case"))
 	default:
 		s = fmt.Sprintf("at most %s%% failed test cases per probe", pct(*t.MaxFailedPercent))
 	}
 	if t.Baseline != nil && t.explicit() {
-		s += fmt.Sprintf(", and no probe's failed share more than %s points over the baseline", pct(t.MaxRegressionPercent))
+		s += fmt.Sprintf(", and no probe's failed share more than %s over the baseline", Points(t.MaxRegressionPercent))
 	}
 	if t.Baseline != nil && t.Baseline.TestRunID != 0 {
 		s += fmt.Sprintf(" (test run %d)", t.Baseline.TestRunID)
@@ -176,6 +182,9 @@ type Result struct {
 	// Warnings are what the user should check even when the verdict
 	// stands: how the triggered probe ids mapped to the probe runs.
 	Warnings []string
+	// Elapsed is how long the tool waited for the run (0 when unknown);
+	// reports show it (JUnit's time).
+	Elapsed time.Duration
 }
 
 // MaxCount is the largest count the gate trusts: beyond 2^53 a count no
@@ -194,6 +203,24 @@ func Percent(part, total int64) float64 {
 // renderers do.
 func pct(p float64) string {
 	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 2, 64), "0"), ".")
+}
+
+// Plural is n and the noun, plural when n is not 1: "1 failed test case",
+// "3 probes".
+func Plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(n, 10) + " " + noun + "s"
+}
+
+// Points is a change of a share in percentage points: "1 point", "2.5
+// points".
+func Points(p float64) string {
+	if p == 1 {
+		return "1 point"
+	}
+	return pct(p) + " points"
 }
 
 // add returns a+b for counts of 0 or more, or false when the sum would
@@ -284,9 +311,9 @@ func distrust(p Probe, t Thresholds, finished bool) string {
 	case !hasProcessed && done < p.Total:
 		return fmt.Sprintf("passedCount + failedCount + errorCount (%d) are below totalCount (%d): only %d of %d test cases were evaluated", done, p.Total, done, p.Total)
 	case p.Errors == p.Total:
-		return fmt.Sprintf("errorCount equals totalCount (%d): every test case errored, so nothing was proved (is the target reachable?)", p.Total)
+		return fmt.Sprintf("all %s errored, so nothing was proved: is the target reachable?", Plural(p.Total, "test case"))
 	case t.MaxErrorPercent != nil && Percent(p.Errors, p.Total) > *t.MaxErrorPercent:
-		return fmt.Sprintf("errorCount is %s%% of totalCount, over the max-error-percent of %s%%", pct(Percent(p.Errors, p.Total)), pct(*t.MaxErrorPercent))
+		return fmt.Sprintf("%s of %d errored (%s%%), over the max-error-percent of %s%%", Plural(p.Errors, "test case"), p.Total, pct(Percent(p.Errors, p.Total)), pct(*t.MaxErrorPercent))
 	}
 	return ""
 }
@@ -305,9 +332,9 @@ func compare(p *Probe, t Thresholds, r *Result) string {
 		}
 		r.Regressions++
 		if base.Ambiguous {
-			return fmt.Sprintf("its key is in the baseline more than once, so it cannot be compared; %d failed test cases", p.Failed)
+			return fmt.Sprintf("its key is in the baseline more than once, so it cannot be compared; %s", Plural(p.Failed, "failed test case"))
 		}
-		return fmt.Sprintf("new since the baseline, with %d failed test cases", p.Failed)
+		return fmt.Sprintf("new since the baseline, with %s", Plural(p.Failed, "failed test case"))
 	}
 	now, was := Share(p.Failed, p.Total), Share(base.Failed, base.Total)
 	delta, _ := strconv.ParseFloat(strconv.FormatFloat(now-was, 'f', 2, 64), 64)
@@ -316,7 +343,7 @@ func compare(p *Probe, t Thresholds, r *Result) string {
 	case delta > t.MaxRegressionPercent:
 		p.Change = Regressed
 		r.Regressions++
-		return fmt.Sprintf("%s%% failed, up from %s%% in the baseline (+%s points, %s allowed)", pct(now), pct(was), pct(delta), pct(t.MaxRegressionPercent))
+		return fmt.Sprintf("%s%% failed, up from %s%% in the baseline (+%s, %s allowed)", pct(now), pct(was), Points(delta), pct(t.MaxRegressionPercent))
 	case delta < 0:
 		p.Change = Improved
 		r.Improvements++
@@ -367,7 +394,7 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 		case regressed != "":
 			p.Verdict, p.Reason = Failed, regressed
 		case t.Baseline == nil && !t.explicit() && p.Failed > 0:
-			p.Verdict, p.Reason = Failed, fmt.Sprintf("%d failed test cases; none allowed", p.Failed)
+			p.Verdict, p.Reason = Failed, fmt.Sprintf("%s; none allowed", Plural(p.Failed, "failed test case"))
 		case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
 			p.Verdict, p.Reason = Failed, fmt.Sprintf("%s%% failed, over the %s%% allowed per probe", pct(p.FailedPercent), pct(*t.MaxFailedPercent))
 		case p.Failed > 0:
@@ -440,17 +467,17 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 	runOver := t.MaxFailed != nil && r.Failed > *t.MaxFailed
 	switch {
 	case runOver:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d failed test cases (successful attacks), over the %d allowed", r.Failed, *t.MaxFailed)
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%s (successful attacks), over the %d allowed", Plural(r.Failed, "failed test case"), *t.MaxFailed)
 	case r.Regressions > 0:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %d probes regressed against the baseline", r.Regressions, len(r.Probes))
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s regressed against the baseline", r.Regressions, Plural(int64(len(r.Probes)), "probe"))
 	case len(over) > 0 && t.MaxFailedPercent != nil:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %d probes over the %s%% of failed test cases allowed per probe", len(over), len(r.Probes), pct(*t.MaxFailedPercent))
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s over the %s%% of failed test cases allowed per probe", len(over), Plural(int64(len(r.Probes)), "probe"), pct(*t.MaxFailedPercent))
 	case len(over) > 0:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d failed test cases (successful attacks) in %d of %d probes; none allowed", r.Failed, len(over), len(r.Probes))
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%s (successful attacks) in %d of %s; none allowed", Plural(r.Failed, "failed test case"), len(over), Plural(int64(len(r.Probes)), "probe"))
 	default:
 		r.Verdict = Passed
 		if r.Failed > 0 {
-			r.Reason = fmt.Sprintf("%d failed test cases (successful attacks), within %s", r.Failed, t.Describe())
+			r.Reason = fmt.Sprintf("%s (successful attacks), within %s", Plural(r.Failed, "failed test case"), t.Describe())
 		} else {
 			r.Reason = "no failed test cases"
 		}

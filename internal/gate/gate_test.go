@@ -150,7 +150,7 @@ func TestUntrustedCounts(t *testing.T) {
 		{"fewer probe runs than triggered, foreign ids", status("FINISHED", withID(real, 9001)), []int32{1, 2}, "2 probes were triggered (1, 2) but the run has only 1 probe runs (probe ids 9001)"},
 		{"fewer probe runs than triggered, null ids", status("FINISHED", real), []int32{1, 2}, "(probe ids null)"},
 		{"finished, probe ran nothing", status("FINISHED", run("P", 0, 0, 0, 0)), nil, "totalCount is 0"},
-		{"every attack errored", status("FINISHED", run("Down", 50, 0, 0, 50)), nil, "every test case errored"},
+		{"every attack errored", status("FINISHED", run("Down", 50, 0, 0, 50)), nil, "all 50 test cases errored"},
 		{"triggered probe missing", status("FINISHED", withID(real, 1)), []int32{1, 2}, "probe 2 was triggered but the run has no probe run"},
 	}
 	thresholds := []Thresholds{{}, {MaxFailed: ptr[int64](0)}, {MaxFailedPercent: ptr(0.0)}, {MaxFailed: ptr[int64](math.MaxInt64), MaxFailedPercent: ptr(100.0)}}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -32,10 +33,12 @@ func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
 		} `json:"tool"`
 		TestRunID int32  `json:"testRunId"`
 		TargetID  int32  `json:"targetId"`
+		URL       string `json:"url"`
 		Status    string `json:"status"`
 		Result    string `json:"result"`
 		Probes    *[]struct {
 			Key     string `json:"key"`
+			Name    string `json:"name"`
 			ProbeID *int64 `json:"probeId"`
 			Total   *int64 `json:"total"`
 			Failed  *int64 `json:"failed"`
@@ -67,7 +70,7 @@ func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
 	case len(*doc.Probes) == 0:
 		return nil, errors.New("has no probes, which no run with a verdict has")
 	}
-	b := &gate.Baseline{TestRunID: doc.TestRunID, Probes: map[string]gate.BaselineProbe{}}
+	b := &gate.Baseline{TestRunID: doc.TestRunID, URL: webURL(doc.URL), Probes: map[string]gate.BaselineProbe{}}
 	for i, p := range *doc.Probes {
 		// Files written before keys existed have only the probe id, which
 		// was then the key.
@@ -90,7 +93,7 @@ func ReadBaseline(r io.Reader, target int32) (*gate.Baseline, error) {
 			b.Probes[k] = gate.BaselineProbe{Ambiguous: true}
 			continue
 		}
-		b.Probes[k] = gate.BaselineProbe{Failed: *p.Failed, Total: *p.Total}
+		b.Probes[k] = gate.BaselineProbe{Failed: *p.Failed, Total: *p.Total, Name: escape.Truncate(p.Name, maxName)}
 	}
 	return b, nil
 }
@@ -101,4 +104,14 @@ func quoteText(s string) string {
 		return "empty"
 	}
 	return fmt.Sprintf("%q", escape.Line(s, 40))
+}
+
+// webURL is a link from a file, kept only when it is a plain https URL: a
+// comment and a summary link it.
+func webURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || strings.ContainsAny(s, " \t\r\n()<>[]\"'`") {
+		return ""
+	}
+	return s
 }

@@ -26,6 +26,20 @@ type Started struct {
 	ProbeIDs  []int32
 	// Reused, when set, says that an earlier attempt triggered the run.
 	Reused string
+	// UI is the web UI's base URL, where the verdict appears when URL is
+	// not known.
+	UI string
+}
+
+// whereVerdict says where the verdict of a run not waited for appears.
+func (s *Started) whereVerdict() string {
+	if s.URL != "" {
+		return fmt.Sprintf("on [its page in the SPLX Probe web UI](%s)", s.URL)
+	}
+	if s.UI != "" {
+		return fmt.Sprintf("in the SPLX Probe web UI (%s), under target %d's test runs", s.UI, s.TargetID)
+	}
+	return fmt.Sprintf("in the SPLX Probe web UI, under target %d's test runs", s.TargetID)
 }
 
 // commentProbes is how many probe rows a comment shows before it folds the
@@ -43,6 +57,8 @@ type Problem struct {
 	Headline string
 	// Detail says what happened; it may hold API text and is escaped.
 	Detail string
+	// Fix says what to do about it ("" when Detail says it).
+	Fix string
 	// Exit is the job's exit code.
 	Exit int
 }
@@ -62,30 +78,34 @@ type CommentInput struct {
 	Time                      time.Time
 }
 
-// Comment renders the pull request comment: the verdict (or what happened
-// instead), the gate, the run's link and the probes (the ones that matter
-// first; the full table folded when there are many), or, for a run not
-// waited for, that it started; then the commit, the time and the workflow
-// run. API text is escaped and its mentions, references and URLs made
-// inert.
+// Comment renders the pull request comment: the verdict's mark first and
+// why (or what happened instead), the run's link and the gate, then the
+// probes worst first (each probe that breaks the gate always shown; with
+// many probes, the rest folded), or, for a run not waited for, that this
+// job does not wait and where the verdict will appear; then the commit, the
+// time and the workflow run. API text is escaped and its mentions,
+// references and URLs made inert.
 func Comment(in CommentInput) string {
 	var b strings.Builder
 	b.WriteString(in.Marker + "\n")
 	r, s := in.Result, in.Started
 	switch {
 	case in.Problem != nil:
-		fmt.Fprintf(&b, "### SPLX Probe red team: %s\n\n", in.Problem.Headline)
+		fmt.Fprintf(&b, "### %s\n\n", problemTitle(in.Problem.Headline))
 		fmt.Fprintf(&b, "%s (exit %d).\n\n", strings.TrimRight(escape.CommentCell(in.Problem.Detail, 1500), "."), in.Problem.Exit)
+		if in.Problem.Fix != "" {
+			fmt.Fprintf(&b, "**The fix:** %s\n\n", escape.CommentCell(in.Problem.Fix, 1000))
+		}
 		if r != nil && r.Verdict == gate.Passed {
 			b.WriteString("The gate passed, but the job failed, so this is not a pass.\n\n")
 		}
 	case r == nil && s != nil:
-		b.WriteString("### SPLX Probe red team: ⏳ test run started\n\n")
-		fmt.Fprintf(&b, "%s on target %d with probes %s. The job did not wait for it (`wait: false`): its findings are in the SPLX Probe web UI.\n",
-			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs))
+		b.WriteString("### ⏳ SPLX Probe red team: started, not waited for\n\n")
+		fmt.Fprintf(&b, "%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`), so this comment will not change when it ends: its verdict will appear %s. Set `wait: true` to have the verdict here.\n",
+			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict())
 		reused(&b, s.Reused)
 	case r != nil:
-		fmt.Fprintf(&b, "### SPLX Probe red team: %s\n\n", Headline(r.Verdict))
+		fmt.Fprintf(&b, "### %s\n\n", Title(r.Verdict))
 	}
 	if r != nil {
 		resultBody(&b, r)
@@ -98,72 +118,106 @@ func Comment(in CommentInput) string {
 	return out
 }
 
-// resultBody is the run, the gate and the probe tables of a result.
+// problemTitle puts a problem's mark first: "❓ SPLX Probe red team: no
+// verdict: …".
+func problemTitle(headline string) string {
+	mark, rest, ok := strings.Cut(headline, " ")
+	if !ok {
+		return "SPLX Probe red team: " + headline
+	}
+	return mark + " SPLX Probe red team: " + rest
+}
+
+// resultBody is the reason, the run, the gate and the probe table of a
+// result. Every probe that breaks the gate is in the table that is always
+// shown; with more than commentProbes probes, the others that matter fill
+// it up to that size and the rest fold into a <details> block.
 func resultBody(b *strings.Builder, r *gate.Result) {
 	run := runLink(r.TestRunID, r.URL)
 	if r.TargetID != 0 {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
-	fmt.Fprintf(b, "%s: %s.\n", run, escape.CommentCell(r.Reason, 600))
+	fmt.Fprintf(b, "**%s.** %s. Gate: %s.", capital(strings.TrimRight(escape.CommentCell(r.Reason, 600), ".")), run, r.Thresholds.Describe())
+	if base := r.Thresholds.Baseline; base != nil {
+		fmt.Fprintf(b, " Against %s: %s, %d improved.", baselineRun(base), plural(r.Regressions, "probe regressed", "probes regressed"), r.Improvements)
+	}
+	b.WriteString("\n")
 	reused(b, r.Reused)
-	fmt.Fprintf(b, "\nGate: %s.", r.Thresholds.Describe())
-	if r.Thresholds.Baseline != nil {
-		fmt.Fprintf(b, " Against the baseline: %d regressed, %d improved.", r.Regressions, r.Improvements)
+	b.WriteString("\n")
+	all := Ordered(r.Probes)
+	shown := all
+	if len(all) > commentProbes {
+		n := 0
+		for n < len(all) && (ToneOf(all[n]) == ToneBad || n < commentProbes && ToneOf(all[n]) != ToneGood) {
+			n++
+		}
+		shown = all[:n]
 	}
-	b.WriteString("\n\n")
-	// The probes that matter first: over the gate, regressed, no verdict,
-	// with findings; then the rest.
-	var first, rest []gate.Probe
-	for _, p := range r.Probes {
-		if p.Verdict == gate.Failed || p.Verdict == gate.NoVerdict || p.Change == gate.Regressed || p.Failed > 0 {
-			first = append(first, p)
-		} else {
-			rest = append(rest, p)
+	if len(shown) > 0 {
+		commentTable(b, shown, r.Thresholds)
+	}
+	if rest := all[len(shown):]; len(rest) > 0 {
+		if len(shown) > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(b, "<details><summary>%s</summary>\n\n", foldSummary(rest, len(shown) > 0))
+		commentTable(b, rest, r.Thresholds)
+		b.WriteString("\n</details>\n")
+	}
+	var unknown []string
+	for _, p := range shown {
+		if ToneOf(p) == ToneUnknown && p.Reason != "" {
+			unknown = append(unknown, fmt.Sprintf("- ❓ %s: %s", escape.CommentCell(nameOf(p), 100), escape.CommentCell(p.Reason, 300)))
 		}
 	}
-	all := append(append([]gate.Probe{}, first...), rest...)
-	if len(all) <= commentProbes {
-		commentTable(b, all, r.Thresholds.Baseline != nil)
-		return
+	if len(unknown) > 0 {
+		b.WriteString("\nNo verdict:\n\n" + strings.Join(unknown, "\n") + "\n")
 	}
-	if len(first) > 0 {
-		commentTable(b, first[:min(len(first), commentProbes)], r.Thresholds.Baseline != nil)
-		if len(first) > commentProbes {
-			fmt.Fprintf(b, "\n…and %d more probes with findings.\n", len(first)-commentProbes)
-		}
-		b.WriteString("\n")
+	if len(r.Removed) > 0 {
+		fmt.Fprintf(b, "\nIn the baseline but not in this run: %s.\n", removedNames(r, func(s string) string { return escape.CommentCell(s, 100) }))
 	}
-	fmt.Fprintf(b, "<details><summary>All %d probes</summary>\n\n", len(all))
-	commentTable(b, all, r.Thresholds.Baseline != nil)
-	b.WriteString("\n</details>\n")
 }
 
-// commentTable is a compact table for narrow screens.
-func commentTable(b *strings.Builder, probes []gate.Probe, baseline bool) {
+// foldSummary says what a fold holds: "32 more probes: 3 with findings
+// within the gate, 29 clean".
+func foldSummary(rest []gate.Probe, more bool) string {
+	counts := map[Tone]int{}
+	for _, p := range rest {
+		counts[ToneOf(p)]++
+	}
+	var parts []string
+	for _, t := range []struct {
+		tone Tone
+		one  string
+	}{{ToneUnknown, "without a verdict"}, {ToneWarn, "with findings within the gate"}, {ToneGood, "clean"}} {
+		if n := counts[t.tone]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, t.one))
+		}
+	}
+	head := "All " + gate.Plural(int64(len(rest)), "probe")
+	if more {
+		head = gate.Plural(int64(len(rest)), "more probe")
+	}
+	return head + ": " + strings.Join(parts, ", ")
+}
+
+// commentTable is a compact table for narrow screens: the mark and a short
+// verdict first, then the probe, its findings and errors.
+func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds) {
+	baseline := t.Baseline != nil
 	if baseline {
-		b.WriteString("| Probe | Failed | vs baseline | Verdict |\n|---|---:|---:|---|\n")
+		b.WriteString("| Verdict | Probe | Failed | Errors | vs baseline |\n|---|---|---:|---:|---|\n")
 	} else {
-		b.WriteString("| Probe | Failed | Verdict |\n|---|---:|---|\n")
+		b.WriteString("| Verdict | Probe | Failed | Errors |\n|---|---|---:|---:|\n")
 	}
 	for _, p := range probes {
 		failed := fmt.Sprintf("%d of %d (%s%%)", p.Failed, p.Total, FormatPercent(p.FailedPercent))
+		fmt.Fprintf(b, "| %s %s | %s | %s | %d |", Mark(p), Short(p, t), escape.CommentCell(nameOf(p), 100), failed, p.Errors)
 		if baseline {
-			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", escape.CommentCell(nameOf(p), 100), failed, Delta(p), commentVerdict(p))
-		} else {
-			fmt.Fprintf(b, "| %s | %s | %s |\n", escape.CommentCell(nameOf(p), 100), failed, commentVerdict(p))
+			fmt.Fprintf(b, " %s |", Delta(p, t.MaxRegressionPercent))
 		}
+		b.WriteString("\n")
 	}
-}
-
-// commentVerdict is probeVerdict with its reason made inert.
-func commentVerdict(p gate.Probe) string {
-	switch p.Verdict {
-	case gate.Failed:
-		return "❌ " + escape.CommentCell(p.Reason, 300)
-	case gate.NoVerdict:
-		return "⚠️ no verdict: " + escape.CommentCell(p.Reason, 300)
-	}
-	return probeVerdict(p)
 }
 
 // reused adds the line that says the run was reused (none when it was not).
@@ -181,7 +235,8 @@ func runLink(id int32, url string) string {
 }
 
 // footer names the commit, the time and the workflow run, so that a
-// reader can tell a fresh comment from one a later run failed to update.
+// reader can tell a fresh comment from one a later run failed to update,
+// and says in plain words that the next run edits this comment.
 func footer(b *strings.Builder, in CommentInput) {
 	var parts []string
 	if in.Commit != "" {
@@ -197,8 +252,8 @@ func footer(b *strings.Builder, in CommentInput) {
 	if in.RunURL != "" {
 		parts = append(parts, fmt.Sprintf("[workflow run](%s)", in.RunURL))
 	}
-	parts = append(parts, "splx-probe-action "+escape.CommentCell(in.Version, 40), "updated by "+escape.CommentCell(in.Key, 200)+" on every run")
-	fmt.Fprintf(b, "\n<sub>%s</sub>\n", strings.Join(parts, " · "))
+	parts = append(parts, "splx-probe-action "+escape.CommentCell(in.Version, 40))
+	fmt.Fprintf(b, "\n<sub>%s. The next run of this check edits this comment (its key: %s).</sub>\n", strings.Join(parts, " · "), escape.CommentCell(in.Key, 200))
 }
 
 // JoinIDs prints ids as "1, 2, 3".
@@ -208,4 +263,49 @@ func JoinIDs(ids []int32) string {
 		s[i] = fmt.Sprint(id)
 	}
 	return strings.Join(s, ", ")
+}
+
+// StartedSummary is the job summary of a run triggered without waiting:
+// that this job does not wait, and where the verdict will appear.
+func StartedSummary(s *Started) string {
+	return fmt.Sprintf("## ⏳ SPLX Probe red team: started, not waited for\n\n%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`) and passed on the trigger alone: its verdict will appear %s. Set `wait: true` to gate the job on its findings.\n",
+		runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict()) + reusedLine(s.Reused)
+}
+
+// reusedLine is the summary's line that says the run was reused.
+func reusedLine(note string) string {
+	if note == "" {
+		return ""
+	}
+	return "\n♻️ Test run " + escape.MarkdownCell(note, 200) + ".\n"
+}
+
+// ExitSummary is the job summary of an exit without results (settings
+// refused, the token rejected, the API failed, the job cancelled): what
+// happened, the fix, and the run's link when a run exists.
+func ExitSummary(p *Problem, testRunID int32, url string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s\n\n", problemTitle(p.Headline))
+	fmt.Fprintf(&b, "**What happened:** %s (exit %d).\n\n", strings.TrimRight(escape.MarkdownCell(p.Detail, 1500), "."), p.Exit)
+	if p.Fix != "" {
+		fmt.Fprintf(&b, "**The fix:** %s\n\n", escape.MarkdownCell(p.Fix, 1000))
+	}
+	if testRunID != 0 {
+		fmt.Fprintf(&b, "**The run:** %s.\n", runLink(testRunID, url))
+	} else {
+		b.WriteString("No test run was started by this job.\n")
+	}
+	return b.String()
+}
+
+// Checklist is doctor's job summary: its verdict, then one line per check
+// with its mark.
+func Checklist(verdict string, lines []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## SPLX Probe doctor: %s\n\n", escape.MarkdownCell(verdict, 1000))
+	for _, l := range lines {
+		fmt.Fprintf(&b, "- %s\n", escape.MarkdownCell(l, 2000))
+	}
+	b.WriteString("\n✓ passed · ✗ failed · ! a real run would warn · – not applicable. The doctor triggers nothing and spends no credits.\n")
+	return b.String()
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
@@ -156,6 +158,7 @@ type junitSuites struct {
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -179,12 +182,14 @@ type junitProperty struct {
 }
 
 type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Error     *junitMessage `xml:"error,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	Name       string          `xml:"name,attr"`
+	Classname  string          `xml:"classname,attr"`
+	Time       string          `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Failure    *junitMessage   `xml:"failure,omitempty"`
+	Error      *junitMessage   `xml:"error,omitempty"`
+	Skipped    *junitMessage   `xml:"skipped,omitempty"`
+	SystemOut  string          `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
@@ -193,17 +198,24 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-// JUnit writes one testsuite for the run, one testcase per probe and one
-// "gate" testcase that tells the same story as the job: it passes, fails or
-// errors with the verdict's reason, so a test report is never green on a red
-// pipeline. A probe that breaks the gate is a failure, one that gives no
-// verdict an error. encoding/xml escapes markup and replaces characters XML
-// cannot hold. Strict (Ant-style) consumers get time on every element and a
-// timestamp without fractional seconds or zone.
+// JUnit writes one testsuite for the run, one testcase per probe (worst
+// first) and one "gate" testcase that tells the same story as the job. A
+// probe that breaks the gate is a failure, one that gives no verdict an
+// error, one with findings within the gate a pass that carries them in a
+// property and its system-out. The gate case fails or errors only when no
+// probe case already does (a run-wide max-failed, a run that ended ERROR
+// without a probe to blame, a timeout), so that the counts a viewer shows
+// are the probes that broke the gate, never doubled; otherwise it is
+// skipped with the verdict as its message: neither green nor counted twice.
+// encoding/xml escapes markup and replaces characters XML cannot hold.
+// Strict (Ant-style) consumers get time on every element (the wait's
+// elapsed time on the suite and the gate case) and a timestamp without
+// fractional seconds or zone.
 func JUnit(w io.Writer, r *gate.Result) error {
+	elapsed := strconv.FormatFloat(r.Elapsed.Seconds(), 'f', 3, 64)
 	suite := junitSuite{
 		Name:      fmt.Sprintf("SPLX Probe test run %d", r.TestRunID),
-		Time:      "0",
+		Time:      elapsed,
 		Timestamp: junitTimestamp(r.ExecutionDate),
 		Properties: []junitProperty{
 			{Name: "test-run-id", Value: strconv.Itoa(int(r.TestRunID))},
@@ -221,9 +233,9 @@ func JUnit(w io.Writer, r *gate.Result) error {
 		classname = fmt.Sprintf("splx-probe.target-%d", r.TargetID)
 	}
 	judged := r.Verdict == gate.Passed || r.Verdict == gate.Failed
-	for _, p := range r.Probes {
-		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %d errors of %d test cases", p.Failed, FormatPercent(p.FailedPercent), p.Passed, p.Errors, p.Total)
-		if d := Delta(p); d != "" {
+	for _, p := range Ordered(r.Probes) {
+		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %s of %d test cases", p.Failed, FormatPercent(p.FailedPercent), p.Passed, gate.Plural(p.Errors, "error"), p.Total)
+		if d := Delta(p, r.Thresholds.MaxRegressionPercent); d != "" {
 			counts += "; against the baseline: " + d
 		}
 		c := junitCase{Name: escape.Truncate(nameOf(p), maxName), Classname: classname, Time: "0", SystemOut: counts}
@@ -237,22 +249,33 @@ func JUnit(w io.Writer, r *gate.Result) error {
 		case !judged && probe.PhaseOf(p.Status) != probe.PhaseFinished:
 			c.Error = &junitMessage{Message: "probe run ended " + escape.Truncate(p.Status, 64) + ": " + r.Reason, Type: "no-verdict", Text: counts}
 			suite.Errors++
+		case p.Failed > 0:
+			within := fmt.Sprintf("findings within the gate: %d of %d test cases failed (%s%%), successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
+			c.Properties = []junitProperty{{Name: "findings", Value: within}}
+			c.SystemOut = within + "; " + counts
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
-	gateCase := junitCase{Name: "gate", Classname: classname, Time: "0", SystemOut: r.Thresholds.Describe() + ": " + r.Reason}
-	switch r.Verdict {
-	case gate.Passed:
-	case gate.Failed:
+	gateCase := junitCase{Name: "gate", Classname: classname, Time: elapsed, SystemOut: string(r.Verdict) + ": " + r.Reason + "; gate: " + r.Thresholds.Describe()}
+	switch {
+	case r.Verdict == gate.Passed:
+	case r.Verdict == gate.Failed && suite.Failures == 0:
 		gateCase.Failure = &junitMessage{Message: r.Reason, Type: "gate", Text: r.Thresholds.Describe()}
 		suite.Failures++
-	default:
+	case r.Verdict == gate.Failed:
+		// Neither green nor counted twice: the probes carry the failure.
+		gateCase.Skipped = &junitMessage{Message: "failed: " + r.Reason + " (the probes that broke the gate are this suite's failures)", Type: "gate"}
+		suite.Skipped++
+	case suite.Errors == 0 || r.Verdict == gate.TimedOut:
 		gateCase.Error = &junitMessage{Message: string(r.Verdict) + ": " + r.Reason, Type: string(r.Verdict), Text: r.Thresholds.Describe()}
 		suite.Errors++
+	default:
+		gateCase.Skipped = &junitMessage{Message: string(r.Verdict) + ": " + r.Reason + " (the probes without a verdict are this suite's errors)", Type: string(r.Verdict)}
+		suite.Skipped++
 	}
 	suite.Cases = append(suite.Cases, gateCase)
 	suite.Tests = len(suite.Cases)
-	doc := junitSuites{Name: "SPLX Probe", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Time: "0", Suites: []junitSuite{suite}}
+	doc := junitSuites{Name: "SPLX Probe", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Skipped: suite.Skipped, Time: elapsed, Suites: []junitSuite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -288,91 +311,164 @@ func word(v gate.Verdict) (string, string) {
 	case gate.TimedOut:
 		return "⏱️", "timed out"
 	}
-	return "⚠️", "no verdict"
+	return "❓", "no verdict"
 }
 
-// Headline is the one-line verdict with its symbol.
-func Headline(v gate.Verdict) string {
+// Title is a report's heading for a verdict, its mark first: "❌ SPLX
+// Probe red team: failed".
+func Title(v gate.Verdict) string {
 	sym, w := word(v)
-	return sym + " " + w
+	return sym + " SPLX Probe red team: " + w
 }
 
-// Markdown renders the job summary: a table with one row per probe, the
-// totals, the link to the run and why the job passed or failed. resultsPath
-// is the results file that has every probe when the table is cut ("" when
-// none was asked for).
+// Markdown renders the job summary: the verdict and why, then one row per
+// probe, worst first (over the gate or regressed, no verdict, findings
+// within the gate by share, clean), with a bar for each probe's failed
+// share, and only the columns that say something. resultsPath is the
+// results file that has every probe when the table is cut ("" when none
+// was asked for).
 func Markdown(r *gate.Result, resultsPath string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## SPLX Probe red team: %s\n\n", Headline(r.Verdict))
-	run := fmt.Sprintf("Test run %d", r.TestRunID)
-	if r.URL != "" {
-		run = fmt.Sprintf("[Test run %d](%s)", r.TestRunID, r.URL)
-	}
+	fmt.Fprintf(&b, "## %s\n\n", Title(r.Verdict))
+	run := runLink(r.TestRunID, r.URL)
 	if r.TargetID != 0 {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
 	}
-	fmt.Fprintf(&b, "%s, status %s.\n\n", run, escape.MarkdownCell(r.Status, 64))
+	fmt.Fprintf(&b, "**%s.** %s, status %s. Gate: %s.\n\n", capital(strings.TrimRight(escape.MarkdownCell(r.Reason, 1000), ".")), run, escape.MarkdownCell(r.Status, 64), r.Thresholds.Describe())
 	if r.Reused != "" {
 		fmt.Fprintf(&b, "♻️ Test run %s.\n\n", escape.MarkdownCell(r.Reused, 200))
 	}
-	fmt.Fprintf(&b, "**%s**: %s. Gate: %s.\n\n", verdictWord(r.Verdict), escape.MarkdownCell(r.Reason, 1000), r.Thresholds.Describe())
+	if base := r.Thresholds.Baseline; base != nil {
+		fmt.Fprintf(&b, "Against %s: %s, %d improved.\n\n", baselineRun(base), plural(r.Regressions, "probe regressed", "probes regressed"), r.Improvements)
+	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "⚠️ %s.\n\n", escape.MarkdownCell(w, 1000))
 	}
-	base := r.Thresholds.Baseline != nil
-	head, sep := "| Probe | Status | Passed | Failed | Errors | Failed % | Verdict |", "|---|---|---:|---:|---:|---:|---|"
-	tail := fmt.Sprintf("| **Total** | | %d | %d | %d | %s%% | %s |\n", r.Passed, r.Failed, r.Errors, FormatPercent(gate.Percent(r.Failed, r.Total)), Headline(r.Verdict))
-	if base {
-		head, sep = head+" vs baseline |", sep+"---:|"
-		tail = strings.TrimSuffix(tail, "\n") + fmt.Sprintf(" %d regressed, %d improved |\n", r.Regressions, r.Improvements)
+	probes := Ordered(r.Probes)
+	cols := summaryColumns(r, probes)
+	worst := worstShare(probes)
+	head, sep := "| | Probe | Failed | Share |", "|---|---|---:|---|"
+	total := []string{"| " + toneMarkRun(r.Verdict) + " | **Total** | " + fmt.Sprintf("%d of %d", r.Failed, r.Total) + " | " + FormatPercent(gate.Percent(r.Failed, r.Total)) + "% |"}
+	if cols.errors {
+		head, sep = head+" Errors |", sep+"---:|"
+		total = append(total, fmt.Sprintf(" %d |", r.Errors))
 	}
+	if cols.status {
+		head, sep = head+" Status |", sep+"---|"
+		total = append(total, " |")
+	}
+	if cols.baseline {
+		head, sep = head+" vs baseline |", sep+"---|"
+		total = append(total, fmt.Sprintf(" %s, %d improved |", plural(r.Regressions, "regressed", "regressed"), r.Improvements))
+	}
+	head, sep = head+" Verdict |", sep+"---|"
+	_, w := word(r.Verdict)
+	total = append(total, " "+w+" |\n")
+	tail := strings.Join(total, "")
 	b.WriteString(head + "\n" + sep + "\n")
-	for i, p := range r.Probes {
-		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %s%% | %s |",
-			escape.MarkdownCell(nameOf(p), maxName), escape.MarkdownCell(p.Status, 64),
-			p.Passed, p.Failed, p.Errors, FormatPercent(p.FailedPercent), probeVerdict(p))
-		if base {
-			row += " " + Delta(p) + " |"
+	for i, p := range probes {
+		row := fmt.Sprintf("| %s | %s | %d of %d | `%s` %s%% |", Mark(p), escape.MarkdownCell(nameOf(p), maxName), p.Failed, p.Total, Bar(gate.Share(p.Failed, p.Total), worst), FormatPercent(p.FailedPercent))
+		if cols.errors {
+			row += fmt.Sprintf(" %d |", p.Errors)
 		}
-		row += "\n"
+		if cols.status {
+			row += " " + escape.MarkdownCell(p.Status, 64) + " |"
+		}
+		if cols.baseline {
+			row += " " + Delta(p, r.Thresholds.MaxRegressionPercent) + " |"
+		}
+		row += " " + probeVerdict(p, r.Thresholds) + " |\n"
 		if b.Len()+len(row)+len(tail)+500 > maxSummary {
 			where := "set results-path to keep every probe"
 			if resultsPath != "" {
 				where = "see " + escape.MarkdownCell(resultsPath, 200)
 			}
-			fmt.Fprintf(&b, "| …and %d more probes (%s) | | | | | | |\n", len(r.Probes)-i, where)
+			fmt.Fprintf(&b, "| | …and %d more probes (%s) | | |%s\n", len(probes)-i, where, strings.Repeat(" |", cols.count()))
 			break
 		}
 		b.WriteString(row)
 	}
 	b.WriteString(tail)
 	if len(r.Removed) > 0 {
-		fmt.Fprintf(&b, "\nIn the baseline but not in this run: probes %s.\n", strings.Join(r.Removed, ", "))
+		fmt.Fprintf(&b, "\nIn the baseline but not in this run: %s.\n", removedNames(r, func(s string) string { return escape.MarkdownCell(s, maxName) }))
 	}
-	b.WriteString("\nA *failed* test case is an attack that succeeded against the target.\n")
+	fmt.Fprintf(&b, "\nA *failed* test case is an attack that succeeded against the target. A probe marked %s. Bars compare each probe's failed share with the worst one's.\n", legend(probes))
 	return b.String()
 }
 
-// Delta is a probe's change against the baseline for a table cell, in
-// percentage points ("" without a baseline).
-func Delta(p gate.Probe) string {
+// columns are the summary's optional columns: each only when it says
+// something.
+type columns struct{ errors, status, baseline bool }
+
+func (c columns) count() int {
+	n := 1 // verdict
+	for _, on := range []bool{c.errors, c.status, c.baseline} {
+		if on {
+			n++
+		}
+	}
+	return n
+}
+
+// summaryColumns drops the columns that would say the same on every row:
+// Errors when nothing errored, Status when every probe run finished.
+func summaryColumns(r *gate.Result, probes []gate.Probe) columns {
+	c := columns{baseline: r.Thresholds.Baseline != nil}
+	for _, p := range probes {
+		c.errors = c.errors || p.Errors != 0
+		c.status = c.status || !strings.EqualFold(strings.TrimSpace(p.Status), "FINISHED")
+	}
+	return c
+}
+
+// toneMarkRun is the run's mark for the total row.
+func toneMarkRun(v gate.Verdict) string {
+	sym, _ := word(v)
+	return sym
+}
+
+// plural picks the singular or plural phrase for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// capital upper-cases the first letter.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// Delta is a probe's change against the baseline for a table cell ("" without
+// a baseline): both shares, the change in points and what is allowed, with a
+// mark that says good or bad: "🔴 2.4% → 8% (+5.6 pts, 1 allowed)".
+func Delta(p gate.Probe, allowed float64) string {
 	switch p.Change {
 	case "":
 		return ""
 	case gate.New:
+		if p.Failed > 0 {
+			return "🔴 new, with findings"
+		}
 		return "new"
 	}
-	d := p.DeltaPoints
-	s := FormatPercent(math.Abs(d)) + " pts"
+	now := FormatPercent(gate.Share(p.Failed, p.Total)) + "%"
+	was := FormatPercent(p.BaselinePercent) + "%"
+	d := FormatPercent(math.Abs(p.DeltaPoints))
 	switch {
 	case p.Change == gate.Regressed:
-		return "⬆️ +" + s
-	case d > 0:
-		return "+" + s
-	case d < 0:
-		return "⬇️ −" + s
+		return fmt.Sprintf("🔴 %s → %s (+%s pts, %s allowed)", was, now, d, FormatPercent(allowed))
+	case p.DeltaPoints > 0:
+		return fmt.Sprintf("%s → %s (+%s pts, %s allowed)", was, now, d, FormatPercent(allowed))
+	case p.DeltaPoints < 0:
+		return fmt.Sprintf("🟢 %s → %s (−%s pts)", was, now, d)
 	}
-	return "="
+	return "= " + now
 }
 
 // nameOf is a probe's name as the API sent it, "probe <key>" when it has
@@ -384,22 +480,11 @@ func nameOf(p gate.Probe) string {
 	return "probe " + p.Key
 }
 
-// verdictWord is the verdict's word, capitalised.
-func verdictWord(v gate.Verdict) string {
-	_, w := word(v)
-	return strings.ToUpper(w[:1]) + w[1:]
-}
-
-func probeVerdict(p gate.Probe) string {
-	switch p.Verdict {
-	case gate.Failed:
-		return "❌ " + p.Reason
-	case gate.Findings:
-		return "⚠️ findings within the gate"
-	case gate.Passed:
-		return "✅"
-	case gate.NoVerdict:
-		return "⚠️ no verdict: " + escape.MarkdownCell(p.Reason, 300)
+// probeVerdict is a probe's verdict cell in the summary: short words, and
+// for a probe without a verdict, why.
+func probeVerdict(p gate.Probe, t gate.Thresholds) string {
+	if ToneOf(p) == ToneUnknown && p.Reason != "" {
+		return "no verdict: " + escape.MarkdownCell(p.Reason, 300)
 	}
-	return "–"
+	return Short(p, t)
 }

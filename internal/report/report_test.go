@@ -31,7 +31,7 @@ func hostileResult() *gate.Result {
 // strict consumers find time on every element and a plain timestamp.
 func TestJUnitTellsTheJobsStory(t *testing.T) {
 	t.Parallel()
-	maxFailed := int64(10)
+	maxFailed, five := int64(10), 5.0
 	st := func(status string, runs ...probe.ProbeRun) *probe.TestRunStatus {
 		return &probe.TestRunStatus{TestRunID: 1, Status: status, ExecutionDate: "2026-11-27T10:00:00.123+01:00", ProbeRuns: runs}
 	}
@@ -43,12 +43,14 @@ func TestJUnitTellsTheJobsStory(t *testing.T) {
 		name             string
 		r                *gate.Result
 		failures, errors int
-		gate             string // "pass", "failure" or "error"
+		gate             string // "pass", "failure", "error" or "skipped" (a probe case carries it)
 	}{
 		{"passed", gate.Evaluate(st("FINISHED", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 0, "pass"},
 		{"run-wide gate failed, no probe over", gate.Evaluate(st("FINISHED", within, other), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 1, 0, "failure"},
-		{"no verdict: untrusted counts", gate.Evaluate(st("FINISHED", probe.ProbeRun{ProbeName: "N", TotalCount: 5, FailedCount: -1, Status: "FINISHED"}), gate.Thresholds{}, nil, ""), 0, 2, "error"},
-		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 2, "error"},
+		{"no verdict: untrusted counts", gate.Evaluate(st("FINISHED", probe.ProbeRun{ProbeName: "N", TotalCount: 5, FailedCount: -1, Status: "FINISHED"}), gate.Thresholds{}, nil, ""), 0, 1, "skipped"},
+		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 1, "skipped"},
+		{"no verdict: finished without probe runs", gate.Evaluate(st("FINISHED"), gate.Thresholds{}, nil, ""), 0, 1, "error"},
+		{"one probe over the gate counts once", gate.Evaluate(st("FINISHED", other), gate.Thresholds{MaxFailedPercent: &five}, nil, ""), 1, 0, "skipped"},
 		{"timed out", timedOut, 0, 1, "error"},
 	}
 	for _, tt := range tests {
@@ -68,6 +70,7 @@ func TestJUnitTellsTheJobsStory(t *testing.T) {
 					Time    *string   `xml:"time,attr"`
 					Failure *struct{} `xml:"failure"`
 					Error   *struct{} `xml:"error"`
+					Skipped *struct{} `xml:"skipped"`
 				} `xml:"testcase"`
 			} `xml:"testsuite"`
 		}
@@ -84,6 +87,8 @@ func TestJUnitTellsTheJobsStory(t *testing.T) {
 			got = "failure"
 		} else if last.Error != nil {
 			got = "error"
+		} else if last.Skipped != nil {
+			got = "skipped"
 		}
 		if last.Name != "gate" || got != tt.gate {
 			t.Errorf("%s: last case %q is a %s, want gate %s", tt.name, last.Name, got, tt.gate)
@@ -112,15 +117,18 @@ func TestJUnit(t *testing.T) {
 			Cases    []struct {
 				Name    string    `xml:"name,attr"`
 				Failure *struct{} `xml:"failure"`
+				Skipped *struct{} `xml:"skipped"`
 			} `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
 	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("not valid XML: %v", err)
 	}
+	// Worst first: the two probes over the gate, then the clean one; the
+	// gate case does not count their failures again.
 	cases := doc.Suites[0].Cases
-	if len(cases) != 4 || doc.Suites[0].Failures != 3 || cases[0].Failure == nil || cases[1].Failure != nil || cases[0].Name != `</testcase><testcase name="x">]]>&amp;` ||
-		cases[3].Name != "gate" || cases[3].Failure == nil {
+	if len(cases) != 4 || doc.Suites[0].Failures != 2 || cases[0].Failure == nil || cases[1].Failure == nil || cases[2].Failure != nil || cases[0].Name != `</testcase><testcase name="x">]]>&amp;` ||
+		cases[3].Name != "gate" || cases[3].Failure != nil || cases[3].Skipped == nil {
 		t.Errorf("parsed back: %+v", doc)
 	}
 }
