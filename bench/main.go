@@ -45,33 +45,100 @@ type sample struct {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	n := fs.Int("n", 50, "invocations of each command")
-	probes := fs.Int("probes", 2000, "probe runs in the memory measurement")
+	n := fs.Int("n", 50, "trigger-only invocations of each command (0: skip the comparison with curl)")
+	sizes := fs.String("probes", "200,2000", "probe runs of the every-destination runs, comma-separated")
+	samples := fs.Int("samples", 5, "runs per size for peak memory")
+	gaps := fs.Int("gaps", 3, "gaps between polls in the idle measurement (0: skip it)")
+	binPath := fs.String("bin", "", "measure this binary instead of building one (to compare two builds)")
 	image := fs.String("image", "", "Docker image whose size to report (needs DOCKER_HOST)")
+	publish := fs.String("publish", "", "measure, run the Go benchmarks too, and rewrite the measured blocks of this file (BENCHMARKS.md)")
+	without := fs.String("without", "", "leave out destinations' variables (comma-separated: SPLX_SARIF_PATH,SPLX_GITHUB_TOKEN, say) to see what they cost")
+	var extra []string
+	fs.Func("env", "KEY=VALUE for the every-destination runs (GOGC=50, say); repeatable", func(kv string) error {
+		extra = append(extra, kv)
+		return nil
+	})
+	stale := fs.String("stale", "", "measure nothing: mark the blocks of this file whose sources changed since they were measured")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *stale != "" {
+		return markStale(*stale, out)
+	}
+	var probeCounts []int
+	for _, f := range strings.Split(*sizes, ",") {
+		k, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || k < 1 {
+			return fmt.Errorf("-probes: %q is not a positive number", f)
+		}
+		probeCounts = append(probeCounts, k)
 	}
 	for _, tool := range []string{"curl", "jq", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is needed: %w", tool, err)
 		}
 	}
+	if _, err := os.Stat("/usr/bin/time"); err != nil {
+		return fmt.Errorf("GNU time (Debian's time package) is needed for peak memory: %w", err)
+	}
 	dir, err := os.MkdirTemp("", "splx-bench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "splx-probe")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=bench", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, b)
+	bin := *binPath
+	if bin == "" {
+		bin = filepath.Join(dir, "splx-probe")
+		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=bench", "-o", bin, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("build: %v\n%s", err, b)
+		}
 	}
 	info, err := os.Stat(bin)
 	if err != nil {
 		return err
 	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "Measured %s on %s.\n\n", time.Now().UTC().Format("2006-01-02"), machine())
+	fmt.Fprintf(&md, "| measurement | splx-probe | curl + jq | floor: minimal Go POST | target |\n|---|---:|---:|---:|---|\n")
+	if *n > 0 {
+		if err := triggerOnly(ctx, &md, dir, bin, *n); err != nil {
+			return err
+		}
+	}
+	if err := destinations(ctx, &md, dir, bin, probeCounts, *samples, *without, extra); err != nil {
+		return err
+	}
+	if *gaps > 0 {
+		if err := idle(ctx, &md, dir, bin, *gaps); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(&md, "| binary size (stripped, -trimpath) | %s | | | |\n", mib(info.Size()/1024))
+	if *image != "" {
+		size, err := exec.CommandContext(ctx, "docker", "image", "inspect", "-f", "{{.Size}}", *image).Output()
+		if err == nil {
+			b, _ := strconv.ParseInt(strings.TrimSpace(string(size)), 10, 64)
+			fmt.Fprintf(&md, "| image %s, uncompressed | %.1f MB | | | < 20 MB |\n", *image, float64(b)/1e6)
+		} else {
+			fmt.Fprintf(&md, "| image %s | not measured (%v) | | | |\n", *image, err)
+		}
+	}
+	if *publish == "" {
+		_, err := io.WriteString(out, md.String())
+		return err
+	}
+	goBench, err := goBenchmarks(ctx)
+	if err != nil {
+		return err
+	}
+	return publishBlocks(*publish, map[string]string{"cli": md.String(), "go": goBench}, out)
+}
 
+// triggerOnly times interleaved trigger-only invocations of the tool, the
+// vendor's curl | jq step and the floor.
+func triggerOnly(ctx context.Context, out io.Writer, dir, bin string, n int) error {
 	// The floor: the smallest Go program that sends the same POST, so the
 	// tool's own overhead can be told from the cost of starting a process.
 	floorDir := filepath.Join(dir, "floor")
@@ -101,7 +168,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		`-d '{"targetId":42,"probeIds":[1,2,3],"name":"bench","notifyWhenFinished":false,"runAiAnalysis":false}' | jq -r .testRunId`
 
 	var tool, curl, floor []sample
-	for i := 0; i < *n; i++ {
+	for i := 0; i < n; i++ {
 		order := []func() error{
 			func() error { s, err := timed(ctx, api, env, bin); tool = append(tool, s); return err },
 			func() error {
@@ -119,34 +186,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 
-	// Peak memory of a gating run over many probe runs, writing every report.
-	ps := make([]probetest.Probe, *probes)
-	ids := make([]string, *probes)
-	for i := range ps {
-		ps[i] = probetest.Probe{ID: int32(i + 1), Name: fmt.Sprintf("Probe %d: jailbreak variant", i+1), Total: 125, Failed: int64(i % 3)}
-		ids[i] = strconv.Itoa(i + 1)
-	}
-	big := probetest.NewServer(probetest.WithToken(token), probetest.WithProbes(ps...), probetest.WithSteps(1))
-	defer big.Close()
-	for _, f := range []string{"out", "summary"} {
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
-			return err
-		}
-	}
-	waitEnv := []string{"PATH=" + os.Getenv("PATH"), "SPLX_API_KEY=" + token, "SPLX_API_URL=" + big.URL, "SPLX_TARGET_ID=42",
-		"SPLX_PROBE_IDS=" + strings.Join(ids, ","), "SPLX_WAIT=true", "SPLX_POLL_INTERVAL=1s", "SPLX_MAX_FAILED=100000",
-		"SPLX_JUNIT_PATH=" + filepath.Join(dir, "j.xml"), "SPLX_RESULTS_PATH=" + filepath.Join(dir, "r.json"),
-		"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY=" + filepath.Join(dir, "summary")}
-	if _, err := os.Stat("/usr/bin/time"); err != nil {
-		return fmt.Errorf("GNU time (Debian's time package) is needed for peak memory: %w", err)
-	}
-	waitStart := time.Now()
-	waitRSS, err := peakRSS(ctx, waitEnv, bin)
-	if err != nil {
-		return err
-	}
-	polls := big.Count(probetest.OpStatus)
-	waitWall := time.Since(waitStart)
 	toolRSS, err := maxPeakRSS(ctx, env, bin)
 	if err != nil {
 		return err
@@ -159,25 +198,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-
 	toolMed, curlMed := median(tool, wallOf), median(curl, wallOf)
-	fmt.Fprintf(out, "Measured %s on %s.\n\n", time.Now().UTC().Format("2006-01-02"), machine())
-	fmt.Fprintf(out, "| measurement | splx-probe | curl + jq | floor: minimal Go POST | target |\n|---|---:|---:|---:|---|\n")
-	fmt.Fprintf(out, "| trigger-only invocation, median of %d (interleaved) | %s | %s | %s | tool ≤ 0.8 × curl: **%.2f ×** |\n", *n, ms(toolMed), ms(curlMed), ms(median(floor, wallOf)), float64(toolMed)/float64(curlMed))
+	fmt.Fprintf(out, "| trigger-only invocation, median of %d (interleaved) | %s | %s | %s | tool ≤ 0.8 × curl: **%.2f ×** |\n", n, ms(toolMed), ms(curlMed), ms(median(floor, wallOf)), float64(toolMed)/float64(curlMed))
 	fmt.Fprintf(out, "| process start → first request byte, median | %s | %s | %s | < 5 ms |\n", ms(median(tool, firstOf)), ms(median(curl, firstOf)), ms(median(floor, firstOf)))
 	fmt.Fprintf(out, "| peak RSS, trigger-only, max of 3 (curl: largest process of the pipeline) | %s | %s | %s | |\n", mib(toolRSS), mib(curlRSS), mib(floorRSS))
-	fmt.Fprintf(out, "| peak RSS, wait + gate + JUnit/JSON/summary over %d probe runs | %s | | | < 15 MiB |\n", *probes, mib(waitRSS))
-	fmt.Fprintf(out, "| status polls for that run (1 s interval, finishes on poll 3) | %d in %s | | | interval-bound |\n", polls, waitWall.Round(10*time.Millisecond))
-	fmt.Fprintf(out, "| binary size (stripped, -trimpath) | %s | | | |\n", mib(info.Size()/1024))
-	if *image != "" {
-		size, err := exec.CommandContext(ctx, "docker", "image", "inspect", "-f", "{{.Size}}", *image).Output()
-		if err == nil {
-			b, _ := strconv.ParseInt(strings.TrimSpace(string(size)), 10, 64)
-			fmt.Fprintf(out, "| image %s, uncompressed | %.1f MB | | | < 20 MB |\n", *image, float64(b)/1e6)
-		} else {
-			fmt.Fprintf(out, "| image %s | not measured (%v) | | | |\n", *image, err)
-		}
-	}
 	return nil
 }
 

@@ -111,6 +111,9 @@ func exitRules() []exitRule {
 		{ExitAPI, "Trigger outcome unknown", is[*probe.AmbiguousTriggerError], nil},
 		{ExitAPI, "Report not written", is[*deliver.WriteError], nil},
 		{ExitAPI, "SPLX Probe API failure", func(err error) bool { return errors.Is(err, probe.ErrRedirectRefused) }, func(*config.Config) string { return "Check api-url." }},
+		{ExitAPI, "SPLX Probe answer too large", is[*probe.TooLargeError], func(*config.Config) string {
+			return "The limit is fixed, so retrying will not help: split probe-ids over several steps so that each run's answer is smaller, and report the size at https://github.com/splx-ai/splx-probe-action/issues."
+		}},
 		{ExitAPI, "SPLX Probe API failure", func(error) bool { return true }, func(*config.Config) string {
 			return "The API or the network failed; try again later, and check api-url and any proxy settings (HTTPS_PROXY, SSL_CERT_FILE)."
 		}},

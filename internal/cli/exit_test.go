@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
@@ -34,6 +35,7 @@ func TestExitCodes(t *testing.T) {
 		{"404", &probe.ErrorResponse{Op: "read test run status", StatusCode: 404}, ExitAPI, "SPLX Probe API failure"},
 		{"ambiguous trigger", &probe.AmbiguousTriggerError{Err: errors.New("timeout")}, ExitAPI, "Trigger outcome unknown"},
 		{"redirect", fmt.Errorf("trigger test run: %w", probe.ErrRedirectRefused), ExitAPI, "SPLX Probe API failure"},
+		{"answer too large", fmt.Errorf("read test run status: %w", &probe.TooLargeError{Limit: probe.MaxJSONBody}), ExitAPI, "SPLX Probe answer too large"},
 		{"gate failed", failed, ExitGateFailed, "SPLX Probe gate failed"},
 		{"no verdict", &VerdictError{Verdict: gate.NoVerdict}, ExitNoVerdict, "SPLX Probe: no verdict"},
 		{"timed out", &VerdictError{Verdict: gate.TimedOut}, ExitTimeout, "SPLX Probe wait timed out"},
@@ -78,5 +80,16 @@ func TestVersion(t *testing.T) {
 	}
 	if got := (&Command{Version: "1.0.0"}).version(); got != "1.0.0" {
 		t.Errorf("a stamped version is not used: %q", got)
+	}
+}
+
+// TestTooLargeAdvice: an answer over the size limit names the limit and
+// says that retrying will not help, not to try again later.
+func TestTooLargeAdvice(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("read test run status: %w", &probe.TooLargeError{Limit: probe.MaxJSONBody})
+	_, msg := annotation(err, &config.Config{})
+	if !strings.Contains(msg, "exceeds the size limit (4 MiB)") || !strings.Contains(msg, "retrying will not help") || strings.Contains(msg, "try again later") {
+		t.Errorf("advice: %s", msg)
 	}
 }

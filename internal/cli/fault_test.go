@@ -165,7 +165,7 @@ func TestPollFaults(t *testing.T) {
 		// connection; either way the wait goes on.
 		{"reset, then fine", []probetest.Fault{{Reset: true}}, cli.ExitOK, 3, "FINISHED"},
 		{"status without a status: still running", []probetest.Fault{{Status: 200, Body: `{"testRunId":1001}`}}, cli.ExitOK, 3, "FINISHED"},
-		{"huge status document", []probetest.Fault{{Status: 200, BodySize: 50 << 20}}, cli.ExitAPI, 1, "exceeds the size limit"},
+		{"huge status document", []probetest.Fault{{Status: 200, BodySize: 50 << 20}}, cli.ExitAPI, 1, "SPLX Probe answer too large: read test run status: the answer exceeds the size limit (4 MiB)"},
 		// The tool's own run: 400s are read-after-write lag for 60 s (polls
 		// at 0, 1, 3, 7, 15, 30, 45 and 60 s), then final.
 		{"400 for the run", []probetest.Fault{{Status: 400, Times: 100, Body: `{"error":{"message":"Test run 1001 was not found.","code":"NOT_FOUND"}}`}}, cli.ExitInvalidInput, 8, "Test run 1001 was not found"},

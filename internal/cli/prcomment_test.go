@@ -17,6 +17,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // githubToken is the GitHub token of every test; like the SPLX token it may
@@ -242,6 +243,34 @@ func TestPRComment(t *testing.T) {
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
 		if body := onlyComment(t, gh); !strings.Contains(body, "### ✅ SPLX Probe red team: passed") {
 			t.Errorf("the verdict did not replace the started comment:\n%s", body)
+		}
+	})
+
+	t.Run("past the page limit: a new comment, and a warning", func(t *testing.T) {
+		t.Parallel()
+		api := newAPI(t, probetest.WithSteps(0))
+		gh := newGitHub(t)
+		// 2 comments a page: 50 pages hold 100 comments, and the step's own
+		// comment from an earlier run comes after 120 others.
+		for i := 0; i < 120; i++ {
+			gh.add("alice", fmt.Sprintf("comment %d", i))
+		}
+		old := gh.add(gh.identity(), report.CommentMarker("red team / gate / target 42")+"\nan earlier verdict")
+		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
+		lists := 0
+		for _, req := range gh.requests {
+			if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/issues/17/comments") {
+				lists++
+			}
+		}
+		ours := gh.ours()
+		if r.code != cli.ExitOK || len(ours) != 2 || lists != 50 || !strings.Contains(r.stdout, "Commented on pull request #17 with a new comment: it has more than 5000 comments") {
+			t.Fatalf("exit %d, %d comments of ours, %d pages listed:\n%s", r.code, len(ours), lists, r.stdout)
+		}
+		for id, body := range ours {
+			if id != old && !strings.Contains(body, "### ✅ SPLX Probe red team: passed") {
+				t.Errorf("the new comment lacks the verdict:\n%s", body)
+			}
 		}
 	})
 

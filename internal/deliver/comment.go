@@ -64,6 +64,8 @@ func (prComment) Deliver(ctx context.Context, r *Run) error {
 	switch {
 	case err != nil:
 		return failed(err)
+	case done.Created && done.PastLimit:
+		r.Log.Warning("Pull request comment", fmt.Sprintf("Commented on pull request #%d with a new comment: it has more than %d comments and this step's own comment was not among the first %d, so an older one may remain further down (each run past the limit adds one).", pr, ghapi.MaxComments, ghapi.MaxComments))
 	case done.Created:
 		r.Log.Info(fmt.Sprintf("Commented on pull request #%d.", pr))
 	default:

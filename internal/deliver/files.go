@@ -1,9 +1,10 @@
 package deliver
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/splx-ai/splx-probe-action/internal/atomic"
@@ -28,7 +29,7 @@ func (e *WriteError) Unwrap() error { return e.Err }
 // setting names; its output, named as the setting, is the path.
 type reportFile struct {
 	setting, what string
-	render        func(w *bytes.Buffer, r *Run) error
+	render        func(w io.Writer, r *Run) error
 	// verdictOnly files are written only for a run with a verdict.
 	verdictOnly bool
 }
@@ -49,19 +50,21 @@ func (f reportFile) Deliver(_ context.Context, r *Run) error {
 		r.Log.Info("No SARIF file: the run reached no verdict, and code scanning would take a file without results as every alert fixed.")
 		return nil
 	}
-	var b bytes.Buffer
-	err := f.render(&b, r)
-	if err == nil {
-		// Rendered into memory and redacted, then one rename: a consumer
-		// never reads a half-written report.
-		data := r.Redact.Bytes(b.Bytes())
-		err = atomic.WriteFile(path, func(file *os.File) error {
-			_, err := file.Write(data)
+	// Rendered straight into a temporary file beside path, redacting the
+	// secrets as the text streams (a secret split across two writes is
+	// still caught), then one rename: a consumer never reads a
+	// half-written report, and a big one is never held in memory whole.
+	err := atomic.WriteFile(path, func(file *os.File) error {
+		rw := r.Redact.Stream(file)
+		bw := bufio.NewWriterSize(rw, 32<<10)
+		if err := f.render(bw, r); err != nil {
+			return fmt.Errorf("render: %w", err)
+		}
+		if err := bw.Flush(); err != nil {
 			return err
-		})
-	} else {
-		err = fmt.Errorf("render: %w", err)
-	}
+		}
+		return rw.Close()
+	})
 	if err != nil {
 		return &WriteError{What: f.what, Path: path, Err: err}
 	}
@@ -69,10 +72,10 @@ func (f reportFile) Deliver(_ context.Context, r *Run) error {
 	return nil
 }
 
-func junit(w *bytes.Buffer, r *Run) error   { return report.JUnit(w, r.Result) }
-func results(w *bytes.Buffer, r *Run) error { return report.JSON(w, r.Result, r.Version) }
+func junit(w io.Writer, r *Run) error   { return report.JUnit(w, r.Result) }
+func results(w io.Writer, r *Run) error { return report.JSON(w, r.Result, r.Version) }
 
-func sarif(w *bytes.Buffer, r *Run) error {
+func sarif(w io.Writer, r *Run) error {
 	return report.SARIF(w, r.Result, report.SARIFOptions{Location: sarifLocation(r), Version: r.Version})
 }
 

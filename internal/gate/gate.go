@@ -378,11 +378,29 @@ func probeLabel(p Probe) string {
 // that were triggered (nil when unknown): each must have a probe run. With
 // no threshold set any failed test case fails the gate; otherwise only the
 // thresholds set apply. Counts that cannot be trusted give no verdict.
+//
+// Its work is linear in the probe runs, the triggered ids and the
+// baseline's probes: each is looked up in a map, never searched.
 func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url string) *Result {
+	return evaluate(st, t, expected, url, nil)
+}
+
+// work counts the steps of Evaluate's loops, so a test can tell linear
+// from quadratic by counting rather than timing. nil counts nothing.
+type work struct{ steps int }
+
+func (w *work) step() {
+	if w != nil {
+		w.steps++
+	}
+}
+
+func evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url string, w *work) *Result {
 	r := Summarise(st, t, url)
 	phase := probe.PhaseOf(st.Status)
 	var untrusted []string
 	for i := range r.Probes {
+		w.step()
 		p := &r.Probes[i]
 		if why := distrust(*p, t, phase == probe.PhaseFinished); why != "" {
 			p.Verdict, p.Reason = NoVerdict, why
@@ -427,7 +445,7 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 		r.Verdict, r.Reason = NoVerdict, "the run reports FINISHED but has no probe runs (probeRuns is empty), so nothing proves a pass"
 		return r
 	}
-	m := MapProbes(expected, r.Probes)
+	m := mapProbes(expected, r.Probes, w)
 	switch {
 	case len(expected) == 0:
 	case len(m.Matched) > 0:
@@ -457,8 +475,14 @@ func Evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 		}
 	}
 	if t.Baseline != nil {
+		keys := make(map[string]struct{}, len(r.Probes))
+		for _, p := range r.Probes {
+			w.step()
+			keys[p.Key] = struct{}{}
+		}
 		for key := range t.Baseline.Probes {
-			if !slices.ContainsFunc(r.Probes, func(p Probe) bool { return p.Key == key }) {
+			w.step()
+			if _, ok := keys[key]; !ok {
 				r.Removed = append(r.Removed, key)
 			}
 		}
@@ -540,12 +564,20 @@ type Mapping struct {
 
 // MapProbes maps the triggered probe ids to the probe runs.
 func MapProbes(expected []int32, probes []Probe) Mapping {
-	var m Mapping
+	return mapProbes(expected, probes, nil)
+}
+
+func mapProbes(expected []int32, probes []Probe, w *work) Mapping {
+	m := Mapping{runIDs: make([]int64, 0, len(probes))}
+	ids := make(map[int64]struct{}, len(probes))
 	for _, p := range probes {
+		w.step()
 		m.runIDs = append(m.runIDs, p.ProbeID)
+		ids[p.ProbeID] = struct{}{}
 	}
 	for _, id := range expected {
-		if slices.Contains(m.runIDs, int64(id)) {
+		w.step()
+		if _, ok := ids[int64(id)]; ok {
 			m.Matched = append(m.Matched, id)
 		} else {
 			m.Missing = append(m.Missing, id)

@@ -201,22 +201,41 @@ func (c *Client) url(path string, query url.Values) *url.URL {
 }
 
 // ListComments returns the comments of an issue or pull request, following
-// the pagination.
+// the pagination for at most maxPages pages.
 func (c *Client) ListComments(ctx context.Context, repo string, number int) ([]Comment, error) {
-	next := c.url(fmt.Sprintf("/repos/%s/issues/%d/comments", repo, number), url.Values{"per_page": {"100"}})
 	var all []Comment
-	for page := 0; next != nil; page++ {
-		if page == maxPages {
-			return all, fmt.Errorf("list comments: more than %d pages", maxPages)
-		}
-		var comments []Comment
-		var err error
-		if next, err = c.do(ctx, "list comments", http.MethodGet, next, nil, &comments); err != nil {
-			return nil, err
-		}
-		all = append(all, comments...)
+	_, more, err := c.eachPage(ctx, repo, number, func(page []Comment) bool {
+		all = append(all, page...)
+		return false
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case more:
+		return all, fmt.Errorf("list comments: more than %d pages", maxPages)
 	}
 	return all, nil
+}
+
+// eachPage reads the comments page by page and gives each page to found,
+// until found reports true, the pages end, or maxPages were read. It
+// returns how many pages it read and whether more were left unread.
+func (c *Client) eachPage(ctx context.Context, repo string, number int, found func([]Comment) bool) (pages int, more bool, err error) {
+	next := c.url(fmt.Sprintf("/repos/%s/issues/%d/comments", repo, number), url.Values{"per_page": {"100"}})
+	for next != nil {
+		if pages == maxPages {
+			return pages, true, nil
+		}
+		var page []Comment
+		if next, err = c.do(ctx, "list comments", http.MethodGet, next, nil, &page); err != nil {
+			return pages, false, err
+		}
+		pages++
+		if found(page) {
+			return pages, next != nil, nil
+		}
+	}
+	return pages, false, nil
 }
 
 // CreateComment adds a comment to an issue or pull request.
@@ -262,30 +281,50 @@ type Upserted struct {
 	// Ignored counts the comments carrying the marker that someone else
 	// wrote: never edited, never in the way.
 	Ignored int
+	// Pages is how many pages of comments were read.
+	Pages int
+	// PastLimit is set when the pull request has more comments than the
+	// search reads (maxPages pages) and the tool's own was not among them:
+	// a new comment was created, and an older one may be further on.
+	PastLimit bool
 }
+
+// MaxComments is how many comments UpsertComment reads at most.
+const MaxComments = maxPages * 100
 
 // UpsertComment edits the first comment whose body holds marker and that
 // the token's own identity wrote, or creates one: one comment per marker,
 // updated rather than repeated, and nobody else's comment ever touched.
+// The search stops at the page that holds that comment; on a pull request
+// with more than MaxComments comments and none of its own among them, it
+// creates a new one (PastLimit) rather than give no verdict.
 func (c *Client) UpsertComment(ctx context.Context, repo string, number int, marker, body string) (Upserted, error) {
 	author, err := c.Identity(ctx)
 	if err != nil {
 		return Upserted{}, err
 	}
 	out := Upserted{Author: author}
-	comments, err := c.ListComments(ctx, repo, number)
+	var own *Comment
+	out.Pages, out.PastLimit, err = c.eachPage(ctx, repo, number, func(page []Comment) bool {
+		for i, cm := range page {
+			if !strings.Contains(cm.Body, marker) {
+				continue
+			}
+			if !strings.EqualFold(cm.User.Login, author) {
+				out.Ignored++
+				continue
+			}
+			own = &page[i]
+			return true
+		}
+		return false
+	})
 	if err != nil {
 		return out, err
 	}
-	for _, cm := range comments {
-		if !strings.Contains(cm.Body, marker) {
-			continue
-		}
-		if !strings.EqualFold(cm.User.Login, author) {
-			out.Ignored++
-			continue
-		}
-		_, err := c.UpdateComment(ctx, repo, cm.ID, body)
+	if own != nil {
+		out.PastLimit = false
+		_, err := c.UpdateComment(ctx, repo, own.ID, body)
 		return out, err
 	}
 	_, err = c.CreateComment(ctx, repo, number, body)

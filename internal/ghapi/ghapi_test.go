@@ -3,10 +3,12 @@ package ghapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -173,5 +175,81 @@ func TestRedirectLoop(t *testing.T) {
 	_, err := c.ListComments(context.Background(), "o/r", 1)
 	if !errors.Is(err, ErrRedirectLoop) || errors.Is(err, ErrOtherHost) {
 		t.Errorf("%v, want ErrRedirectLoop", err)
+	}
+}
+
+// TestUpsertStopsAtItsComment: the listing stops at the page that holds
+// the token's own comment (one page when it is first), still finds one on a
+// later page, and past the page limit creates a new comment and says so.
+func TestUpsertStopsAtItsComment(t *testing.T) {
+	t.Parallel()
+	const marker = "<!-- m -->"
+	tests := []struct {
+		name          string
+		pages         int
+		own           int // the page of the token's own comment, 0 for none
+		planted       int // the page of someone else's comment with the marker
+		gets          int
+		method        string
+		created, past bool
+	}{
+		{"own comment first", 10, 1, 0, 1, http.MethodPatch, false, false},
+		{"own comment on page 3", 10, 3, 1, 3, http.MethodPatch, false, false},
+		{"none: every page read", 4, 0, 2, 4, http.MethodPost, true, false},
+		{"none within the page limit", maxPages + 10, maxPages + 5, 0, maxPages, http.MethodPost, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var gets atomic.Int32
+			var write atomic.Value
+			var base string
+			c := client(t, func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/api/v3/user":
+					io.WriteString(w, `{"login":"me"}`)
+				case r.Method == http.MethodGet:
+					gets.Add(1)
+					page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+					page = max(page, 1)
+					if page < tt.pages {
+						w.Header().Set("Link", fmt.Sprintf(`<%s/api/v3/repos/o/r/issues/5/comments?per_page=100&page=%d>; rel="next"`, base, page+1))
+					}
+					var cs []string
+					for i := range 100 {
+						body, login := "a comment", "someone"
+						if i == 50 && page == tt.own {
+							body, login = marker+" ours", "me"
+						}
+						if i == 10 && page == tt.planted {
+							body, login = marker+" planted", "mallory"
+						}
+						cs = append(cs, fmt.Sprintf(`{"id":%d,"body":%q,"user":{"login":%q}}`, page*1000+i, body, login))
+					}
+					io.WriteString(w, "["+strings.Join(cs, ",")+"]")
+				default:
+					write.Store(r.Method + " " + r.URL.Path)
+					io.WriteString(w, `{"id":1,"body":"x"}`)
+				}
+			})
+			base = "http://" + c.base.Host
+			done, err := c.UpsertComment(context.Background(), "o/r", 5, marker, marker+"\nverdict")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int(gets.Load()) != tt.gets || done.Pages != tt.gets {
+				t.Errorf("%d pages requested (%d counted), want %d", gets.Load(), done.Pages, tt.gets)
+			}
+			wantWrite := tt.method + " /api/v3/repos/o/r/issues/5/comments"
+			if tt.method == http.MethodPatch {
+				wantWrite = fmt.Sprintf("PATCH /api/v3/repos/o/r/issues/comments/%d", tt.own*1000+50)
+			}
+			if got, _ := write.Load().(string); got != wantWrite {
+				t.Errorf("wrote %q, want %q", got, wantWrite)
+			}
+			if done.Created != tt.created || done.PastLimit != tt.past || done.Ignored != min(tt.planted, 1) {
+				t.Errorf("upserted %+v", done)
+			}
+		})
 	}
 }

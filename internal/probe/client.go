@@ -304,7 +304,7 @@ func (c *Client) DownloadReport(ctx context.Context, id int32, w io.Writer) (int
 		return total, fmt.Errorf("%s: %w", op, err)
 	}
 	if total > MaxReportBody {
-		return total, fmt.Errorf("%s: %w (%d MiB)", op, ErrBodyTooLarge, MaxReportBody>>20)
+		return total, fmt.Errorf("%s: %w", op, &TooLargeError{Limit: MaxReportBody})
 	}
 	return total, nil
 }
@@ -331,7 +331,7 @@ func (c *Client) doJSON(ctx context.Context, op, method, path string, body []byt
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrBodyTooLarge):
-		err = fmt.Errorf("%w (%d MiB)", ErrBodyTooLarge, MaxJSONBody>>20)
+		err = &TooLargeError{Limit: MaxJSONBody}
 	case cr.readErr != nil:
 		err = fmt.Errorf("read the answer: %w", cr.readErr)
 	default:
@@ -618,7 +618,7 @@ func readCapped(r io.Reader, max int64) ([]byte, error) {
 		return data, fmt.Errorf("read the answer: %w", err)
 	}
 	if int64(len(data)) > max {
-		return data[:max], fmt.Errorf("%w (%d MiB)", ErrBodyTooLarge, max>>20)
+		return data[:max], &TooLargeError{Limit: max}
 	}
 	return data, nil
 }

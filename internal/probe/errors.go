@@ -65,6 +65,21 @@ var ErrRedirectRefused = errors.New("refused a redirect to another host: the tok
 // ErrBodyTooLarge is returned when a response exceeds its size cap.
 var ErrBodyTooLarge = errors.New("response body exceeds the size limit")
 
+// TooLargeError is an answer over the tool's size limit for it. Asking
+// again gets the same answer: it is never retried, and the user is told
+// what the limit is rather than to try again. It is ErrBodyTooLarge.
+type TooLargeError struct {
+	// Limit is the cap, in bytes.
+	Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the answer exceeds the size limit (%d MiB)", e.Limit>>20)
+}
+
+// Is makes a TooLargeError match ErrBodyTooLarge.
+func (e *TooLargeError) Is(target error) bool { return target == ErrBodyTooLarge }
+
 // ErrNotPDF is a report download whose answer is not a PDF (a report not
 // ready yet, or an error page with status 200).
 var ErrNotPDF = errors.New("the answer is not a PDF")

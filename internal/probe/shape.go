@@ -39,31 +39,102 @@ type FieldShape struct {
 const maxShapeFields = 40
 
 // ShapeOf outlines a status answer. Anything that is not a JSON object gives
-// an empty shape.
+// an empty shape. It walks the answer once with one decoder and keeps only
+// one field's value at a time: a large answer costs no copy of itself.
 func ShapeOf(raw []byte) Shape {
 	var s Shape
-	top, ok := objectFields(raw)
-	if !ok {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if !delim(dec, '{') {
 		return s
 	}
-	for _, f := range top {
-		s.Fields = addField(s.Fields, f.name, f.value)
-		if f.name != "probeRuns" {
-			continue
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return s
 		}
-		var runs []json.RawMessage
-		if json.Unmarshal(f.value, &runs) != nil {
-			continue
-		}
-		s.ProbeRuns = len(runs)
-		for _, r := range runs {
-			fields, _ := objectFields(r)
-			for _, pf := range fields {
-				s.ProbeRunFields = addField(s.ProbeRunFields, pf.name, pf.value)
+		name, _ := t.(string)
+		if name == "probeRuns" && startsArray(raw, dec.InputOffset()) {
+			s.Fields = addField(s.Fields, name, json.RawMessage("[]"))
+			if !s.probeRuns(dec) {
+				return s
 			}
+			continue
 		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return s
+		}
+		s.Fields = addField(s.Fields, name, v)
 	}
 	return s
+}
+
+// probeRuns reads the probeRuns array, its elements' fields one value at
+// a time. It reports whether the array was read whole.
+func (s *Shape) probeRuns(dec *json.Decoder) bool {
+	if !delim(dec, '[') {
+		return false
+	}
+	for dec.More() {
+		s.ProbeRuns++
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if t != json.Delim('{') {
+			// Not an object: no fields; skip what it holds.
+			if d, ok := t.(json.Delim); ok && !skip(dec, d) {
+				return false
+			}
+			continue
+		}
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return false
+			}
+			name, _ := t.(string)
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return false
+			}
+			s.ProbeRunFields = addField(s.ProbeRunFields, name, v)
+		}
+		if !delim(dec, '}') {
+			return false
+		}
+	}
+	return delim(dec, ']')
+}
+
+// delim reads the next token and reports whether it is d.
+func delim(dec *json.Decoder, d json.Delim) bool {
+	t, err := dec.Token()
+	return err == nil && t == d
+}
+
+// skip reads to the end of an array or object whose opening d was read.
+func skip(dec *json.Decoder, d json.Delim) bool {
+	for depth := 1; depth > 0; {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch t {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+	}
+	return true
+}
+
+// startsArray reports whether the value after offset (past the ':' and
+// white space) is an array.
+func startsArray(raw []byte, offset int64) bool {
+	rest := bytes.TrimLeft(raw[offset:], " \t\r\n:")
+	return len(rest) > 0 && rest[0] == '['
 }
 
 // ProbeRunField returns the probe runs' field of that name.
@@ -104,33 +175,6 @@ func joinFields(fs []FieldShape, of, runs int) string {
 		parts = append(parts, p)
 	}
 	return strings.Join(parts, " ")
-}
-
-type rawField struct {
-	name  string
-	value json.RawMessage
-}
-
-// objectFields reads a JSON object's fields in document order.
-func objectFields(raw []byte) ([]rawField, bool) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, false
-	}
-	out := []rawField{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return out, false
-		}
-		name, _ := t.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return out, false
-		}
-		out = append(out, rawField{name, v})
-	}
-	return out, true
 }
 
 // addField counts a field and its type in fs.

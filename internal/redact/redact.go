@@ -37,6 +37,10 @@ type Redactor struct {
 	// canon are the secrets' canonical forms, longest first: an escaped
 	// form is found by decoding the text the same way.
 	canon [][]byte
+	// cut marks the bytes no form of any secret can contain, escaped or
+	// not: text split right after one is redacted the same in two pieces
+	// as in one (see Stream).
+	cut [256]bool
 }
 
 // New returns a Redactor for the non-blank secrets.
@@ -66,7 +70,37 @@ func New(secrets ...string) *Redactor {
 	}
 	// Longest first, so that a form containing another is replaced whole.
 	slices.SortFunc(r.forms, func(a, b string) int { return len(b) - len(a) })
+	r.cutPoints()
 	return r
+}
+
+// escapeSyntax are the bytes an escape decoded by canonicalise can be
+// written with, besides the bytes it stands for: backslashes, %XX, entities
+// (names, decimal and hexadecimal), \uXXXX and \xXX, a shell's '\”.
+const escapeSyntax = "\\%&;#'xXuU0123456789abcdefABCDEF" + "amplgtquos"
+
+// cutPoints finds the bytes no form can hold: none of a form's bytes, of a
+// canonical secret's bytes or of the escape syntax. A match of a form or
+// of an escaped form is a run of such bytes, so it never crosses one.
+func (r *Redactor) cutPoints() {
+	var in [256]bool
+	for _, f := range r.forms {
+		for i := 0; i < len(f); i++ {
+			in[f[i]] = true
+		}
+	}
+	for _, c := range r.canon {
+		for _, x := range c {
+			in[x] = true
+		}
+	}
+	for i := 0; i < len(escapeSyntax); i++ {
+		in[escapeSyntax[i]] = true
+	}
+	for i := range r.cut {
+		// Bytes of UTF-8 sequences stay whole: a secret may be any text.
+		r.cut[i] = !in[i] && i < utf8.RuneSelf
+	}
 }
 
 // forms lists the ways secret can appear in text.
@@ -112,7 +146,14 @@ type canonical struct {
 }
 
 func canonicalise(s string) canonical {
-	c := canonical{b: make([]byte, 0, len(s)), start: make([]int32, 0, len(s))}
+	var c canonical
+	c.from(s)
+	return c
+}
+
+// from sets c to the canonical form of s, reusing c's storage.
+func (c *canonical) from(s string) {
+	c.b, c.start = c.b[:0], c.start[:0]
 	var buf [utf8.UTFMax]byte
 	for i := 0; i < len(s); {
 		if x := s[i]; x < utf8.RuneSelf && x != '\\' && x != '%' && x != '&' && x != '\'' {
@@ -137,7 +178,6 @@ func canonicalise(s string) canonical {
 		}
 		i += n
 	}
-	return c
 }
 
 // decodeUnit decodes the escape at s[i:]: a rune r (or raw, a byte of
@@ -233,11 +273,11 @@ func isHex(c byte) bool {
 const escapes = "\\%&'"
 
 // replaceEscaped replaces every escaped form of the secrets in s.
-func (r *Redactor) replaceEscaped(s string) string {
+func (r *Redactor) replaceEscaped(s string, c *canonical) string {
 	if len(r.canon) == 0 || !strings.ContainsAny(s, escapes) {
 		return s
 	}
-	c := canonicalise(s)
+	c.from(s)
 	type span struct{ from, to int }
 	var spans []span
 	for _, secret := range r.canon {
@@ -288,11 +328,16 @@ func (r *Redactor) String(s string) string {
 			s = strings.ReplaceAll(s, f, Mask)
 		}
 	}
-	return r.replaceEscaped(s)
+	return r.replaceEscaped(s, &canonical{})
 }
 
 // Bytes is String for a byte slice.
 func (r *Redactor) Bytes(b []byte) []byte {
+	return r.bytes(b, &canonical{})
+}
+
+// bytes is Bytes with c's storage reused for the canonical form.
+func (r *Redactor) bytes(b []byte, c *canonical) []byte {
 	if r == nil {
 		return b
 	}
@@ -302,7 +347,9 @@ func (r *Redactor) Bytes(b []byte) []byte {
 		}
 	}
 	if bytes.ContainsAny(b, escapes) {
-		b = []byte(r.replaceEscaped(string(b)))
+		if out := r.replaceEscaped(string(b), c); len(out) != len(b) || out != string(b) {
+			b = []byte(out)
+		}
 	}
 	return b
 }
@@ -326,4 +373,72 @@ func (w *writer) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// streamChunk is how much a Stream gathers before it redacts and passes
+// text on: large enough that cut points are near, small enough to stay
+// out of a big report's peak memory.
+const streamChunk = 32 << 10
+
+// Stream returns a writer that redacts a document written in any number of
+// pieces, however they split it: a secret split across two writes is still
+// caught. It passes text on only up to a byte that no form of a secret can
+// hold, and keeps the rest for the next write, so it holds at most a chunk
+// plus the longest run without such a byte. Close redacts and writes what
+// is left; it does not close w.
+func (r *Redactor) Stream(w io.Writer) io.WriteCloser {
+	if r == nil || len(r.forms) == 0 {
+		return nopCloser{w}
+	}
+	return &stream{r: r, w: w}
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+type stream struct {
+	r     *Redactor
+	w     io.Writer
+	buf   []byte
+	canon canonical
+	err   error
+}
+
+func (s *stream) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	s.buf = append(s.buf, p...)
+	if len(s.buf) < streamChunk {
+		return len(p), nil
+	}
+	k := len(s.buf) - 1
+	for k >= 0 && !s.r.cut[s.buf[k]] {
+		k--
+	}
+	if k < 0 {
+		return len(p), nil // no cut point yet: keep gathering
+	}
+	if err := s.flush(s.buf[:k+1]); err != nil {
+		return 0, err
+	}
+	s.buf = append(s.buf[:0], s.buf[k+1:]...)
+	return len(p), nil
+}
+
+func (s *stream) flush(b []byte) error {
+	if _, err := s.w.Write(s.r.bytes(b, &s.canon)); err != nil {
+		s.err = err
+	}
+	return s.err
+}
+
+func (s *stream) Close() error {
+	if s.err != nil {
+		return s.err
+	}
+	err := s.flush(s.buf)
+	s.buf = nil
+	return err
 }

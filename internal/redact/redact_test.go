@@ -133,3 +133,58 @@ func BenchmarkRedactSummary(b *testing.B) {
 		r.Bytes(text)
 	}
 }
+
+// TestStreamSplitSecret: a document written to a Stream in two pieces, cut
+// anywhere (inside a secret, inside an escape of it), comes out exactly as
+// the whole document redacted at once, with no secret left.
+func TestStreamSplitSecret(t *testing.T) {
+	t.Parallel()
+	const tok = "tok-SECRET+/=&<7f3a9c"
+	r := New(tok, "ghs_other-token")
+	filler := strings.Repeat(`{"name": "probe", "count": 12},`+"\n", 1500) // over a chunk
+	j, _ := json.Marshal(tok)
+	for _, form := range []string{tok, string(j), url.QueryEscape(tok), html.EscapeString(tok), `\u0074ok-SECRET+/=\u0026<7f3a9c`, "ghs_other-token"} {
+		doc := filler + `"echo": ` + form + "\n" + filler
+		want := string(r.Bytes([]byte(doc)))
+		if strings.Contains(want, form) {
+			t.Fatalf("%q not redacted at all", form)
+		}
+		at := len(filler) + len(`"echo": `)
+		for split := at - 3; split <= at+len(form)+3; split++ {
+			var out bytes.Buffer
+			s := r.Stream(&out)
+			for _, piece := range []string{doc[:split], doc[split:]} {
+				if _, err := s.Write([]byte(piece)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != want {
+				t.Fatalf("%q split at %d: the stream differs from redacting the whole document", form, split-at)
+			}
+		}
+	}
+}
+
+// TestStreamHoldsLittle: a stream passes text on as it goes, holding back
+// at most about a chunk, not the whole document.
+func TestStreamHoldsLittle(t *testing.T) {
+	t.Parallel()
+	r := New("tok-SECRET-7f3a9c")
+	var out bytes.Buffer
+	s := r.Stream(&out)
+	line := []byte(`{"name": "probe", "count": 12},` + "\n")
+	for i := 0; i < 100000; i++ {
+		if _, err := s.Write(line); err != nil {
+			t.Fatal(err)
+		}
+		if held := (i+1)*len(line) - out.Len(); held > streamChunk+len(line) {
+			t.Fatalf("after %d bytes the stream holds %d", (i+1)*len(line), held)
+		}
+	}
+	if err := s.Close(); err != nil || out.Len() != 100000*len(line) {
+		t.Fatalf("closed with %v after %d bytes", err, out.Len())
+	}
+}

@@ -17,7 +17,9 @@ func bigResult(n int) *gate.Result {
 	return gate.Evaluate(st, gate.Thresholds{}, nil, "https://probe.splx.ai/w/ws/target/1/test-runs/1")
 }
 
-// BenchmarkRender measures each report for a run of 2,000 probe runs.
+// BenchmarkRender measures each report for a run of 2,000 probe runs:
+// the job summary, JUnit, the results file, SARIF and the pull request
+// comment.
 func BenchmarkRender(b *testing.B) {
 	r := bigResult(2000)
 	b.Run("markdown", func(b *testing.B) {
@@ -40,6 +42,20 @@ func BenchmarkRender(b *testing.B) {
 			if err := JSON(io.Discard, r, "bench"); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+	b.Run("sarif", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := SARIF(io.Discard, r, SARIFOptions{Location: ".github/workflows/red-team.yml", Version: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("comment", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = Comment(CommentInput{Marker: CommentMarker("bench"), Key: "bench", Version: "bench", Result: r})
 		}
 	})
 }

@@ -86,7 +86,10 @@ type CommentInput struct {
 // time and the workflow run. API text is escaped and its mentions,
 // references and URLs made inert.
 func Comment(in CommentInput) string {
-	var b strings.Builder
+	var b, foot strings.Builder
+	// The footer is always shown: the probes get what it leaves.
+	footer(&foot, in)
+	budget := maxComment - foot.Len() - commentReserve
 	b.WriteString(in.Marker + "\n")
 	r, s := in.Result, in.Started
 	switch {
@@ -108,14 +111,14 @@ func Comment(in CommentInput) string {
 		fmt.Fprintf(&b, "### %s\n\n", Title(r.Verdict))
 	}
 	if r != nil {
-		resultBody(&b, r)
+		resultBody(&b, r, budget)
 	}
-	footer(&b, in)
 	out := b.String()
-	if len(out) > maxComment {
-		out = escape.Truncate(out, maxComment) + "\n\n(cut to fit a comment: see the job summary)\n"
+	if len(out) > budget+commentReserve {
+		// Only a header of untrusted text this long gets here.
+		out = escape.Truncate(out, budget) + "\n\n(cut to fit a comment: see the job summary)\n"
 	}
-	return out
+	return out + foot.String()
 }
 
 // problemTitle puts a problem's mark first: "❓ SPLX Probe red team: no
@@ -128,11 +131,17 @@ func problemTitle(headline string) string {
 	return mark + " SPLX Probe red team: " + rest
 }
 
+// commentReserve is what the lines after the last probe row take at most:
+// the count of the probes left out and the end of the details block.
+const commentReserve = 300
+
 // resultBody is the reason, the run, the gate and the probe table of a
 // result. Every probe that breaks the gate is in the table that is always
 // shown; with more than commentProbes probes, the others that matter fill
-// it up to that size and the rest fold into a <details> block.
-func resultBody(b *strings.Builder, r *gate.Result) {
+// it up to that size and the rest fold into a <details> block. Rows are
+// rendered only while the comment stays within budget; the rest are
+// counted, never rendered.
+func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 	run := runLink(r.TestRunID, r.URL)
 	if r.TargetID != 0 {
 		run += fmt.Sprintf(" on target %d", r.TargetID)
@@ -154,20 +163,29 @@ func resultBody(b *strings.Builder, r *gate.Result) {
 		shown = all[:n]
 	}
 	if len(shown) > 0 {
-		commentTable(b, shown, r.Thresholds)
+		if n := commentTable(b, shown, r.Thresholds, budget); n < len(shown) {
+			fmt.Fprintf(b, "\n…and %s (cut to fit a comment: see the job summary).\n", gate.Plural(int64(len(shown)-n), "more probe"))
+		}
 	}
 	if rest := all[len(shown):]; len(rest) > 0 {
 		if len(shown) > 0 {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(b, "<details><summary>%s</summary>\n\n", foldSummary(rest, len(shown) > 0))
-		commentTable(b, rest, r.Thresholds)
+		if n := commentTable(b, rest, r.Thresholds, budget); n < len(rest) {
+			fmt.Fprintf(b, "\n…and %s (cut to fit a comment: see the job summary).\n", gate.Plural(int64(len(rest)-n), "more probe"))
+		}
 		b.WriteString("\n</details>\n")
 	}
 	var unknown []string
+	size := b.Len()
 	for _, p := range shown {
 		if ToneOf(p) == ToneUnknown && p.Reason != "" {
-			unknown = append(unknown, fmt.Sprintf("- ❓ %s: %s", escape.CommentCell(nameOf(p), 100), escape.CommentCell(p.Reason, 300)))
+			line := fmt.Sprintf("- ❓ %s: %s", escape.CommentCell(nameOf(p), 100), escape.CommentCell(p.Reason, 300))
+			if size += len(line) + 1; size > budget {
+				break
+			}
+			unknown = append(unknown, line)
 		}
 	}
 	if len(unknown) > 0 {
@@ -202,22 +220,32 @@ func foldSummary(rest []gate.Probe, more bool) string {
 }
 
 // commentTable is a compact table for narrow screens: the mark and a short
-// verdict first, then the probe, its findings and errors.
-func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds) {
+// verdict first, then the probe, its findings and errors; as many rows as
+// keep the comment within budget. It returns how many rows it wrote.
+func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, budget int) int {
 	baseline := t.Baseline != nil
 	if baseline {
 		b.WriteString("| Verdict | Probe | Failed | Errors | vs baseline |\n|---|---|---:|---:|---|\n")
 	} else {
 		b.WriteString("| Verdict | Probe | Failed | Errors |\n|---|---|---:|---:|\n")
 	}
+	n := 0
+	var row strings.Builder
 	for _, p := range probes {
+		row.Reset()
 		failed := fmt.Sprintf("%d of %d (%s%%)", p.Failed, p.Total, FormatPercent(p.FailedPercent))
-		fmt.Fprintf(b, "| %s %s | %s | %s | %d |", Mark(p), Short(p, t), escape.CommentCell(nameOf(p), 100), failed, p.Errors)
+		fmt.Fprintf(&row, "| %s %s | %s | %s | %d |", Mark(p), Short(p, t), escape.CommentCell(nameOf(p), 100), failed, p.Errors)
 		if baseline {
-			fmt.Fprintf(b, " %s |", Delta(p, t.MaxRegressionPercent))
+			fmt.Fprintf(&row, " %s |", Delta(p, t.MaxRegressionPercent))
 		}
-		b.WriteString("\n")
+		row.WriteString("\n")
+		if b.Len()+row.Len() > budget {
+			break
+		}
+		b.WriteString(row.String())
+		n++
 	}
+	return n
 }
 
 // reused adds the line that says the run was reused (none when it was not).

@@ -41,13 +41,26 @@ func ToneOf(p gate.Probe) Tone {
 // tone, then by failed share (largest first), then as the API sent them.
 // A probe that breaks the gate therefore always comes before any other.
 func Ordered(probes []gate.Probe) []gate.Probe {
-	out := slices.Clone(probes)
-	slices.SortStableFunc(out, func(a, b gate.Probe) int {
-		if c := cmp.Compare(ToneOf(a), ToneOf(b)); c != 0 {
+	// Each probe's sort key is computed once, not in every comparison.
+	type key struct {
+		tone  Tone
+		share float64
+		i     int
+	}
+	keys := make([]key, len(probes))
+	for i, p := range probes {
+		keys[i] = key{ToneOf(p), gate.Share(p.Failed, p.Total), i}
+	}
+	slices.SortStableFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.tone, b.tone); c != 0 {
 			return c
 		}
-		return cmp.Compare(gate.Share(b.Failed, b.Total), gate.Share(a.Failed, a.Total))
+		return cmp.Compare(b.share, a.share)
 	})
+	out := make([]gate.Probe, len(probes))
+	for j, k := range keys {
+		out[j] = probes[k.i]
+	}
 	return out
 }
 

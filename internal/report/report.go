@@ -4,8 +4,10 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -106,8 +108,10 @@ type JSONProbe struct {
 	Change        *JSONChange `json:"change,omitempty"`
 }
 
-// JSON writes the results document. encoding/json escapes every string;
-// names are also capped.
+// JSON writes the results document, indented as documented. encoding/json
+// escapes every string; names are also capped. The probes stream to w one
+// by one, each indented on its own in one reused buffer, so a run of any
+// size costs one probe's memory.
 func JSON(w io.Writer, r *gate.Result, version string) error {
 	doc := JSONDocument{
 		SchemaVersion: SchemaVersion,
@@ -117,7 +121,7 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 		Result: string(r.Verdict), Reason: r.Reason,
 		Thresholds: JSONLimits{MaxFailed: r.Thresholds.MaxFailed, MaxFailedPercent: r.Thresholds.MaxFailedPercent},
 		Totals:     JSONCounts{Total: r.Total, Passed: r.Passed, Failed: r.Failed, Errors: r.Errors},
-		Probes:     make([]JSONProbe, 0, len(r.Probes)),
+		Probes:     []JSONProbe{},
 	}
 	if b := r.Thresholds.Baseline; b != nil {
 		doc.Baseline = &JSONBaseline{TestRunID: b.TestRunID, MaxRegressionPercent: r.Thresholds.MaxRegressionPercent,
@@ -128,7 +132,27 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 			}
 		}
 	}
-	for _, p := range r.Probes {
+	head, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	// The document without its probes ends with them, `"probes": []`, and
+	// "}": the probes go between the brackets.
+	const tail = "]\n}\n"
+	head = append(head, '\n')
+	if len(r.Probes) == 0 {
+		_, err := w.Write(head)
+		return err
+	}
+	if !bytes.HasSuffix(head, []byte("["+tail)) {
+		return errors.New("the results document does not end with its probes")
+	}
+	if _, err := w.Write(head[:len(head)-len(tail)]); err != nil {
+		return err
+	}
+	var compact, indented bytes.Buffer
+	enc := json.NewEncoder(&compact)
+	for i, p := range r.Probes {
 		jp := JSONProbe{
 			Name: escape.Truncate(p.Name, maxName), Key: p.Key, ProbeID: p.ProbeID, ProbeRunID: p.ProbeRunID,
 			Status: escape.Truncate(p.Status, 64), Processed: p.Processed,
@@ -145,35 +169,34 @@ func JSON(w io.Writer, r *gate.Result, version string) error {
 				jp.Change.BaselineFailedPercent, jp.Change.DeltaPoints = &base, &delta
 			}
 		}
-		doc.Probes = append(doc.Probes, jp)
+		compact.Reset()
+		if err := enc.Encode(jp); err != nil {
+			return err
+		}
+		indented.Reset()
+		if i > 0 {
+			indented.WriteByte(',')
+		}
+		indented.WriteString("\n    ")
+		if err := json.Indent(&indented, bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  "); err != nil {
+			return err
+		}
+		if _, err := w.Write(indented.Bytes()); err != nil {
+			return err
+		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	_, err = io.WriteString(w, "\n  ]\n}\n")
+	return err
 }
 
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
+// junitSuite is the one testsuite's attributes and properties; its cases
+// are written as they are made.
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr,omitempty"`
-	Properties []junitProperty `xml:"properties>property"`
-	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  string          `xml:"system-out,omitempty"`
+	Name                             string
+	Tests, Failures, Errors, Skipped int
+	Time, Timestamp                  string
+	Properties                       []junitProperty
+	SystemOut                        string
 }
 
 type junitProperty struct {
@@ -211,6 +234,9 @@ type junitMessage struct {
 // Strict (Ant-style) consumers get time on every element (the wait's
 // elapsed time on the suite and the gate case) and a timestamp without
 // fractional seconds or zone.
+//
+// The test cases stream to w one by one: a run of any size costs one case's
+// memory.
 func JUnit(w io.Writer, r *gate.Result) error {
 	elapsed := strconv.FormatFloat(r.Elapsed.Seconds(), 'f', 3, 64)
 	suite := junitSuite{
@@ -233,7 +259,7 @@ func JUnit(w io.Writer, r *gate.Result) error {
 		classname = fmt.Sprintf("splx-probe.target-%d", r.TargetID)
 	}
 	judged := r.Verdict == gate.Passed || r.Verdict == gate.Failed
-	for _, p := range Ordered(r.Probes) {
+	probeCase := func(p gate.Probe) junitCase {
 		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %s of %d test cases", p.Failed, FormatPercent(p.FailedPercent), p.Passed, gate.Plural(p.Errors, "error"), p.Total)
 		if d := Delta(p, r.Thresholds.MaxRegressionPercent); d != "" {
 			counts += "; against the baseline: " + d
@@ -242,46 +268,94 @@ func JUnit(w io.Writer, r *gate.Result) error {
 		switch {
 		case p.Verdict == gate.Failed:
 			c.Failure = &junitMessage{Message: p.Reason + ": " + counts, Type: "findings", Text: counts}
-			suite.Failures++
 		case p.Verdict == gate.NoVerdict:
 			c.Error = &junitMessage{Message: "no verdict: " + p.Reason, Type: "no-verdict", Text: counts}
-			suite.Errors++
 		case !judged && probe.PhaseOf(p.Status) != probe.PhaseFinished:
 			c.Error = &junitMessage{Message: "probe run ended " + escape.Truncate(p.Status, 64) + ": " + r.Reason, Type: "no-verdict", Text: counts}
-			suite.Errors++
 		case p.Failed > 0:
 			within := fmt.Sprintf("findings within the gate: %d of %d test cases failed (%s%%), successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
 			c.Properties = []junitProperty{{Name: "findings", Value: within}}
 			c.SystemOut = within + "; " + counts
 		}
-		suite.Cases = append(suite.Cases, c)
+		return c
+	}
+	// The counts come first, in the attributes: a first pass counts the
+	// cases the second one writes.
+	count := func(c junitCase) {
+		suite.Tests++
+		switch {
+		case c.Failure != nil:
+			suite.Failures++
+		case c.Error != nil:
+			suite.Errors++
+		case c.Skipped != nil:
+			suite.Skipped++
+		}
+	}
+	probes := Ordered(r.Probes)
+	for _, p := range probes {
+		count(probeCase(p))
 	}
 	gateCase := junitCase{Name: "gate", Classname: classname, Time: elapsed, SystemOut: string(r.Verdict) + ": " + r.Reason + "; gate: " + r.Thresholds.Describe()}
 	switch {
 	case r.Verdict == gate.Passed:
 	case r.Verdict == gate.Failed && suite.Failures == 0:
 		gateCase.Failure = &junitMessage{Message: r.Reason, Type: "gate", Text: r.Thresholds.Describe()}
-		suite.Failures++
 	case r.Verdict == gate.Failed:
 		// Neither green nor counted twice: the probes carry the failure.
 		gateCase.Skipped = &junitMessage{Message: "failed: " + r.Reason + " (the probes that broke the gate are this suite's failures)", Type: "gate"}
-		suite.Skipped++
 	case suite.Errors == 0 || r.Verdict == gate.TimedOut:
 		gateCase.Error = &junitMessage{Message: string(r.Verdict) + ": " + r.Reason, Type: string(r.Verdict), Text: r.Thresholds.Describe()}
-		suite.Errors++
 	default:
 		gateCase.Skipped = &junitMessage{Message: string(r.Verdict) + ": " + r.Reason + " (the probes without a verdict are this suite's errors)", Type: string(r.Verdict)}
-		suite.Skipped++
 	}
-	suite.Cases = append(suite.Cases, gateCase)
-	suite.Tests = len(suite.Cases)
-	doc := junitSuites{Name: "SPLX Probe", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Skipped: suite.Skipped, Time: elapsed, Suites: []junitSuite{suite}}
+	count(gateCase)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	attr := func(name, value string) xml.Attr { return xml.Attr{Name: xml.Name{Local: name}, Value: value} }
+	suites := xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
+		attr("name", "SPLX Probe"), attr("tests", strconv.Itoa(suite.Tests)), attr("failures", strconv.Itoa(suite.Failures)),
+		attr("errors", strconv.Itoa(suite.Errors)), attr("skipped", strconv.Itoa(suite.Skipped)), attr("time", elapsed)}}
+	start := xml.StartElement{Name: xml.Name{Local: "testsuite"}, Attr: []xml.Attr{
+		attr("name", suite.Name), attr("tests", strconv.Itoa(suite.Tests)), attr("failures", strconv.Itoa(suite.Failures)),
+		attr("errors", strconv.Itoa(suite.Errors)), attr("skipped", strconv.Itoa(suite.Skipped)), attr("time", suite.Time)}}
+	if suite.Timestamp != "" {
+		start.Attr = append(start.Attr, attr("timestamp", suite.Timestamp))
+	}
+	caseStart := xml.StartElement{Name: xml.Name{Local: "testcase"}}
+	if err := enc.EncodeToken(suites); err != nil {
+		return err
+	}
+	if err := enc.EncodeToken(start); err != nil {
+		return err
+	}
+	if err := enc.EncodeElement(struct {
+		P []junitProperty `xml:"property"`
+	}{suite.Properties}, xml.StartElement{Name: xml.Name{Local: "properties"}}); err != nil {
+		return err
+	}
+	for _, p := range probes {
+		if err := enc.EncodeElement(probeCase(p), caseStart); err != nil {
+			return err
+		}
+	}
+	if err := enc.EncodeElement(gateCase, caseStart); err != nil {
+		return err
+	}
+	if suite.SystemOut != "" {
+		if err := enc.EncodeElement(suite.SystemOut, xml.StartElement{Name: xml.Name{Local: "system-out"}}); err != nil {
+			return err
+		}
+	}
+	for _, end := range []xml.EndElement{start.End(), suites.End()} {
+		if err := enc.EncodeToken(end); err != nil {
+			return err
+		}
+	}
+	if err := enc.Flush(); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n")
@@ -329,6 +403,8 @@ func Title(v gate.Verdict) string {
 // was asked for).
 func Markdown(r *gate.Result, resultsPath string) string {
 	var b strings.Builder
+	// One allocation of about the summary's size, not a doubling series.
+	b.Grow(min(maxSummary, 1024+160*len(r.Probes)))
 	fmt.Fprintf(&b, "## %s\n\n", Title(r.Verdict))
 	run := runLink(r.TestRunID, r.URL)
 	if r.TargetID != 0 {

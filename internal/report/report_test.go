@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -246,9 +247,33 @@ func TestNamelessProbes(t *testing.T) {
 			t.Errorf("results lack %s", want)
 		}
 	}
-	for _, want := range []string{`"id": "splx-probe/run-700"`, `"id": "splx-probe/run-701"`, `"text": "SPLX Probe: probe run-700"`} {
+	for _, want := range []string{`"id":"splx-probe/run-700"`, `"id":"splx-probe/run-701"`, `"text":"SPLX Probe: probe run-700"`} {
 		if !strings.Contains(sarif.String(), want) {
 			t.Errorf("SARIF lacks %s", want)
 		}
+	}
+}
+
+// TestCommentRendersOnlyWhatIsShown: a comment over many probes stays
+// within GitHub's limit with its footer, says how many probes it left out,
+// and renders no row it does not show: 20,000 probe runs cost the same
+// allocations as 2,000 (both fill the comment).
+// Not parallel: AllocsPerRun refuses to run beside other tests.
+func TestCommentRendersOnlyWhatIsShown(t *testing.T) {
+	in := func(n int) CommentInput {
+		return CommentInput{Marker: CommentMarker("k"), Key: "k", Version: "v1", Result: bigResult(n)}
+	}
+	small, big := in(2000), in(20000)
+	body := Comment(big)
+	// Every probe breaks the gate, so none is folded: the rows that fit
+	// are shown and the rest counted.
+	shown := strings.Count(body, " | Probe &lt;")
+	if len(body) > maxComment || !strings.HasSuffix(body, "(its key: k).</sub>\n") || shown == 0 ||
+		!strings.Contains(body, fmt.Sprintf("…and %d more probes (cut to fit a comment: see the job summary)", 20000-shown)) {
+		t.Errorf("%d bytes, %d rows shown, ends:\n%s", len(body), shown, body[len(body)-300:])
+	}
+	allocs := func(c CommentInput) float64 { return testing.AllocsPerRun(3, func() { Comment(c) }) }
+	if a, b := allocs(small), allocs(big); b > 1.2*a {
+		t.Errorf("%.0f allocations for 2,000 probes, %.0f for 20,000: rows are rendered that are not shown", a, b)
 	}
 }

@@ -1,12 +1,14 @@
 package report
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
@@ -41,32 +43,13 @@ const sarifHelpURI = "https://github.com/splx-ai/splx-probe-action#code-scanning
 // reading code; the evaluation is automated, hence not very-high.
 const sarifPrecision = "high"
 
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool              sarifTool         `json:"tool"`
-	AutomationDetails sarifAutomation   `json:"automationDetails"`
-	Results           []sarifResult     `json:"results"`
-	Properties        map[string]string `json:"properties,omitempty"`
-}
-
-type sarifTool struct {
-	Driver sarifDriver `json:"driver"`
-}
-
+// sarifDriver is the driver without its rules; the rules and results
+// are written one by one after it.
 type sarifDriver struct {
-	Name           string      `json:"name"`
-	Version        string      `json:"version,omitempty"`
-	InformationURI string      `json:"informationUri"`
-	Rules          []sarifRule `json:"rules"`
-}
-
-type sarifAutomation struct {
-	ID string `json:"id"`
+	Name            string    `json:"name"`
+	Version         string    `json:"version,omitempty"`
+	InformationURI  string    `json:"informationUri"`
+	FullDescription sarifHelp `json:"fullDescription"`
 }
 
 type sarifRule struct {
@@ -129,38 +112,36 @@ type sarifRegion struct {
 // closes it when the findings go away; the run's automation id names the
 // target, so several targets upload side by side. Text from the API is
 // made one visible line, capped, and encoded by encoding/json.
+//
+// The log streams to w: each rule and each result is encoded on its own
+// line, so a run of any size costs one element's memory, and the file has
+// no indentation to carry (code scanning reads it, people rarely do). What
+// every rule would repeat, what a finding means and what to do, is written
+// once, as the driver's fullDescription; each rule's help says it briefly
+// and links to it.
 func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 	target := strconv.Itoa(int(r.TargetID))
-	run := sarifRun{
-		Tool: sarifTool{Driver: sarifDriver{
-			Name: "splx-probe", Version: o.Version,
-			InformationURI: "https://github.com/splx-ai/splx-probe-action",
-			Rules:          []sarifRule{},
-		}},
-		AutomationDetails: sarifAutomation{ID: "splx-probe/target-" + target + "/"},
-		Results:           []sarifResult{},
-	}
-	if r.URL != "" {
-		run.Properties = map[string]string{"testRunUrl": r.URL}
-	}
+	e := newElements(w)
+	e.raw(`{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0","runs":[{` + "\n" + `"tool":{"driver":`)
+	driver := e.encode(sarifDriver{
+		Name: "splx-probe", Version: o.Version,
+		InformationURI:  "https://github.com/splx-ai/splx-probe-action",
+		FullDescription: sarifHelp{Text: sarifHelpText, Markdown: sarifHelpMarkdown},
+	})
+	// The driver's object stays open for its rules.
+	e.raw(strings.TrimSuffix(string(driver), "}") + `,"rules":[` + "\n")
+	// Keys are unique in a run (gate.Keys): one rule each, at the probe's
+	// index.
 	for _, p := range r.Probes {
-		// Code scanning shows these as lines of text: control characters
-		// become visible escapes.
-		name := escape.Line(nameOf(p), maxName)
-		ref := "id " + p.Key
-		if _, err := strconv.ParseInt(p.Key, 10, 64); err != nil {
-			ref = "key " + p.Key
-		}
-		// Keys are unique in a run (gate.Keys): one rule each.
-		key, ri := p.Key, len(run.Tool.Driver.Rules)
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
-			ID:               "splx-probe/" + key,
+		name, ref := sarifName(p), sarifRef(p)
+		e.element(sarifRule{
+			ID:               "splx-probe/" + p.Key,
 			Name:             name,
 			ShortDescription: sarifText{Text: "SPLX Probe: " + name},
 			FullDescription:  sarifText{Text: fmt.Sprintf("Attacks of the SPLX Probe probe %q (%s) that succeeded against target %s.", name, ref, target)},
 			Help: sarifHelp{
-				Text:     sarifHelpText,
-				Markdown: fmt.Sprintf("**SPLX Probe: %s** (probe %s, target %s)\n\n%s", escape.MarkdownCell(nameOf(p), maxName), ref, target, sarifHelpMarkdown),
+				Text:     fmt.Sprintf("Successful attacks of the probe %s (%s) on target %s. %s", name, ref, target, sarifRuleHelpText),
+				Markdown: fmt.Sprintf("**SPLX Probe: %s** (probe %s, target %s)\n\n%s", escape.MarkdownCell(nameOf(p), maxName), ref, target, sarifRuleHelpMarkdown),
 			},
 			HelpURI: sarifHelpURI,
 			Properties: sarifRuleProps{
@@ -169,6 +150,10 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 				Precision:        sarifPrecision,
 			},
 		})
+	}
+	e.end("]}},\n")
+	e.raw(`"automationDetails":{"id":` + string(e.encode("splx-probe/target-"+target+"/")) + "},\n" + `"results":[` + "\n")
+	for ri, p := range r.Probes {
 		if p.Failed <= 0 {
 			continue
 		}
@@ -176,7 +161,7 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 		if p.Verdict == gate.Failed {
 			level = "error"
 		}
-		msg := fmt.Sprintf("%s: %d of %d test cases failed (%s%%): successful attacks on target %s", name, p.Failed, p.Total, FormatPercent(p.FailedPercent), target)
+		msg := fmt.Sprintf("%s: %d of %d test cases failed (%s%%): successful attacks on target %s", sarifName(p), p.Failed, p.Total, FormatPercent(p.FailedPercent), target)
 		if p.Verdict == gate.Failed {
 			msg += "; over the gate: " + p.Reason
 		}
@@ -184,9 +169,9 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 		if r.URL != "" {
 			msg += ": " + r.URL
 		}
-		fp := fingerprint(r.TargetID, key)
+		fp := fingerprint(r.TargetID, p.Key)
 		res := sarifResult{
-			RuleID: run.Tool.Driver.Rules[ri].ID, RuleIndex: ri, Level: level,
+			RuleID: "splx-probe/" + p.Key, RuleIndex: ri, Level: level,
 			Message:             sarifText{Text: msg + "."},
 			PartialFingerprints: map[string]string{sarifFingerprint: fp, lineHash: fp[:16] + ":1"},
 		}
@@ -196,15 +181,80 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 				Region:           sarifRegion{StartLine: 1},
 			}}}
 		}
-		run.Results = append(run.Results, res)
+		e.element(res)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Version: "2.1.0",
-		Runs:    []sarifRun{run},
-	})
+	e.end("]")
+	if r.URL != "" {
+		e.raw(",\n" + `"properties":{"testRunUrl":` + string(e.encode(r.URL)) + "}")
+	}
+	e.raw("\n}]}\n")
+	return e.err
+}
+
+// sarifRef names a probe by its id, or by its key when it has no usable id.
+func sarifRef(p gate.Probe) string {
+	if _, err := strconv.ParseInt(p.Key, 10, 64); err != nil {
+		return "key " + p.Key
+	}
+	return "id " + p.Key
+}
+
+// sarifName is a probe's name as code scanning shows it: one line of
+// text, control characters made visible escapes.
+func sarifName(p gate.Probe) string {
+	return escape.Line(nameOf(p), maxName)
+}
+
+// elements writes a JSON array's elements one per line, each encoded on
+// its own with one reused buffer, and keeps the first error.
+type elements struct {
+	w     io.Writer
+	buf   bytes.Buffer
+	enc   *json.Encoder
+	first bool
+	err   error
+}
+
+func newElements(w io.Writer) *elements {
+	e := &elements{w: w, first: true}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}
+
+// encode returns v's compact JSON, valid until the next call.
+func (e *elements) encode(v any) []byte {
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil && e.err == nil {
+		e.err = err
+	}
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))
+}
+
+func (e *elements) raw(s string) {
+	if e.err == nil {
+		_, e.err = io.WriteString(e.w, s)
+	}
+}
+
+// element writes v as the array's next element.
+func (e *elements) element(v any) {
+	data := e.encode(v)
+	if !e.first {
+		e.raw(",\n")
+	}
+	e.first = false
+	if e.err == nil {
+		_, e.err = e.w.Write(data)
+	}
+}
+
+// end closes the array with s and starts the next one.
+func (e *elements) end(s string) {
+	if !e.first {
+		e.raw("\n")
+	}
+	e.first = true
+	e.raw(s)
 }
 
 // fingerprint is stable for a target and a probe's key, and differs between
@@ -229,13 +279,19 @@ func Severity(p gate.Probe) string {
 	return "5.0"
 }
 
-// sarifHelpText and sarifHelpMarkdown are every rule's help.
+// sarifHelpText and sarifHelpMarkdown say what the results mean and what
+// to do, once for every rule (the driver's fullDescription);
+// sarifRuleHelpText and sarifRuleHelpMarkdown are each rule's short help,
+// which points there.
 const (
-	sarifHelpText     = "A failed test case is an attack that succeeded against the AI application under test. Review the test run in the SPLX Probe web UI, fix the target, and run the probe again: the alert closes when the probe has no findings."
+	sarifHelpText     = "A failed test case is an attack that succeeded against the AI application under test. Review the test run in the SPLX Probe web UI, fix the target, and run the probe again: the alert closes when the probe has no findings. Severity: Critical when a quarter or more of the attacks succeeded, High when 5% or more did or the probe is over the gate, Medium otherwise."
 	sarifHelpMarkdown = "A *failed* test case is an attack that **succeeded** against the AI application under test.\n\n" +
 		"1. Open the test run linked in the alert in the SPLX Probe web UI and read the successful attacks.\n" +
 		"2. Fix the target (system prompt, guardrails, tools it may call).\n" +
 		"3. Run the probe again: the alert closes when the probe has no findings.\n\n" +
 		"Severity: Critical when a quarter or more of the attacks succeeded, High when 5% or more did or the probe is over the gate, Medium otherwise. " +
 		"See [Code scanning (SARIF)](" + sarifHelpURI + ")."
+	sarifRuleHelpText     = "A failed test case is an attack that succeeded: open the test run linked in the alert, fix the target and run the probe again; the alert closes when the probe has no findings. More: " + sarifHelpURI
+	sarifRuleHelpMarkdown = "A *failed* test case is an attack that **succeeded**: open the test run linked in the alert, fix the target and run the probe again; the alert closes when the probe has no findings. " +
+		"What to do and how severity is ranked: [Code scanning (SARIF)](" + sarifHelpURI + ")."
 )

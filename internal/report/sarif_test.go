@@ -102,6 +102,13 @@ func TestSARIF(t *testing.T) {
 			t.Errorf("location %q: not valid SARIF 2.1.0: %v", loc, err)
 		}
 	}
+	// What every rule shares is written once; each rule links to it.
+	if n := bytes.Count(data, []byte("2. Fix the target")); n != 1 {
+		t.Errorf("the shared help is written %d times, want once", n)
+	}
+	if n := bytes.Count(data, []byte(`"helpUri":"`+sarifHelpURI+`"`)); n != 3 {
+		t.Errorf("%d rules link to the help, want 3", n)
+	}
 	run := doc.Runs[0]
 	if doc.Schema == "" || run.AutomationDetails.ID != "splx-probe/target-42/" || len(run.Tool.Driver.Rules) != 3 || run.Tool.Driver.Rules[1].ID != "splx-probe/2" {
 		t.Errorf("run: %+v", run)
