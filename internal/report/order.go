@@ -49,7 +49,7 @@ func Ordered(probes []gate.Probe) []gate.Probe {
 	}
 	keys := make([]key, len(probes))
 	for i, p := range probes {
-		keys[i] = key{ToneOf(p), gate.Share(p.Failed, p.Total), i}
+		keys[i] = key{ToneOf(p), gate.Percent(p.Failed, p.Total), i}
 	}
 	slices.SortStableFunc(keys, func(a, b key) int {
 		if c := cmp.Compare(a.tone, b.tone); c != 0 {
