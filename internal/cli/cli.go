@@ -156,7 +156,7 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 			d.dial = (&net.Dialer{}).DialContext
 		}
 		if cfgErr == nil {
-			d.client = c.client(cfg, cictx, rep, red)
+			d.client = c.client(cfg, cictx, rep, red, true)
 		}
 		return d.run(ctx, explainToken(cfgErr, cictx))
 	case flags.PrintConfig:
@@ -174,7 +174,7 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	if err != nil {
 		return finish(fail(run, cfg, err), err)
 	}
-	run.Client = c.client(cfg, cictx, rep, red)
+	run.Client = c.client(cfg, cictx, rep, red, bool(cfg.Debug) || env["RUNNER_DEBUG"] == "1")
 	f := &flow{Run: run, baseline: baseline}
 	err = f.run(ctx)
 	// The outputs before the errors: the log ends with what went wrong.
@@ -203,8 +203,9 @@ func commandLineError(flagErr error, all, args []string) error {
 }
 
 // client is the API client for valid settings, logging to rep. It removes
-// every secret in red from what the API says, as it reads it.
-func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, red *redact.Redactor) *probe.Client {
+// every secret in red from what the API says, as it reads it. shapes says
+// whether anyone reads the status answers' shapes (doctor, debug logs).
+func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, red *redact.Redactor, shapes bool) *probe.Client {
 	retryCap := time.Duration(0) // with wait, the timeout bounds each wait
 	if !cfg.Wait {
 		retryCap = maxTriggerRetryWait
@@ -212,6 +213,7 @@ func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, 
 	return probe.NewClient(cfg.APIURL, string(cfg.APIKey), append([]probe.Option{
 		probe.WithUserAgent(fmt.Sprintf("splx-probe-action/%s (%s)", c.version(), cictx.Label())),
 		probe.WithRedactor(red),
+		probe.WithShapes(shapes),
 		probe.WithRequestTimeout(time.Duration(cfg.RequestTimeout)),
 		probe.WithMaxRetryWait(retryCap),
 		probe.WithAbortGrace(triggerGrace),
