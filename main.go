@@ -5,8 +5,10 @@ package main
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
@@ -16,7 +18,16 @@ import (
 // unstamped builds report their module version or VCS revision.
 var version string
 
+// memoryLimit is the soft limit the GC keeps the heap under, unless
+// GOMEMLIMIT says otherwise: the step shares the runner with the job. A run
+// whose results need more goes over it, and the runtime then caps the GC's
+// share of the CPU (BENCHMARKS.md has what it costs).
+const memoryLimit = 9 << 20
+
 func main() {
+	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	// The binary is PID 1 in its container: without its own handler SIGTERM
 	// would not stop it. The context is cancelled on the first signal
 	// (SIGHUP too: a closed terminal, some CI agents), and the flow cancels

@@ -8,12 +8,10 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
-	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/deliver"
+	"github.com/splx-ai/splx-probe-action/internal/exitcode"
 )
-
-// outputNames are the outputs the tool writes (action.yml declares them).
-var outputNames = []string{"test-run-id", "test-run-url", "status", "result", "total", "passed", "failed", "errors", "junit-path", "results-path", "report-path", "sarif-path", "regressions", "improvements"}
 
 // TestREADMEExamples keeps the README true: every input, variable, output
 // and exit code its examples and tables use exists, and every setting and
@@ -45,9 +43,9 @@ func TestREADMEExamples(t *testing.T) {
 		inputs[name] = true
 	}
 	outputs := map[string]bool{}
-	for _, o := range outputNames {
-		outputs[o] = true
-		envs[ci.Output{Name: o}.EnvName()] = true
+	for _, o := range deliver.Outputs() {
+		outputs[o.Name] = true
+		envs[ci.Output{Name: o.Name}.EnvName()] = true
 	}
 
 	// GitHub examples: the keys under with: of our action are inputs, and
@@ -89,14 +87,20 @@ func TestREADMEExamples(t *testing.T) {
 			t.Errorf("README names %s, which is neither a setting nor an output", m)
 		}
 	}
-	for _, code := range []cli.ExitCode{cli.ExitOK, cli.ExitGateFailed, cli.ExitInvalidInput, cli.ExitAuth, cli.ExitNoVerdict, cli.ExitTimeout, cli.ExitAPI, cli.ExitInterrupted} {
-		if !strings.Contains(readme, fmt.Sprintf("\n| %d |", code)) {
-			t.Errorf("exit code %d is not in the README's table", code)
+	resultRow := regexp.MustCompile("(?m)^\\| `result` \\|.*$").FindString(readme)
+	for _, i := range exitcode.Table() {
+		if !strings.Contains(readme, fmt.Sprintf("\n| %d |", i.Code)) {
+			t.Errorf("exit code %d is not in the README's table", i.Code)
+		}
+		if !strings.Contains(resultRow, "`"+i.Result+"`") {
+			t.Errorf("the result word %q of exit code %d is not in the README's row of the result output", i.Result, i.Code)
 		}
 	}
-	for _, o := range outputNames {
-		if !strings.Contains(readme, "`"+o+"`") {
-			t.Errorf("output %s is not documented", o)
+	section := readme[strings.Index(readme, "\n## Outputs\n"):strings.Index(readme, "\n## Exit codes\n")]
+	rows := strings.Join(regexp.MustCompile(`(?m)^\| .*$`).FindAllString(section, -1), "\n")
+	for _, o := range deliver.Outputs() {
+		if !strings.Contains(rows, "`"+o.Name+"`") {
+			t.Errorf("output %s is not in the README's table of outputs", o.Name)
 		}
 	}
 }

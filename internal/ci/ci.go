@@ -14,7 +14,6 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // Platform names a CI platform.
@@ -53,10 +52,10 @@ type Logger interface {
 	Group(title string)
 	EndGroup()
 	// Progress shows the state of the run, once per change.
-	Progress(p report.Progress)
+	Progress(p Progress)
 	// Table shows the results table, coloured by tone where the log
 	// renders colour.
-	Table(lines []report.TableLine)
+	Table(lines []TableLine)
 }
 
 // Publisher hands the results to the platform, within its limits.
@@ -73,7 +72,7 @@ type Publisher interface {
 	// platform shows, saying how many more there are. Where annotations are
 	// listed (GitHub) the verdict comes first; in a log it comes last, so
 	// that the log ends with it.
-	Annotate(verdict report.Note, errs, warns []report.Note)
+	Annotate(verdict Note, errs, warns []Note)
 }
 
 // Reporter is how the tool speaks to a CI platform: its log and what it
@@ -86,7 +85,7 @@ type Reporter interface {
 // annotateWithin emits errs and warns through l, at most errSlots and
 // warnSlots annotations of each kind, the last slot saying how many more
 // there are when they do not all fit.
-func annotateWithin(l Logger, errs, warns []report.Note, errSlots, warnSlots int) {
+func annotateWithin(l Logger, errs, warns []Note, errSlots, warnSlots int) {
 	fit := func(n, slots int) int {
 		if n <= slots {
 			return n
@@ -110,7 +109,7 @@ func annotateWithin(l Logger, errs, warns []report.Note, errSlots, warnSlots int
 }
 
 // verdictNote emits the verdict: a notice when it passed, else an error.
-func verdictNote(l Logger, v report.Note) {
+func verdictNote(l Logger, v Note) {
 	if v.OK {
 		l.Notice(v.Title, v.Msg)
 	} else {
@@ -175,16 +174,7 @@ func New(p Platform, o Options) Reporter {
 	if o.Unredacted == nil {
 		o.Unredacted = o.Stdout
 	}
-	switch p {
-	case GitHub:
-		return newGitHub(o)
-	case GitLab:
-		// Both render ANSI colour in their job logs.
-		return &gitlab{plain: newColourLog(o)}
-	case CircleCI:
-		return &circleci{plain: newColourLog(o)}
-	}
-	return newPlain(o)
+	return lookup(p).reporter(o)
 }
 
 func nonNil(m map[string]string) map[string]string {

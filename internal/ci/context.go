@@ -101,38 +101,31 @@ func readEvent(path string) (map[string]any, error) {
 // Detect returns the context of the platform forced by the platform
 // setting, or of the one the environment shows.
 func Detect(env map[string]string, forced string) Context {
-	p := Platform(forced)
-	switch p {
-	case GitHub, GitLab, CircleCI, Plain:
-	default:
-		switch {
-		case env["GITHUB_ACTIONS"] == "true":
-			p = GitHub
-		case env["GITLAB_CI"] == "true":
-			p = GitLab
-		case env["CIRCLECI"] == "true":
-			p = CircleCI
-		default:
-			p = Plain
+	pl := lookup(Platform(forced))
+	if pl.name != Platform(forced) {
+		for _, cand := range platforms() {
+			if cand.detect == nil || cand.detect(env) {
+				pl = cand
+				break
+			}
 		}
 	}
-	c := Context{Platform: p}
-	switch p {
-	case GitHub:
-		c.github(env)
-	case GitLab:
-		c.gitlab(env)
-	case CircleCI:
-		if env["CIRCLE_PROJECT_USERNAME"] != "" || env["CIRCLE_PROJECT_REPONAME"] != "" {
-			c.Repository = env["CIRCLE_PROJECT_USERNAME"] + "/" + env["CIRCLE_PROJECT_REPONAME"]
-		}
-		c.SHA, c.RunNumber = short(env["CIRCLE_SHA1"]), env["CIRCLE_BUILD_NUM"]
-		c.Commit, c.CIRun, c.Job, c.Attempt = env["CIRCLE_SHA1"], env["CIRCLE_WORKFLOW_WORKSPACE_ID"], env["CIRCLE_JOB"], env["CIRCLE_BUILD_NUM"]
-		if c.CIRun == "" {
-			c.CIRun = env["CIRCLE_WORKFLOW_ID"]
-		}
+	c := Context{Platform: pl.name}
+	if pl.context != nil {
+		pl.context(&c, env)
 	}
 	return c
+}
+
+func (c *Context) circleci(env map[string]string) {
+	if env["CIRCLE_PROJECT_USERNAME"] != "" || env["CIRCLE_PROJECT_REPONAME"] != "" {
+		c.Repository = env["CIRCLE_PROJECT_USERNAME"] + "/" + env["CIRCLE_PROJECT_REPONAME"]
+	}
+	c.SHA, c.RunNumber = short(env["CIRCLE_SHA1"]), env["CIRCLE_BUILD_NUM"]
+	c.Commit, c.CIRun, c.Job, c.Attempt = env["CIRCLE_SHA1"], env["CIRCLE_WORKFLOW_WORKSPACE_ID"], env["CIRCLE_JOB"], env["CIRCLE_BUILD_NUM"]
+	if c.CIRun == "" {
+		c.CIRun = env["CIRCLE_WORKFLOW_ID"]
+	}
 }
 
 // github reads GitHub's context through go-githubactions, but reads the
@@ -211,18 +204,10 @@ func short(sha string) string {
 
 // Label names the platform for people (and the User-Agent).
 func (c Context) Label() string {
-	switch c.Platform {
-	case GitHub:
-		if c.Act {
-			return "act"
-		}
-		return "GitHub Actions"
-	case GitLab:
-		return "GitLab CI"
-	case CircleCI:
-		return "CircleCI"
+	if c.Platform == GitHub && c.Act {
+		return "act"
 	}
-	return "terminal"
+	return lookup(c.Platform).label
 }
 
 // DefaultRunName is the test run name built from the context: repository,

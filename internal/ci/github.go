@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // github reports through workflow commands (go-githubactions) and writes
@@ -92,13 +91,13 @@ func (g *github) Warning(title, msg string) { g.annotate("warning", title, msg) 
 func (g *github) Error(title, msg string)   { g.annotate("error", title, msg) }
 func (g *github) Group(title string)        { g.a.Group(line(title)) }
 func (g *github) EndGroup()                 { g.a.EndGroup() }
-func (g *github) Progress(p report.Progress) {
+func (g *github) Progress(p Progress) {
 	if g.progress.is(p.Key()) {
 		g.Info(p.Line())
 	}
 }
 
-func (g *github) Table(lines []report.TableLine) {
+func (g *github) Table(lines []TableLine) {
 	for _, l := range lines {
 		g.Info(l.Text)
 	}
@@ -106,7 +105,7 @@ func (g *github) Table(lines []report.TableLine) {
 
 // Annotate puts the verdict first in GitHub's list of annotations, then
 // fits the probes' in what is left of its limit.
-func (g *github) Annotate(verdict report.Note, errs, warns []report.Note) {
+func (g *github) Annotate(verdict Note, errs, warns []Note) {
 	verdictNote(g, verdict)
 	annotateWithin(g, errs, warns, maxAnnotations-g.used["error"], maxAnnotations-g.used["warning"])
 }

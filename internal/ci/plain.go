@@ -2,8 +2,6 @@ package ci
 
 import (
 	"strings"
-
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // plain reports to a terminal or any log that is not a known CI: readable
@@ -82,7 +80,7 @@ func (p *plain) Group(title string) {
 
 func (p *plain) EndGroup() { p.endBar() }
 
-func (p *plain) Progress(pr report.Progress) {
+func (p *plain) Progress(pr Progress) {
 	if !p.o.TTY {
 		if p.progress.is(pr.Key()) {
 			printf(p.o.Stdout, "%s\n", pr.Line())
@@ -120,14 +118,14 @@ func barWidth(avail int) int {
 
 // Table prints the results table, the rows that break the gate in red,
 // those without a verdict in yellow, where colour is on.
-func (p *plain) Table(lines []report.TableLine) {
+func (p *plain) Table(lines []TableLine) {
 	p.endBar()
 	for i, l := range lines {
 		text := line(l.Text)
 		switch {
-		case l.Tone == report.ToneBad:
+		case l.Tone == ToneBad:
 			text = p.paint("31", text)
-		case l.Tone == report.ToneUnknown:
+		case l.Tone == ToneUnknown:
 			text = p.paint("33", text)
 		case i == 0:
 			text = p.paint("1", text) // the header
@@ -151,7 +149,7 @@ func (p *plain) Summary(string) {}
 const plainAnnotations = 8
 
 // Annotate lists the probes, then the verdict: the log ends with it.
-func (p *plain) Annotate(verdict report.Note, errs, warns []report.Note) {
+func (p *plain) Annotate(verdict Note, errs, warns []Note) {
 	annotateWithin(p, errs, warns, plainAnnotations+1, plainAnnotations+1)
 	verdictNote(p, verdict)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/splx-ai/splx-probe-action/internal/atomic"
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
@@ -38,7 +39,7 @@ func loadBaseline(rep ci.Reporter, cfg *config.Config) (*gate.Baseline, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, refuse(fmt.Sprintf("%s cannot be read: %v", path, cause(err)))
+		return nil, refuse(fmt.Sprintf("%s cannot be read: %v", path, atomic.Cause(err)))
 	}
 	if !st.Mode().IsRegular() {
 		return nil, refuse(fmt.Sprintf("%s is not a regular file (%s); give the path of a results file", path, fileKind(st.Mode())))
@@ -48,7 +49,7 @@ func loadBaseline(rep ci.Reporter, cfg *config.Config) (*gate.Baseline, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, refuse(fmt.Sprintf("%s cannot be read: %v", path, cause(err)))
+		return nil, refuse(fmt.Sprintf("%s cannot be read: %v", path, atomic.Cause(err)))
 	}
 	defer f.Close()
 	// The file may have been swapped since the Stat: read only what was

@@ -18,6 +18,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/deliver"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
@@ -88,15 +89,15 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	cfg, cfgErr := config.Load(ctx, flags.Values, env)
 	cictx := ci.Detect(env, string(cfg.Platform))
 	// Every byte printed or written is redacted, whatever its source: a
-	// gateway may echo the token, and a user may paste it in a setting.
-	secrets := []string{env["INPUT_API-KEY"], env["SPLX_API_KEY"], string(cfg.APIKey), env["INPUT_GITHUB-TOKEN"], env["SPLX_GITHUB_TOKEN"], string(cfg.GitHubToken), env["INPUT_GITLAB-TOKEN"], env["SPLX_GITLAB_TOKEN"], string(cfg.GitLabToken)}
+	// gateway may echo the token, and a user may paste it in a setting. The
+	// secrets are the settings marked secret, from wherever each can come.
+	secrets := config.Secrets(env)
 	red := redact.New(secrets...)
 	rep := ci.New(cictx.Platform, ci.Options{
 		Env: env, Stdout: red.Writer(c.Stdout), Stderr: red.Writer(c.Stderr), Unredacted: c.Stdout, Redact: red,
 		TTY: c.isTTY(), Width: c.width(env), DotenvPath: string(cfg.DotenvPath), Now: c.Clock.Now, Debug: bool(cfg.Debug),
 	})
-	// Before anything else is printed, GitHub learns what to mask: every
-	// token, from both places each can come from, whichever wins.
+	// Before anything else is printed, GitHub learns what to mask.
 	rep.Begin(secrets)
 	var rec *summaryRecorder
 	if flags.Demo && flagErr == nil {
@@ -108,20 +109,20 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	if cictx.EventErr != nil {
 		rep.Warning("Pull request comment", fmt.Sprintf("could not read the event payload, so no pull request is known: %v", cictx.EventErr))
 	}
-	// Every exit of a run updates its pull request comment or merge request
-	// note, whatever stopped it: an earlier verdict must not stay there.
-	pc := &prComment{cfg: cfg, ci: cictx, rep: rep, red: red, clock: c.Clock, version: c.version()}
+	// Every exit of a run reaches the destinations of its exit (the pull
+	// request comment), whatever stopped it: an earlier verdict must not
+	// stay on the pull request.
+	run := &deliver.Run{Settings: cfg, CI: cictx, Log: rep, Redact: red, Clock: c.Clock, Version: c.version()}
 	finish := func(code ExitCode, err error) ExitCode {
-		pc.code, pc.err = code, err
-		// Every exit leaves a job summary: the results', or what happened.
-		if md := pc.summary(); md != "" {
-			rep.Summary(md)
+		run.Problem = problem(run, code, err)
+		// Every exit leaves a job summary (the results', or what happened)
+		// and updates its pull request comment.
+		if xcode := reportErr(rep, cfg, deliver.Exit(ctx, run)); code == ExitOK {
+			code = xcode
 		}
 		if rec != nil {
-			c.previews(rec, pc)
+			c.previews(rec, run)
 		}
-		pc.post(ctx)
-		pc.postNote(ctx)
 		if ctx.Err() != nil && code != ExitInterrupted {
 			// A signal after the verdict (while publishing or commenting)
 			// still ends the job as cancelled.
@@ -145,7 +146,7 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return reportErr(rep, nil, commandLineError(flagErr, args, flags.Args))
 	case flagErr != nil || len(flags.Args) > 0:
 		err := commandLineError(flagErr, args, flags.Args)
-		return finish(c.fail(rep, nil, err), err)
+		return finish(fail(run, nil, err), err)
 	case doctorAsked:
 		d := &doctor{rep: rep, cfg: cfg, ci: cictx, env: env, resolver: c.Resolver, dial: c.Dial}
 		if d.resolver == nil {
@@ -155,7 +156,7 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 			d.dial = (&net.Dialer{}).DialContext
 		}
 		if cfgErr == nil {
-			d.client = c.client(cfg, cictx, rep, red)
+			d.client = c.client(cfg, cictx, rep, red, true)
 		}
 		return d.run(ctx, explainToken(cfgErr, cictx))
 	case flags.PrintConfig:
@@ -163,27 +164,24 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 		return reportErr(rep, nil, explainToken(cfgErr, cictx))
 	case cfgErr != nil:
 		err := explainToken(cfgErr, cictx)
-		return finish(c.fail(rep, nil, err), err)
+		return finish(fail(run, nil, err), err)
 	}
 
 	if err := checkReportPaths(cfg, env, cictx.Platform); err != nil {
-		return finish(c.fail(rep, cfg, err), err)
+		return finish(fail(run, cfg, err), err)
 	}
 	baseline, err := loadBaseline(rep, cfg)
 	if err != nil {
-		return finish(c.fail(rep, cfg, err), err)
+		return finish(fail(run, cfg, err), err)
 	}
-	f := &flow{cfg: cfg, rep: rep, ci: cictx, clock: c.Clock, version: c.version(), redact: red, client: c.client(cfg, cictx, rep, red), baseline: baseline}
+	run.Client = c.client(cfg, cictx, rep, red, bool(cfg.Debug) || env["RUNNER_DEBUG"] == "1")
+	f := &flow{Run: run, baseline: baseline}
 	err = f.run(ctx)
 	// The outputs before the errors: the log ends with what went wrong.
 	if !f.outputsSet {
-		f.outputs(f.baseOutputs(f.id, "", resultOf(exitCode(err))))
+		f.outputs("", exitCode(err).Result())
 	}
 	code := reportErr(rep, cfg, err)
-	pc.res, pc.started, pc.runID = f.res, f.started, f.id
-	if f.id != 0 {
-		pc.runURL = f.runURL(f.id)
-	}
 	return finish(code, err)
 }
 
@@ -205,8 +203,9 @@ func commandLineError(flagErr error, all, args []string) error {
 }
 
 // client is the API client for valid settings, logging to rep. It removes
-// every secret in red from what the API says, as it reads it.
-func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, red *redact.Redactor) *probe.Client {
+// every secret in red from what the API says, as it reads it. shapes says
+// whether anyone reads the status answers' shapes (doctor, debug logs).
+func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, red *redact.Redactor, shapes bool) *probe.Client {
 	retryCap := time.Duration(0) // with wait, the timeout bounds each wait
 	if !cfg.Wait {
 		retryCap = maxTriggerRetryWait
@@ -214,6 +213,7 @@ func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, 
 	return probe.NewClient(cfg.APIURL, string(cfg.APIKey), append([]probe.Option{
 		probe.WithUserAgent(fmt.Sprintf("splx-probe-action/%s (%s)", c.version(), cictx.Label())),
 		probe.WithRedactor(red),
+		probe.WithShapes(shapes),
 		probe.WithRequestTimeout(time.Duration(cfg.RequestTimeout)),
 		probe.WithMaxRetryWait(retryCap),
 		probe.WithAbortGrace(triggerGrace),
@@ -232,9 +232,9 @@ func (c *Command) client(cfg *config.Config, cictx ci.Context, rep ci.Reporter, 
 
 // fail reports an error found before any request and sets the outputs of a
 // run that never started: a later step that reads result sees error.
-func (c *Command) fail(rep ci.Reporter, cfg *config.Config, err error) ExitCode {
-	rep.Outputs([]ci.Output{{Name: "status", Value: unknownStatus}, {Name: "result", Value: resultOf(exitCode(err))}})
-	return reportErr(rep, cfg, err)
+func fail(run *deliver.Run, cfg *config.Config, err error) ExitCode {
+	run.Log.Outputs(deliver.Base(run, "", exitCode(err).Result()))
+	return reportErr(run.Log, cfg, err)
 }
 
 // reportErr shows each error as an annotation and returns the exit code.

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/splx-ai/splx-probe-action/internal/atomic"
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/deliver"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
@@ -117,25 +119,17 @@ func (d *doctor) settings(cfgErr error) bool {
 // can be written.
 func (d *doctor) files() {
 	d.line(markOK, "platform", d.ci.Label())
-	type file struct{ variable, path string }
-	var files []file
-	switch d.ci.Platform {
-	case ci.GitHub:
-		files = []file{{"GITHUB_OUTPUT", d.env["GITHUB_OUTPUT"]}, {"GITHUB_STEP_SUMMARY", d.env["GITHUB_STEP_SUMMARY"]}}
-	case ci.GitLab:
-		files = []file{{"dotenv-path", string(d.cfg.DotenvPath)}}
-	case ci.CircleCI:
-		files = []file{{"BASH_ENV", d.env["BASH_ENV"]}}
-	default:
+	files := d.ci.Platform.OutputFiles(ci.Options{Env: d.env, DotenvPath: string(d.cfg.DotenvPath)})
+	if len(files) == 0 {
 		d.line(markSkip, "output files", "none on this platform (the outputs are printed)")
 	}
 	for _, f := range files {
-		if err := writable(f.path, d.ci.Platform != ci.GitHub); err != nil {
+		if err := writable(f.Path, f.Created); err != nil {
 			// A warning, not a failure: a real run only warns about it.
-			d.warn(f.variable, fmt.Sprintf("%v; fix: run in a job where the runner provides it (act: use container mode); a real run warns and prints the outputs instead", err))
+			d.warn(f.Name, fmt.Sprintf("%v; fix: run in a job where the runner provides it (act: use container mode); a real run warns and prints the outputs instead", err))
 			continue
 		}
-		d.line(markOK, f.variable, "writable ("+f.path+")")
+		d.line(markOK, f.Name, "writable ("+f.Path+")")
 	}
 }
 
@@ -144,28 +138,25 @@ func (d *doctor) files() {
 // the run was paid for.
 func (d *doctor) reports() {
 	asked := false
-	for _, r := range []struct {
-		name, what string
-		path       config.Text
-	}{
-		{"junit-path", "JUnit report", d.cfg.JUnitPath},
-		{"results-path", "Results file", d.cfg.ResultsPath},
-		{"report-path", "PDF report", d.cfg.ReportPath},
-		{"sarif-path", "SARIF file", d.cfg.SARIFPath},
-		{"codequality-path", "Code Quality report", d.cfg.CodeQualityPath},
-	} {
-		if r.path == "" {
+	var names []string
+	for _, s := range config.Settings() {
+		if !s.Report {
+			continue
+		}
+		names = append(names, s.Name)
+		path := d.cfg.Value(s.Name)
+		if path == "" {
 			continue
 		}
 		asked = true
-		if err := replaceable(string(r.path)); err != nil {
-			d.fail(r.name, &WriteError{What: r.what, Path: string(r.path), Err: err}, "give a path in a folder the job may write to")
+		if err := replaceable(path); err != nil {
+			d.fail(s.Name, &deliver.WriteError{What: deliver.FileName(s.Name), Path: path, Err: err}, "give a path in a folder the job may write to")
 			continue
 		}
-		d.line(markOK, r.name, "writable ("+string(r.path)+")")
+		d.line(markOK, s.Name, "writable ("+path+")")
 	}
 	if !asked {
-		d.line(markSkip, "report files", "none asked for (junit-path, results-path, report-path, sarif-path)")
+		d.line(markSkip, "report files", "none asked for ("+strings.Join(names, ", ")+")")
 	}
 }
 
@@ -186,7 +177,7 @@ func replaceable(path string) error {
 			break
 		}
 		if !os.IsNotExist(err) {
-			return fmt.Errorf("cannot reach %s: %w", dir, cause(err))
+			return fmt.Errorf("cannot reach %s: %w", dir, atomic.Cause(err))
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -196,7 +187,7 @@ func replaceable(path string) error {
 	}
 	tmp, err := os.CreateTemp(dir, ".splx-probe-doctor-*")
 	if err != nil {
-		return fmt.Errorf("cannot create a file in %s: %w", dir, cause(err))
+		return fmt.Errorf("cannot create a file in %s: %w", dir, atomic.Cause(err))
 	}
 	tmp.Close()
 	return os.Remove(tmp.Name())
@@ -214,11 +205,11 @@ func writable(path string, create bool) error {
 		return f.Close()
 	}
 	if !os.IsNotExist(err) || !create {
-		return fmt.Errorf("cannot be written: %w", cause(err))
+		return fmt.Errorf("cannot be written: %w", atomic.Cause(err))
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".splx-probe-doctor-*")
 	if err != nil {
-		return fmt.Errorf("its folder takes no new file: %w", cause(err))
+		return fmt.Errorf("its folder takes no new file: %w", atomic.Cause(err))
 	}
 	tmp.Close()
 	return os.Remove(tmp.Name())

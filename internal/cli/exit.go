@@ -2,42 +2,30 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/deliver"
+	"github.com/splx-ai/splx-probe-action/internal/exitcode"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
+	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
-// ExitCode is the tool's exit status. The codes are part of its contract:
-// documented in the README and --help, and stable.
-type ExitCode int
+// ExitCode is the tool's exit status; the codes, their meanings and their
+// result words are the table in internal/exitcode.
+type ExitCode = exitcode.Code
 
+// The exit codes, by the names the tests and main use.
 const (
-	// ExitOK: triggered (without wait), or the gate passed.
-	ExitOK ExitCode = 0
-	// ExitGateFailed: findings over the threshold.
-	ExitGateFailed ExitCode = 1
-	// ExitInvalidInput: a setting is invalid (nothing was sent), the API
-	// rejected the request with 400, or the documented trigger path answered
-	// 404 or 405 and workspace-id, which the other path needs, is not set.
-	ExitInvalidInput ExitCode = 2
-	// ExitAuth: the token was rejected (401) or its user lacks access (403).
-	ExitAuth ExitCode = 3
-	// ExitNoVerdict: the run ended in ERROR or cancelled, or its results
-	// cannot be trusted.
-	ExitNoVerdict ExitCode = 4
-	// ExitTimeout: the wait timed out.
-	ExitTimeout ExitCode = 5
-	// ExitAPI: the API or the network failed (after any retries), the
-	// trigger's outcome is unknown, or a report file the user asked for could
-	// not be written: a local write failure is 6 too, because like an API
-	// failure it means a result the job promised is missing.
-	ExitAPI ExitCode = 6
-	// ExitInterrupted: the job was cancelled (SIGINT, SIGTERM, SIGHUP), by
-	// the shell's convention for SIGINT (128+2).
-	ExitInterrupted ExitCode = 130
+	ExitOK           = exitcode.OK
+	ExitGateFailed   = exitcode.GateFailed
+	ExitInvalidInput = exitcode.InvalidInput
+	ExitAuth         = exitcode.Auth
+	ExitNoVerdict    = exitcode.NoVerdict
+	ExitTimeout      = exitcode.Timeout
+	ExitAPI          = exitcode.API
+	ExitInterrupted  = exitcode.Interrupted
 )
 
 // VerdictError is a run whose verdict is not a pass: failed, no verdict or
@@ -58,18 +46,6 @@ type InterruptedError struct {
 }
 
 func (e *InterruptedError) Error() string { return e.Msg }
-
-// WriteError is a report file the user asked for that could not be
-// written. What names the report for the annotation's title.
-type WriteError struct {
-	What string
-	Path string
-	Err  error
-}
-
-func (e *WriteError) Error() string { return fmt.Sprintf("could not write %s: %v", e.Path, e.Err) }
-
-func (e *WriteError) Unwrap() error { return e.Err }
 
 // usageError is a command line that is not the tool's: it is never echoed
 // (a token pasted as an argument must not reach the log).
@@ -133,7 +109,7 @@ func exitRules() []exitRule {
 		{ExitNoVerdict, "SPLX Probe: no verdict", verdict(gate.NoVerdict), nil},
 		{ExitTimeout, "SPLX Probe wait timed out", verdict(gate.TimedOut), nil},
 		{ExitAPI, "Trigger outcome unknown", is[*probe.AmbiguousTriggerError], nil},
-		{ExitAPI, "Report not written", is[*WriteError], nil},
+		{ExitAPI, "Report not written", is[*deliver.WriteError], nil},
 		{ExitAPI, "SPLX Probe API failure", func(err error) bool { return errors.Is(err, probe.ErrRedirectRefused) }, func(*config.Config) string { return "Check api-url." }},
 		{ExitAPI, "SPLX Probe answer too large", is[*probe.TooLargeError], func(*config.Config) string {
 			return "The limit is fixed, so retrying will not help: split probe-ids over several steps so that each run's answer is smaller, and report the size at https://github.com/splx-ai/splx-probe-action/issues."
@@ -169,7 +145,7 @@ func exitCode(err error) ExitCode {
 func annotation(err error, cfg *config.Config) (title, msg string) {
 	r := ruleFor(err)
 	title, msg = r.title, err.Error()
-	var we *WriteError
+	var we *deliver.WriteError
 	if errors.As(err, &we) {
 		title = we.What
 	}
@@ -189,4 +165,54 @@ func split(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// verdictCode is the exit code a verdict alone gives.
+func verdictCode(v gate.Verdict) ExitCode {
+	switch v {
+	case gate.Passed:
+		return ExitOK
+	case gate.Failed:
+		return ExitGateFailed
+	case gate.TimedOut:
+		return ExitTimeout
+	}
+	return ExitNoVerdict
+}
+
+// problem is what the pull request comment says instead of (or over) a
+// verdict, nil when the exit is the result's verdict or a started run.
+func problem(r *deliver.Run, code ExitCode, err error) *report.Problem {
+	switch {
+	case r.Result != nil && code == verdictCode(r.Result.Verdict):
+		return nil
+	case r.Result == nil && r.Started != nil && code == ExitOK:
+		return nil
+	}
+	errs := split(err)
+	if err == nil {
+		errs = nil
+	}
+	var details, fixes []string
+	for _, e := range errs {
+		title, msg := annotation(e, nil) // without the advice: that is the fix
+		details = append(details, title+": "+msg)
+		if rule := ruleFor(e); rule.advice != nil && r.Settings != nil {
+			fixes = append(fixes, rule.advice(r.Settings))
+		}
+	}
+	title := "the job failed"
+	if len(errs) > 0 {
+		title = strings.ToLower(ruleFor(errs[0]).title)
+	}
+	head := "❓ no verdict: " + title
+	switch {
+	case code == ExitInterrupted:
+		head = "⏹️ interrupted: the job was cancelled"
+	case r.Result != nil && r.Result.Verdict == gate.Passed:
+		head = "❌ job failed: " + title
+	}
+	// The text is redacted before it is escaped: an escaped secret would
+	// no longer match.
+	return &report.Problem{Headline: head, Detail: r.Redact.String(strings.Join(details, "; ")), Fix: r.Redact.String(strings.Join(fixes, " ")), Exit: int(code)}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/deliver"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 )
@@ -17,7 +18,7 @@ import (
 // more than one way.
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
-	write := &WriteError{What: "JUnit report", Path: "j.xml", Err: os.ErrPermission}
+	write := &deliver.WriteError{What: "JUnit report", Path: "j.xml", Err: os.ErrPermission}
 	failed := &VerdictError{Verdict: gate.Failed, Msg: "test run 1: findings"}
 	tests := []struct {
 		name  string
@@ -54,7 +55,7 @@ func TestExitCodes(t *testing.T) {
 			}
 		}
 	}
-	if got := resultOf(exitCode(errors.Join(write, failed))); got != "failed" {
+	if got := exitCode(errors.Join(write, failed)).Result(); got != "failed" {
 		t.Errorf("result %q", got)
 	}
 }

@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"bufio"
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,84 +11,6 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 )
-
-// writeFile renders straight into a temporary file beside path, redacting
-// the secrets as the text streams (a secret split across two writes is
-// still caught), and replaces path in one rename, so a consumer never
-// reads a half-written report. A big report is never held in memory whole.
-func (f *flow) writeFile(path string, render func(io.Writer) error) error {
-	return replaceFile(path, func(file *os.File) error {
-		rw := f.redact.Stream(file)
-		bw := bufio.NewWriterSize(rw, 32<<10)
-		if err := render(bw); err != nil {
-			return fmt.Errorf("render: %w", err)
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		return rw.Close()
-	})
-}
-
-// replaceFile writes a temporary file beside path with write, then renames
-// it over path. Its errors name the user's path, never the temporary file.
-func replaceFile(path string, write func(*os.File) error) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return errors.New("it is a directory; give the path of a file")
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create the folder %s: %w", dir, cause(err))
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("cannot create a file in %s: %w", dir, cause(err))
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return cause(err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return cause(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return cause(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot replace it: %w", cause(err))
-	}
-	return nil
-}
-
-// cause strips the file name from an *os.PathError or *os.LinkError, which
-// would name the temporary file.
-func cause(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
-
-// downloadReport streams the PDF report to path.
-func (f *flow) downloadReport(ctx context.Context, id int32, path string) (int64, error) {
-	var n int64
-	err := replaceFile(path, func(file *os.File) error {
-		w := bufio.NewWriterSize(file, 64<<10)
-		var err error
-		if n, err = f.client.DownloadReport(ctx, id, w); err != nil {
-			return err
-		}
-		return w.Flush()
-	})
-	return n, err
-}
 
 // fileID is what a path names on disk, to compare two paths by identity
 // rather than by spelling: the file it reaches now, following symlinks
@@ -155,15 +73,29 @@ func checkReportPaths(cfg *config.Config, env map[string]string, platform ci.Pla
 		errs = append(errs, &config.InputError{Name: name, Reason: fmt.Sprintf(format, a...)})
 	}
 	var written []named
-	for _, p := range []struct {
-		name string
-		path config.Text
-	}{{"junit-path", cfg.JUnitPath}, {"results-path", cfg.ResultsPath}, {"report-path", cfg.ReportPath}, {"sarif-path", cfg.SARIFPath}, {"codequality-path", cfg.CodeQualityPath}, {"dotenv-path", cfg.DotenvPath}, {"state-path", cfg.StatePath}} {
-		// The dotenv file is only written on GitLab, or where it is set.
-		if p.path == "" || (p.name == "dotenv-path" && !cfg.Set(p.name) && platform != ci.GitLab) {
+	// The reports first, then the platform's own files (GitLab's dotenv,
+	// written on that platform or wherever it is set), then the tool's
+	// other files: an error names the later of two paths.
+	var order []config.Setting
+	for _, pass := range []func(s config.Setting) bool{
+		func(s config.Setting) bool { return s.Report },
+		func(s config.Setting) bool {
+			return slices.Contains(ci.AllFileSettings(), s.Name) && (cfg.Set(s.Name) || slices.Contains(platform.FileSettings(), s.Name))
+		},
+		func(s config.Setting) bool { return s.Writes && !s.Report },
+	} {
+		for _, s := range config.Settings() {
+			if pass(s) {
+				order = append(order, s)
+			}
+		}
+	}
+	for _, s := range order {
+		path := cfg.Value(s.Name)
+		if path == "" {
 			continue
 		}
-		w := named{p.name, string(p.path), identify(string(p.path))}
+		w := named{s.Name, path, identify(path)}
 		if w.id.file != nil && w.id.file.IsDir() {
 			bad(w.name, "%s is a directory; give the path of a file", strconv.Quote(w.path))
 			continue
@@ -174,7 +106,7 @@ func checkReportPaths(cfg *config.Config, env map[string]string, platform ci.Pla
 	if cfg.BaselinePath != "" {
 		kept = append(kept, named{"the baseline-path file, which the tool reads", string(cfg.BaselinePath), identify(string(cfg.BaselinePath))})
 	}
-	for _, v := range []string{"GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_EVENT_PATH", "BASH_ENV"} {
+	for _, v := range ci.RunnerFiles() {
 		if p := env[v]; p != "" {
 			kept = append(kept, named{"the runner's " + v + " file", p, identify(p)})
 		}

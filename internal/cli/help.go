@@ -8,6 +8,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/exitcode"
 )
 
 // helpWidth is the width --help wraps to: it reads on an 80-column
@@ -72,11 +73,32 @@ Examples:
   SPLX_API_KEY=… splx-probe --target-id 42 --probe-ids 1,2,3 \\
     --wait --max-failed-percent 2.5
 
-Exit codes: 0 success; 1 gate failed (findings over the threshold); 2 invalid
-input; 3 authentication or permission (401/403); 4 no verdict (the run ended
-ERROR or CANCELED, or its results cannot be trusted); 5 wait timed out; 6 API,
-network or report-file failure; 130 interrupted.
 `)
+	var codes []string
+	for _, i := range exitcode.Table() {
+		codes = append(codes, fmt.Sprintf("%d %s", i.Code, i.Help))
+	}
+	fmt.Fprintln(w, wrap("Exit codes: "+strings.Join(codes, "; ")+".", helpWidth))
+}
+
+// wrap breaks text into lines of at most width characters, between words.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(text) {
+		switch {
+		case i == 0:
+		case n+1+len(word) > width:
+			b.WriteString("\n")
+			n = 0
+		default:
+			b.WriteString(" ")
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
 }
 
 // argName is a flag's value in --help: what kind of value it takes.

@@ -19,9 +19,9 @@ import (
 // job, all compared on their own); both are redacted as the file is.
 func (f *flow) identity() rerun.Identity {
 	return rerun.Identity{
-		Platform: string(f.ci.Platform), Repository: f.ci.Repository, CIRun: f.ci.CIRun, Job: f.ci.Job,
-		CommentKey: f.redact.String(string(f.cfg.CommentKey)), Commit: f.ci.Commit, APIHost: f.cfg.APIURL.Host,
-		TargetID: int32(f.cfg.TargetID), ProbeIDs: f.cfg.ProbeIDs, Name: f.redact.String(string(f.cfg.Name)),
+		Platform: string(f.CI.Platform), Repository: f.CI.Repository, CIRun: f.CI.CIRun, Job: f.CI.Job,
+		CommentKey: f.Redact.String(string(f.Settings.CommentKey)), Commit: f.CI.Commit, APIHost: f.Settings.APIURL.Host,
+		TargetID: int32(f.Settings.TargetID), ProbeIDs: f.Settings.ProbeIDs, Name: f.Redact.String(string(f.Settings.Name)),
 	}
 }
 
@@ -29,7 +29,7 @@ func (f *flow) identity() rerun.Identity {
 // re-attach to, or nil. Every reason not to reuse a record is one line,
 // and none stops the trigger.
 func (f *flow) reusable() *rerun.Record {
-	path := string(f.cfg.StatePath)
+	path := string(f.Settings.StatePath)
 	if path == "" {
 		return nil
 	}
@@ -38,27 +38,27 @@ func (f *flow) reusable() *rerun.Record {
 	var pe *fs.PathError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		f.rep.Debug(fmt.Sprintf("No re-run record in %s: this is the step's first attempt.", shown))
+		f.Log.Debug(fmt.Sprintf("No re-run record in %s: this is the step's first attempt.", shown))
 		return nil
 	case errors.As(err, &pe):
 		err = pe.Err
 	}
 	if err != nil {
-		f.rep.Warning("Re-run record ignored", fmt.Sprintf("ignoring the state file %s: %v; triggering a new test run", shown, err))
+		f.Log.Warning("Re-run record ignored", fmt.Sprintf("ignoring the state file %s: %v; triggering a new test run", shown, err))
 		return nil
 	}
 	if why := rec.Identity.Mismatch(f.identity()); why != "" {
-		f.rep.Info(fmt.Sprintf("Not reusing test run %d recorded in %s: %s; triggering a new test run.", rec.TestRunID, shown, escape.Line(why, 300)))
+		f.Log.Info(fmt.Sprintf("Not reusing test run %d recorded in %s: %s; triggering a new test run.", rec.TestRunID, shown, escape.Line(why, 300)))
 		return nil
 	}
-	if rec.Attempt != "" && rec.Attempt == f.ci.Attempt {
+	if rec.Attempt != "" && rec.Attempt == f.CI.Attempt {
 		// Not a re-run: an earlier step of this very attempt ran the same
 		// test, and asked for a run of its own.
-		f.rep.Info(fmt.Sprintf("Not reusing test run %d recorded in %s: this attempt triggered it (an earlier step runs the same test); triggering a new test run.", rec.TestRunID, shown))
+		f.Log.Info(fmt.Sprintf("Not reusing test run %d recorded in %s: this attempt triggered it (an earlier step runs the same test); triggering a new test run.", rec.TestRunID, shown))
 		return nil
 	}
-	if f.cfg.Rerun == "trigger" {
-		f.rep.Info(fmt.Sprintf("Not reusing test run %d, triggered by %s (rerun: trigger); triggering a new test run.", rec.TestRunID, f.triggeredBy(rec)))
+	if f.Settings.Rerun == "trigger" {
+		f.Log.Info(fmt.Sprintf("Not reusing test run %d, triggered by %s (rerun: trigger); triggering a new test run.", rec.TestRunID, f.triggeredBy(rec)))
 		return nil
 	}
 	return rec
@@ -66,17 +66,17 @@ func (f *flow) reusable() *rerun.Record {
 
 // triggeredBy names the attempt that triggered a recorded run.
 func (f *flow) triggeredBy(rec *rerun.Record) string {
-	return f.ci.AttemptLabel(escape.Line(rec.Attempt, 20))
+	return f.CI.AttemptLabel(escape.Line(rec.Attempt, 20))
 }
 
 // reuse attaches to a recorded run instead of triggering one.
 func (f *flow) reuse(rec *rerun.Record) {
-	f.id, f.reused = rec.TestRunID, rec
-	msg := fmt.Sprintf("Re-attaching to test run %d, triggered by %s: no credits spent", f.id, f.triggeredBy(rec))
-	if u := f.runURL(f.id); u != "" {
+	f.ID, f.reused = rec.TestRunID, rec
+	msg := fmt.Sprintf("Re-attaching to test run %d, triggered by %s: no credits spent", f.ID, f.triggeredBy(rec))
+	if u := f.Settings.RunURL(f.ID); u != "" {
 		msg += ": " + u
 	}
-	f.rep.Notice("SPLX Probe test run reused", msg)
+	f.Log.Notice("SPLX Probe test run reused", msg)
 }
 
 // reusedNote says, for the job summary and the comment, that the run was
@@ -113,8 +113,8 @@ func (f *flow) stale(st *probe.TestRunStatus, err error) bool {
 		return false
 	}
 	f.reuseChecked = true
-	f.rep.Info(fmt.Sprintf("Test run %d, triggered by %s, %s; triggering a new test run.", f.id, f.triggeredBy(f.reused), why))
-	f.reused, f.id = nil, 0
+	f.Log.Info(fmt.Sprintf("Test run %d, triggered by %s, %s; triggering a new test run.", f.ID, f.triggeredBy(f.reused), why))
+	f.reused, f.ID = nil, 0
 	return true
 }
 
@@ -122,18 +122,18 @@ func (f *flow) stale(st *probe.TestRunStatus, err error) bool {
 // wait, so that a dead run is replaced then too. A status that cannot be
 // read keeps the reuse: triggering on a network error could pay twice.
 func (f *flow) checkReused(ctx context.Context) error {
-	sctx, cancel := context.WithTimeout(ctx, time.Duration(f.cfg.RequestTimeout))
-	st, err := f.client.TestRunStatus(sctx, f.id)
+	sctx, cancel := context.WithTimeout(ctx, time.Duration(f.Settings.RequestTimeout))
+	st, err := f.Client.TestRunStatus(sctx, f.ID)
 	cancel()
 	switch {
 	case f.stale(st, err):
 		return f.trigger(ctx)
 	case ctx.Err() != nil:
-		return &InterruptedError{Msg: fmt.Sprintf("the job was cancelled while checking test run %d", f.id)}
+		return &InterruptedError{Msg: fmt.Sprintf("the job was cancelled while checking test run %d", f.ID)}
 	case err != nil && exitCode(err) == ExitAuth:
 		return err
 	case err != nil:
-		f.rep.Info(fmt.Sprintf("Could not read the status of test run %d (%v); reusing it as recorded.", f.id, err))
+		f.Log.Info(fmt.Sprintf("Could not read the status of test run %d (%v); reusing it as recorded.", f.ID, err))
 	}
 	return nil
 }
@@ -142,14 +142,14 @@ func (f *flow) checkReused(ctx context.Context) error {
 // the job re-attaches to it. A record that cannot be written is a warning:
 // the run is started, and only a later re-run would pay again.
 func (f *flow) record() {
-	path := string(f.cfg.StatePath)
+	path := string(f.Settings.StatePath)
 	if path == "" {
 		return
 	}
-	rec := &rerun.Record{Identity: f.identity(), TestRunID: f.id, Attempt: f.ci.Attempt, TriggeredAt: f.clock.Now().UTC()}
+	rec := &rerun.Record{Identity: f.identity(), TestRunID: f.ID, Attempt: f.CI.Attempt, TriggeredAt: f.Clock.Now().UTC()}
 	if err := rerun.Write(path, rec); err != nil {
-		f.rep.Warning("Re-run record", fmt.Sprintf("could not record test run %d in %s: %v; a re-run of this job will trigger a new run", f.id, escape.Line(path, 200), err))
+		f.Log.Warning("Re-run record", fmt.Sprintf("could not record test run %d in %s: %v; a re-run of this job will trigger a new run", f.ID, escape.Line(path, 200), err))
 		return
 	}
-	f.rep.Debug(fmt.Sprintf("Recorded test run %d in %s for re-runs.", f.id, escape.Line(path, 200)))
+	f.Log.Debug(fmt.Sprintf("Recorded test run %d in %s for re-runs.", f.ID, escape.Line(path, 200)))
 }

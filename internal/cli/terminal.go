@@ -7,6 +7,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/deliver"
 	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
@@ -49,16 +50,16 @@ func (s *summaryRecorder) Summary(markdown string) {
 // previews writes the pull request comment and the job summary the demo's
 // run would post, so that a team sees them before wiring a token. The
 // comment names the workflow and job of the README's example.
-func (c *Command) previews(rec *summaryRecorder, pc *prComment) {
-	demo := *pc
-	if demo.ci.Workflow == "" {
-		demo.ci.Workflow, demo.ci.Job = "red team", "red-team"
+func (c *Command) previews(rec *summaryRecorder, r *deliver.Run) {
+	demo := *r
+	if demo.CI.Workflow == "" {
+		demo.CI.Workflow, demo.CI.Job = "red team", "red-team"
 	}
-	if demo.cfg == nil {
-		demo.cfg = &config.Config{}
+	if demo.Settings == nil {
+		demo.Settings = &config.Config{}
 	}
-	comment := demo.red.String(report.Comment(demo.input()))
-	for name, text := range map[string]string{previewComment: comment, previewSummary: demo.red.String(rec.md)} {
+	comment := demo.Redact.String(report.Comment(deliver.CommentInput(&demo)))
+	for name, text := range map[string]string{previewComment: comment, previewSummary: demo.Redact.String(rec.md)} {
 		path := filepath.Join(c.Dir, name)
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			rec.Warning("Demo preview", "could not write "+path+": "+err.Error())

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-envconfig"
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 )
 
 // Source says where a setting's value came from.
@@ -46,8 +48,14 @@ const (
 //     are the same name in lower case with "-");
 //   - help: one line for --help, action.yml and the README;
 //   - default: the value when no source sets it;
-//   - secret: never a flag, never printed;
+//   - secret: never a flag, never printed, masked on GitHub and redacted
+//     from every byte the tool prints or writes;
 //   - envonly: no action input (tool-level settings);
+//   - wait: only means something after a wait (refused without one);
+//   - writes: the path of a file the tool writes: it may not share a file
+//     with another, nor be one the tool reads or the runner owns;
+//   - report: the path of a report file written after a wait: it implies
+//     wait and writes, and has a destination;
 //   - group: the --help section it is listed in (connection, run, gate,
 //     reports, pull requests).
 type Config struct {
@@ -63,21 +71,21 @@ type Config struct {
 	Wait               Bool     `env:"WAIT" group:"run" default:"false" help:"wait for the run to end, then gate the job on its findings and report them"`
 	Timeout            Duration `env:"TIMEOUT" group:"run" default:"30m" help:"how long to wait for the run (Go duration); exit 5 when it passes"`
 	PollInterval       Duration `env:"POLL_INTERVAL" group:"run" default:"15s" help:"time between status polls (at least 1s)"`
-	MaxFailed          *Count   `env:"MAX_FAILED, noinit" group:"gate" help:"failed test cases (successful attacks) allowed over the whole run"`
-	MaxFailedPercent   *Percent `env:"MAX_FAILED_PERCENT, noinit" group:"gate" help:"failed test cases allowed per probe, as a percentage of its total (0-100)"`
-	MaxErrorPercent    *Percent `env:"MAX_ERROR_PERCENT, noinit" group:"gate" help:"errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"`
+	MaxFailed          *Count   `env:"MAX_FAILED, noinit" wait:"" group:"gate" help:"failed test cases (successful attacks) allowed over the whole run"`
+	MaxFailedPercent   *Percent `env:"MAX_FAILED_PERCENT, noinit" wait:"" group:"gate" help:"failed test cases allowed per probe, as a percentage of its total (0-100)"`
+	MaxErrorPercent    *Percent `env:"MAX_ERROR_PERCENT, noinit" wait:"" group:"gate" help:"errored test cases allowed per probe, as a percentage of its total (0-100); over it the run has no verdict (exit 4)"`
 	CancelOnAbort      Bool     `env:"CANCEL_ON_ABORT" group:"run" default:"true" help:"cancel the remote run when the job is cancelled (SIGINT/SIGTERM)"`
 	CancelOnTimeout    Bool     `env:"CANCEL_ON_TIMEOUT" group:"run" default:"false" help:"cancel the remote run when the wait times out"`
 	TestRunID          ID       `env:"TEST_RUN_ID" group:"run" help:"attach to this existing run instead of triggering one (implies wait)"`
-	StatePath          Text     `env:"STATE_PATH" group:"run" help:"file recording the run this step triggered, so that a re-run of the job re-attaches to it instead of paying again (the action sets it; unset: no record)"`
+	StatePath          Text     `env:"STATE_PATH" writes:"" group:"run" help:"file recording the run this step triggered, so that a re-run of the job re-attaches to it instead of paying again (the action sets it; unset: no record)"`
 	Rerun              Text     `env:"RERUN" group:"run" default:"reuse" help:"reuse: a re-run of the job re-attaches to the run recorded in state-path; trigger: always trigger a new run"`
-	JUnitPath          Text     `env:"JUNIT_PATH" group:"reports" help:"write a JUnit XML report here (with wait)"`
-	ResultsPath        Text     `env:"RESULTS_PATH" group:"reports" help:"write the full results as JSON here (with wait)"`
-	ReportPath         Text     `env:"REPORT_PATH" group:"reports" help:"download the platform's PDF report here (with wait)"`
-	SARIFPath          Text     `env:"SARIF_PATH" group:"reports" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
+	JUnitPath          Text     `env:"JUNIT_PATH" report:"" group:"reports" help:"write a JUnit XML report here (with wait)"`
+	ResultsPath        Text     `env:"RESULTS_PATH" report:"" group:"reports" help:"write the full results as JSON here (with wait)"`
+	ReportPath         Text     `env:"REPORT_PATH" report:"" group:"reports" help:"download the platform's PDF report here (with wait)"`
+	SARIFPath          Text     `env:"SARIF_PATH" report:"" group:"reports" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
 	SARIFLocation      Text     `env:"SARIF_LOCATION" group:"reports" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
-	CodeQualityPath    Text     `env:"CODEQUALITY_PATH" group:"reports" envonly:"" help:"GitLab CI: write a Code Quality report here for artifacts:reports:codequality (with wait and target-id)"`
-	BaselinePath       Text     `env:"BASELINE_PATH" group:"gate" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
+	CodeQualityPath    Text     `env:"CODEQUALITY_PATH" report:"" group:"reports" envonly:"" help:"GitLab CI: write a Code Quality report here for artifacts:reports:codequality (with wait and target-id)"`
+	BaselinePath       Text     `env:"BASELINE_PATH" wait:"" group:"gate" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
 	MaxRegression      Percent  `env:"MAX_REGRESSION_PERCENT" group:"gate" default:"0" help:"percentage points a probe's failed share may rise over the baseline's (0-100)"`
 	GitHubToken        Secret   `env:"GITHUB_TOKEN" group:"pull requests" secret:"" help:"GitHub token for the pull request comment (the action gives github.token; input or SPLX_GITHUB_TOKEN, never a flag)"`
 	PRComment          Bool     `env:"PR_COMMENT" group:"pull requests" default:"true" help:"on pull requests, keep one comment with the verdict up to date (needs permissions: pull-requests: write)"`
@@ -108,6 +116,34 @@ func (c *Config) Set(name string) bool {
 	return src != SourceUnset && src != SourceDefault && src != ""
 }
 
+// Value is a setting's effective text by name ("" when unset; never a
+// secret's).
+func (c *Config) Value(name string) string { return c.Raw[name] }
+
+// RunURL is the link to a run in the web UI, "" without the workspace and
+// target that it needs.
+func (c *Config) RunURL(id int32) string {
+	if c.WorkspaceID == "" || c.TargetID == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s/w/%s/target/%d/test-runs/%d", c.UIURL, c.WorkspaceID, c.TargetID, id)
+}
+
+// Secrets is every value a secret setting may have come from in env, both
+// spellings of each: what GitHub masks and the redactor removes. The
+// effective value is one of them (a secret is never a flag).
+func Secrets(env map[string]string) []string { return secretsIn(Settings(), env) }
+
+func secretsIn(settings []Setting, env map[string]string) []string {
+	var out []string
+	for _, s := range settings {
+		if s.Secret {
+			out = append(out, env[s.InputName()], env[s.EnvName()])
+		}
+	}
+	return out
+}
+
 // Setting describes one setting and its three spellings.
 type Setting struct {
 	// Name is the action input name and, with "--", the flag.
@@ -122,6 +158,12 @@ type Setting struct {
 	Bool bool
 	// EnvOnly settings have no action input (they are for tool-level use).
 	EnvOnly bool
+	// NeedsWait settings are refused without wait (reports imply it).
+	NeedsWait bool
+	// Writes settings are the path of a file the tool writes (reports too).
+	Writes bool
+	// Report settings are the path of a report file written after a wait.
+	Report bool
 	// Group is the --help section that lists it.
 	Group string
 	// key is the go-envconfig key: the SPLX_* name without the prefix.
@@ -149,15 +191,21 @@ func Settings() []Setting {
 		key, _, _ := strings.Cut(env, ",")
 		_, secret := f.Tag.Lookup("secret")
 		_, envOnly := f.Tag.Lookup("envonly")
+		_, wait := f.Tag.Lookup("wait")
+		_, rep := f.Tag.Lookup("report")
+		_, writes := f.Tag.Lookup("writes")
 		out = append(out, Setting{
-			Name:    strings.ToLower(strings.ReplaceAll(key, "_", "-")),
-			Default: f.Tag.Get("default"),
-			Help:    f.Tag.Get("help"),
-			Secret:  secret,
-			Bool:    f.Type == reflect.TypeFor[Bool](),
-			EnvOnly: envOnly,
-			Group:   f.Tag.Get("group"),
-			key:     key,
+			Name:      strings.ToLower(strings.ReplaceAll(key, "_", "-")),
+			Default:   f.Tag.Get("default"),
+			Help:      f.Tag.Get("help"),
+			Secret:    secret,
+			Bool:      f.Type == reflect.TypeFor[Bool](),
+			EnvOnly:   envOnly,
+			NeedsWait: wait || rep,
+			Writes:    writes || rep,
+			Report:    rep,
+			Group:     f.Tag.Get("group"),
+			key:       key,
 		})
 	}
 	return out
@@ -470,18 +518,16 @@ func (c *Config) validate(errs *collector) {
 	if c.Rerun != "reuse" && c.Rerun != "trigger" {
 		bad("rerun", "%s is not a choice; use reuse (re-attach to the run an earlier attempt triggered) or trigger (always a new run)", quote(c.Raw["rerun"]))
 	}
-	switch c.Platform {
-	case "auto", "github", "gitlab", "circleci", "plain":
-	default:
-		bad("platform", "%s is not a platform; use auto, github, gitlab, circleci or plain", quote(c.Raw["platform"]))
+	if names := append([]string{"auto"}, ci.Names()...); !slices.Contains(names, string(c.Platform)) {
+		bad("platform", "%s is not a platform; use %s or %s", quote(c.Raw["platform"]), strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 		c.Platform = "auto"
 	}
 	// Settings that only mean something after a wait: refuse them without one
 	// rather than let a gate silently not run.
 	if !bool(c.Wait) && !errs.failed("wait") {
-		for _, name := range []string{"max-failed", "max-failed-percent", "max-error-percent", "junit-path", "results-path", "report-path", "sarif-path", "codequality-path", "baseline-path"} {
-			if c.Set(name) {
-				bad(name, "only applies when waiting for the run; set wait: true as well, or remove it")
+		for _, s := range Settings() {
+			if s.NeedsWait && c.Set(s.Name) {
+				bad(s.Name, "only applies when waiting for the run; set wait: true as well, or remove it")
 			}
 		}
 	}

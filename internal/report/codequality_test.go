@@ -16,7 +16,7 @@ import (
 // Quality report (testdata/codequality).
 func codeQualitySchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open("../../testdata/codequality/gitlab-codequality.schema.json")
+	f, err := os.Open("testdata/codequality/gitlab-codequality.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestCodeQuality(t *testing.T) {
 	t.Parallel()
 	schema := codeQualitySchema(t)
 	data, doc := renderCodeQuality(t, hostileResult(), "ci/red-team.gitlab-ci.yml")
-	golden.Check(t, "../../testdata/report/hostile.codequality.json", string(data))
+	golden.Check(t, "testdata/report/hostile.codequality.json", string(data))
 	again, _ := renderCodeQuality(t, hostileResult(), "ci/red-team.gitlab-ci.yml")
 	if !bytes.Equal(data, again) {
 		t.Error("two renderings of one result differ")

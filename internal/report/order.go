@@ -5,24 +5,21 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 )
 
-// Tone is how much a probe's row matters, for marks and colour.
-type Tone int
+// Tone is how much a probe's row matters, for marks and colour (ci's, so
+// that the reporters can colour by it).
+type Tone = ci.Tone
 
 // Tones, worst first: the order every report lists probes in.
 const (
-	// ToneBad is a probe over the gate or regressed: it breaks the gate.
-	ToneBad Tone = iota
-	// ToneUnknown is a probe without a verdict.
-	ToneUnknown
-	// ToneWarn is a probe with findings within the gate.
-	ToneWarn
-	// ToneGood is a probe without findings.
-	ToneGood
-	// ToneNone is a line that is not a probe's (a header, the total).
-	ToneNone
+	ToneBad     = ci.ToneBad
+	ToneUnknown = ci.ToneUnknown
+	ToneWarn    = ci.ToneWarn
+	ToneGood    = ci.ToneGood
+	ToneNone    = ci.ToneNone
 )
 
 // ToneOf places a probe in the order: over the gate or regressed, then no

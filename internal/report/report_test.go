@@ -111,7 +111,7 @@ func TestJUnit(t *testing.T) {
 	if err := JUnit(&b, hostileResult()); err != nil {
 		t.Fatal(err)
 	}
-	golden.Check(t, "../../testdata/report/hostile.junit.xml", b.String())
+	golden.Check(t, "testdata/report/hostile.junit.xml", b.String())
 	var doc struct {
 		Suites []struct {
 			Failures int `xml:"failures,attr"`
@@ -137,7 +137,7 @@ func TestJUnit(t *testing.T) {
 func TestMarkdown(t *testing.T) {
 	t.Parallel()
 	md := Markdown(hostileResult(), "")
-	golden.Check(t, "../../testdata/report/hostile.summary.md", md)
+	golden.Check(t, "testdata/report/hostile.summary.md", md)
 	for _, bad := range []string{"<img", "](javascript", "\x1b", "\x00"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("summary contains %q", bad)
@@ -151,7 +151,7 @@ func TestJSON(t *testing.T) {
 	if err := JSON(&b, hostileResult(), "v1.2.3"); err != nil {
 		t.Fatal(err)
 	}
-	golden.Check(t, "../../testdata/report/hostile.results.json", b.String())
+	golden.Check(t, "testdata/report/hostile.results.json", b.String())
 	var doc JSONDocument
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func TestComment(t *testing.T) {
 	in := CommentInput{Marker: marker, Key: "red team / gate / target 42", Version: "v1.0.0", Result: r,
 		Commit: "0123456", CommitURL: "https://github.com/acme/chatbot/commit/0123456789", RunURL: "https://github.com/acme/chatbot/actions/runs/99", Time: when}
 	got := Comment(in)
-	golden.Check(t, "../../testdata/report/comment.md", got)
+	golden.Check(t, "testdata/report/comment.md", got)
 	if marker == CommentMarker("red team / gate / target 43") || !strings.HasPrefix(got, marker+"\n") {
 		t.Errorf("markers: %q", marker)
 	}

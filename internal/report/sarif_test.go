@@ -16,7 +16,7 @@ import (
 // the npm package @microsoft/jest-sarif, in testdata).
 func sarifSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open("../../testdata/sarif/sarif-2.1.0-rtm.5.json")
+	f, err := os.Open("testdata/sarif/sarif-2.1.0-rtm.5.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestSARIF(t *testing.T) {
 	t.Parallel()
 	schema := sarifSchema(t)
 	data, doc := renderSARIF(t, 42, ".github/workflows/red-team.yml")
-	golden.Check(t, "../../testdata/report/hostile.sarif.json", string(data))
+	golden.Check(t, "testdata/report/hostile.sarif.json", string(data))
 	for _, loc := range []string{".github/workflows/red-team.yml", ""} {
 		data, _ := renderSARIF(t, 42, loc)
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))

@@ -4,25 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 )
-
-// Progress is the state of a run being waited on, for the log.
-type Progress struct {
-	Status  string
-	Percent float64
-	// Probes holds one short "name done/total" entry per probe, and "+N
-	// more" past maxProgressProbes.
-	Probes []string
-	// Elapsed is how long the wait has lasted, against its Timeout (0:
-	// not shown).
-	Elapsed, Timeout time.Duration
-}
 
 // maxProgressProbes bounds the per-probe part of a progress line.
 const maxProgressProbes = 6
@@ -49,92 +37,15 @@ func ProgressOf(st *probe.TestRunStatus) Progress {
 	return p
 }
 
-// Key is what a progress line says of the run itself, without the time:
-// a log shows a new line only when it changes.
-func (p Progress) Key() string {
-	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
-	if len(p.Probes) > 0 {
-		s += " | " + strings.Join(p.Probes, ", ")
-	}
-	return escape.Line(s, 300)
-}
-
-// Line is the one-line form of a progress update for a log: the state, the
-// time waited against the timeout, and each probe.
-func (p Progress) Line() string {
-	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
-	if p.Timeout > 0 {
-		s += " | " + p.clock()
-	}
-	if len(p.Probes) > 0 {
-		s += " | " + strings.Join(p.Probes, ", ")
-	}
-	return escape.Line(s, 300)
-}
-
-// clock is the time waited against the timeout: "1m05s of 30m".
-func (p Progress) clock() string {
-	return Duration(p.Elapsed) + " of " + Duration(p.Timeout)
-}
-
-// Fit is the progress line for a terminal of width columns: the state and
-// the time first, then as many probes as fit, cut on a word boundary with
-// "…", never wider than width.
-func (p Progress) Fit(width int) string {
-	head := fmt.Sprintf("%s %.1f%%", escape.Line(p.Status, 20), p.Percent)
-	if p.Timeout > 0 {
-		head += " · " + p.clock()
-	}
-	s := head
-	if len(p.Probes) > 0 {
-		s += " · " + strings.Join(p.Probes, ", ")
-	}
-	return FitWords(s, width)
-}
-
-// FitWords cuts s to at most width columns (runes) on a word boundary,
-// marking the cut with "…".
-func FitWords(s string, width int) string {
-	if width <= 0 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= width {
-		return s
-	}
-	r := []rune(s)[:max(width-1, 0)]
-	cut := len(r)
-	for i := len(r) - 1; i > 0; i-- {
-		if r[i] == ' ' {
-			cut = i
-			break
-		}
-	}
-	return strings.TrimRight(strings.TrimRight(string(r[:cut]), " "), ",·|") + "…"
-}
-
-// Duration prints a duration compactly: "45s", "1m05s", "30m", "1h05m".
-func Duration(d time.Duration) string {
-	d = d.Round(time.Second)
-	h, m, sec := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	switch {
-	case h > 0 && m == 0:
-		return fmt.Sprintf("%dh", h)
-	case h > 0:
-		return fmt.Sprintf("%dh%02dm", h, m)
-	case m > 0 && sec == 0:
-		return fmt.Sprintf("%dm", m)
-	case m > 0:
-		return fmt.Sprintf("%dm%02ds", m, sec)
-	}
-	return fmt.Sprintf("%ds", sec)
-}
-
-// Note is one annotation: a title and a message.
-type Note struct {
-	Title, Msg string
-	// OK marks a verdict that passed: a notice, not an error.
-	OK bool
-}
+// The platform's values, which ci defines (it is a leaf) and report fills.
+type (
+	// Progress is the state of a run being waited on, for the log.
+	Progress = ci.Progress
+	// Note is one annotation: a title and a message.
+	Note = ci.Note
+	// TableLine is one line of the log's result table, with its tone.
+	TableLine = ci.TableLine
+)
 
 // Annotations are one note per probe that breaks the gate (errs) and per
 // probe with findings within it (warns), worst first; the reporter fits
@@ -168,13 +79,6 @@ func failTitle(p gate.Probe, t gate.Thresholds) string {
 
 // maxTableRows bounds the log's result table; the files have every probe.
 const maxTableRows = 200
-
-// TableLine is one line of the log's result table, with the tone of its
-// probe for colour.
-type TableLine struct {
-	Text string
-	Tone Tone
-}
 
 // Table is the plain-text table of results for the log, worst first: text
 // columns left-aligned, numbers right-aligned, no trailing spaces.

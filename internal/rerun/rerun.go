@@ -10,15 +10,15 @@
 package rerun
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/splx-ai/splx-probe-action/internal/atomic"
 )
 
 // Schema names the file's kind, so that a foreign JSON file is recognised.
@@ -116,8 +116,8 @@ func Read(path string) (*Record, error) {
 	return &r, nil
 }
 
-// Write replaces the file at path with r in one step (a temporary file in
-// the same directory, then a rename), so that a job killed mid-write
+// Write replaces the file at path with r in one step (atomic.WriteFile,
+// synced before the rename), so that a job killed mid-write
 // leaves the old record or the new one, never half of one.
 func Write(path string, r *Record) error {
 	r.Schema, r.Version = Schema, Version
@@ -125,30 +125,12 @@ func Write(path string, r *Record) error {
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create the directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("create a temporary file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := io.Copy(tmp, bytes.NewReader(append(data, '\n'))); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace: %w", err)
-	}
-	return nil
+	return atomic.WriteFile(path, func(f *os.File) error {
+		if _, err := f.Write(append(data, '\n')); err != nil {
+			return err
+		}
+		return f.Sync()
+	})
 }
 
 // Mismatch says how the record's identity differs from want, naming the

@@ -1,0 +1,269 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/splx-ai/splx-probe-action/internal/cli"
+	"github.com/splx-ai/splx-probe-action/internal/golden"
+	"github.com/splx-ai/splx-probe-action/internal/probe"
+	"github.com/splx-ai/splx-probe-action/internal/probetest"
+)
+
+// testToken is the token every test uses. No test output may contain it
+// except the ::add-mask:: line that hides it on GitHub.
+const testToken = "tok-SECRET-7f3a9c"
+
+// fixedNow is where the clock of every in-process run starts.
+var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+// result is what one invocation left behind.
+type result struct {
+	code    cli.ExitCode
+	stdout  string
+	stderr  string
+	outputs map[string]string // $GITHUB_OUTPUT read back as the runner does
+	summary string            // $GITHUB_STEP_SUMMARY
+	sleeps  []time.Duration   // retry waits the client asked for
+	dir     string
+}
+
+// newAPI starts a fake Probe API that accepts testToken.
+func newAPI(t *testing.T, opts ...probetest.Option) *probetest.Server {
+	t.Helper()
+	api := probetest.NewServer(append([]probetest.Option{probetest.WithToken(testToken)}, opts...)...)
+	t.Cleanup(api.Close)
+	return api
+}
+
+// githubEnv is the environment GitHub's runner gives a Docker action, with
+// its file commands in dir.
+func githubEnv(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out, sum := filepath.Join(dir, "github_output"), filepath.Join(dir, "step_summary")
+	for _, p := range []string{out, sum} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": sum,
+		"GITHUB_REPOSITORY": "acme/chatbot", "GITHUB_SHA": "0123456789abcdef", "GITHUB_RUN_NUMBER": "17",
+		"GITHUB_WORKSPACE": dir,
+	}
+}
+
+// invoke runs the tool in-process, as main does, with env as the whole
+// environment, and checks that the token leaked nowhere.
+func invoke(t *testing.T, ctx context.Context, env map[string]string, args ...string) result {
+	t.Helper()
+	return invokeWith(t, ctx, env, nil, args...)
+}
+
+// invokeWith is invoke with the command adjusted by set first (nil: none).
+func invokeWith(t *testing.T, ctx context.Context, env map[string]string, set func(*cli.Command), args ...string) result {
+	t.Helper()
+	dir := t.TempDir()
+	if env["GITHUB_OUTPUT"] != "" {
+		dir = filepath.Dir(env["GITHUB_OUTPUT"])
+	}
+	if _, ok := env["SPLX_DOTENV_PATH"]; !ok {
+		env["SPLX_DOTENV_PATH"] = filepath.Join(dir, "splx-probe.env")
+	}
+	var stdout, stderr bytes.Buffer
+	var mu sync.Mutex
+	var sleeps []time.Duration
+	no := false
+	c := &cli.Command{
+		Version: "test", Stdout: &stdout, Stderr: &stderr, Environ: environ(env),
+		Clock: &fakeClock{now: fixedNow}, TTY: &no, Dir: dir,
+		// Record the waits the client asks for instead of sleeping them.
+		ClientOptions: []probe.Option{probe.WithSleep(func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			sleeps = append(sleeps, d)
+			mu.Unlock()
+			return ctx.Err()
+		})},
+	}
+	if set != nil {
+		set(c)
+	}
+	code := c.Run(ctx, args)
+	r := result{code: code, stdout: stdout.String(), stderr: stderr.String(), dir: dir, sleeps: sleeps}
+	if p := env["GITHUB_OUTPUT"]; p != "" {
+		data, _ := os.ReadFile(p)
+		r.outputs = parseGitHubFile(t, string(data))
+	}
+	if p := env["GITHUB_STEP_SUMMARY"]; p != "" {
+		data, _ := os.ReadFile(p)
+		r.summary = string(data)
+	}
+	assertNoToken(t, r)
+	return r
+}
+
+// fakeClock starts at fixedNow and moves only when the flow waits: a wait
+// returns at once with the clock moved on by its duration, so a test of a
+// 30-minute wait takes no real time.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	now := c.now
+	c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	ch <- now
+	return ch
+}
+
+// parseGitHubFile reads $GITHUB_OUTPUT the way the runner does: name=value
+// lines and name<<DELIM blocks.
+func parseGitHubFile(t *testing.T, s string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		l := sc.Text()
+		if name, delim, ok := strings.Cut(l, "<<"); ok && !strings.Contains(name, "=") {
+			var val []string
+			closed := false
+			for sc.Scan() {
+				if sc.Text() == delim {
+					closed = true
+					break
+				}
+				val = append(val, sc.Text())
+			}
+			if !closed {
+				t.Fatalf("GITHUB_OUTPUT: block %s is not closed", name)
+			}
+			out[name] = strings.Join(val, "\n")
+			continue
+		}
+		if name, val, ok := strings.Cut(l, "="); ok {
+			out[name] = val
+		} else if l != "" {
+			t.Fatalf("GITHUB_OUTPUT: line %q is neither name=value nor a block", l)
+		}
+	}
+	return out
+}
+
+// assertNoToken fails when the token appears in anything a run printed or
+// wrote, other than GitHub's ::add-mask:: line.
+func assertNoToken(t *testing.T, r result) {
+	t.Helper()
+	for _, stream := range []struct{ name, text string }{{"stdout", r.stdout}, {"stderr", r.stderr}} {
+		for _, l := range strings.Split(stream.text, "\n") {
+			for _, tok := range []string{testToken, githubToken, gitlabToken} {
+				if strings.Contains(l, tok) && l != "::add-mask::"+tok {
+					t.Errorf("%s leaks a token: %q", stream.name, l)
+				}
+			}
+		}
+	}
+	_ = filepath.WalkDir(r.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		data, _ := os.ReadFile(p)
+		if bytes.Contains(data, []byte(testToken)) || bytes.Contains(data, []byte(githubToken)) || bytes.Contains(data, []byte(gitlabToken)) {
+			t.Errorf("file %s contains a token", p)
+		}
+		return nil
+	})
+}
+
+// assertRequestsClean checks that the token went only in X-Api-Key.
+func assertRequestsClean(t *testing.T, api *probetest.Server) {
+	t.Helper()
+	for _, req := range api.Requests() {
+		if strings.Contains(req.Path, testToken) || strings.Contains(req.Body, testToken) {
+			t.Errorf("request %s %s carries the token outside X-Api-Key", req.Method, req.Path)
+		}
+		for k, vs := range req.Header {
+			for _, v := range vs {
+				if k != "X-Api-Key" && strings.Contains(v, testToken) {
+					t.Errorf("header %s carries the token", k)
+				}
+			}
+		}
+	}
+}
+
+var (
+	hostPort   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	tempDirs   = regexp.MustCompile(`(/[^\s/]+)*/Test[^\s/]*/\d{3}`)
+	delimiters = regexp.MustCompile(`ghadelimiter_[0-9a-f]+|stop-commands::[0-9a-f]+|::[0-9a-f]{32}::`)
+)
+
+// normalise removes what changes from run to run: the fake's port and
+// random delimiters.
+func normalise(s string) string {
+	s = hostPort.ReplaceAllString(s, "127.0.0.1:PORT")
+	s = tempDirs.ReplaceAllString(s, "$$TMP")
+	return delimiters.ReplaceAllStringFunc(s, func(m string) string {
+		switch {
+		case strings.HasPrefix(m, "ghadelimiter_"):
+			return "ghadelimiter_RANDOM"
+		case strings.HasPrefix(m, "stop-commands::"):
+			return "stop-commands::RANDOM"
+		}
+		return "::RANDOM::"
+	})
+}
+
+// checkGolden compares got, normalised, with testdata/name.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden.Check(t, filepath.Join("testdata", name), normalise(got))
+}
+
+// baseEnv is the minimum to trigger against api.
+func baseEnv(api *probetest.Server) map[string]string {
+	return map[string]string{
+		"SPLX_API_KEY": testToken, "SPLX_API_URL": api.URL,
+		"SPLX_TARGET_ID": "42", "SPLX_PROBE_IDS": "1,2,3",
+	}
+}
+
+// with returns a copy of m with kv pairs set.
+func with(m map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(m)+len(kv)/2)
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// writeFile writes text to path, creating its folder.
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
