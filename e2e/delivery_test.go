@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/gitlabtest"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
 )
 
@@ -162,10 +163,24 @@ func mustGit(t *testing.T, dir string, args ...string) {
 	}
 }
 
+// gitlabToken is the fake GitLab's token; like the SPLX token it may
+// appear in no log.
+const gitlabToken = gitlabtest.Token
+
+// newGitLab starts a fake GitLab API (see internal/gitlabtest).
+func newGitLab(t *testing.T) *gitlabtest.Server {
+	t.Helper()
+	gl := gitlabtest.New()
+	t.Cleanup(gl.Close)
+	return gl
+}
+
 // TestGitLabCI runs the README's GitLab examples and the CI/CD component
 // with gitlab-ci-local against the fake API, the binary standing in for
 // the image (shell executor): the job gates, and a later job reads the
-// dotenv report.
+// dotenv report. With a merge-request pipeline's variables the job keeps
+// one note on the merge request through a fake GitLab API and writes the
+// Code Quality report the pipeline declares.
 func TestGitLabCI(t *testing.T) {
 	needTools(t)
 	glci := tool(t, "gitlab-ci-local")
@@ -184,14 +199,17 @@ func TestGitLabCI(t *testing.T) {
 	component = strings.Replace(component, "  - project: splx-ai/splx-probe-action\n    ref: v1\n    file: templates/splx-probe.yml\n", "  - local: templates/splx-probe.yml\n", 1)
 	component += "\nreport:\n  needs: [splx-probe]\n  script:\n    - echo \"run $SPLX_TEST_RUN_ID ended $SPLX_RESULT\"\n"
 	tests := []struct {
-		name, pipeline string
+		name, pipeline, job string
+		mergeRequest        bool
 	}{
-		{"job image", blocks[0].text},
-		{"component", component},
+		{"job image", blocks[0].text, "red-team", false},
+		{"job image, merge request", blocks[0].text, "red-team", true},
+		{"component, merge request", component, "splx-probe", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := newAPI(t, probetest.WithSteps(0))
+			gl := newGitLab(t)
 			dir := t.TempDir()
 			writeFile(t, filepath.Join(dir, ".gitlab-ci.yml"), tt.pipeline)
 			copyFile(t, "templates/splx-probe.yml", filepath.Join(dir, "templates", "splx-probe.yml"), 0o644)
@@ -200,20 +218,56 @@ func TestGitLabCI(t *testing.T) {
 			mustGit(t, dir, "add", "-A")
 			mustGit(t, dir, "commit", "-qm", "pipeline")
 			// GitLab sets GITLAB_CI=true in every job; gitlab-ci-local does not.
-			out, err := runTool(t, dir, []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH")}, glci,
-				"--force-shell-executor", "--json-schema-validation", "--variable", "GITLAB_CI=true",
-				"--variable", "SPLX_API_KEY="+testToken, "--variable", "SPLX_API_URL="+api.URL, "--variable", "SPLX_POLL_INTERVAL=1s")
+			args := []string{"--force-shell-executor", "--json-schema-validation", "--variable", "GITLAB_CI=true",
+				"--variable", "SPLX_API_KEY=" + testToken, "--variable", "SPLX_API_URL=" + api.URL, "--variable", "SPLX_POLL_INTERVAL=1s"}
+			if tt.mergeRequest {
+				// What GitLab gives a merge-request pipeline's job, the API
+				// on a self-managed instance's relative URL root.
+				for _, kv := range []string{"CI_PIPELINE_SOURCE=merge_request_event", "CI_MERGE_REQUEST_IID=9", "CI_PROJECT_ID=5",
+					"CI_API_V4_URL=" + gl.APIURL(), "SPLX_GITLAB_TOKEN=" + gitlabToken} {
+					args = append(args, "--variable", kv)
+				}
+			}
+			out, err := runTool(t, dir, []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH")}, glci, args...)
 			if err != nil {
 				t.Fatalf("gitlab-ci-local: %v\n%s", err, out)
 			}
 			if !strings.Contains(out, "run 1001 ended passed") {
 				t.Errorf("the later job did not read the dotenv report:\n%s", out)
 			}
-			if strings.Contains(out, testToken) || strings.Contains(out, "::add-mask::") {
-				t.Errorf("the log shows the token or a GitHub command:\n%s", out)
+			for _, tok := range []string{testToken, gitlabToken, "::add-mask::"} {
+				if strings.Contains(out, tok) {
+					t.Errorf("the log shows a token or a GitHub command:\n%s", out)
+				}
 			}
 			if api.Count(probetest.OpTrigger) != 1 {
 				t.Errorf("%d triggers, want 1", api.Count(probetest.OpTrigger))
+			}
+			notes := gl.Ours()
+			if !tt.mergeRequest {
+				if len(gl.Requests()) != 0 {
+					t.Errorf("%d GitLab requests off a merge request, want none", len(gl.Requests()))
+				}
+				return
+			}
+			if len(notes) != 1 || !strings.Contains(out, "Added a note to merge request !9.") {
+				t.Fatalf("%d notes, want 1:\n%s", len(notes), out)
+			}
+			for _, body := range notes {
+				for _, want := range []string{"### ✅ SPLX Probe red team: passed", "Test run 1001", "its key: " + tt.job + " / target 42"} {
+					if !strings.Contains(body, want) {
+						t.Errorf("note lacks %q:\n%s", want, body)
+					}
+				}
+			}
+			// The shell executor runs the job in the project's folder.
+			data, err := os.ReadFile(filepath.Join(dir, "splx-code-quality.json"))
+			if err != nil {
+				t.Fatalf("no Code Quality report: %v\n%s", err, out)
+			}
+			// The fake's run has findings within the gate: Jailbreak's.
+			if !strings.Contains(string(data), `"check_name": "splx-probe/1"`) || !strings.Contains(string(data), `"path": ".gitlab-ci.yml"`) {
+				t.Errorf("Code Quality report:\n%s", data)
 			}
 		})
 	}
@@ -400,8 +454,8 @@ func TestOrbParameters(t *testing.T) {
 }
 
 // TestGitLabComponentInputs: the component's spec: inputs: are every
-// setting that means something in a GitLab job (the token stays a masked
-// CI/CD variable), and the job hands each to the binary.
+// setting that means something in a GitLab job (the tokens stay masked
+// CI/CD variables), and the job hands each to the binary.
 func TestGitLabComponentInputs(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("templates/splx-probe.yml")
@@ -410,7 +464,15 @@ func TestGitLabComponentInputs(t *testing.T) {
 	}
 	text := string(data)
 	spec, job, _ := strings.Cut(text, "\n---\n")
-	want := ciJobSettings([]string{"stage", "image"}, map[string]bool{"api-key": true})
+	// A GitLab job also takes the Code Quality report and the settings of
+	// the merge request note (its token, too, stays a masked variable).
+	gitlabOnly := map[string]bool{"codequality-path": true, "pr-comment": true, "comment-key": true}
+	want := []string{"stage", "image"}
+	for _, s := range config.Settings() {
+		if gitlabOnly[s.Name] || !s.EnvOnly && notInCIJobs[s.Name] == "" && s.Name != "api-key" {
+			want = append(want, s.Name)
+		}
+	}
 	if diff := cmp.Diff(want, yamlChildren(t, spec, "spec", "inputs")); diff != "" {
 		t.Errorf("spec: inputs: (-settings +component):\n%s", diff)
 	}

@@ -104,3 +104,25 @@ func TestGitHubContext(t *testing.T) {
 		t.Errorf("context %+v", c)
 	}
 }
+
+// TestGitLabConfigPath: SARIF and Code Quality point at the pipeline file
+// when CI_CONFIG_PATH names a file of this repository, and at GitLab's
+// default otherwise (another project's file, a URL, a path that leaves the
+// repository).
+func TestGitLabConfigPath(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                           ".gitlab-ci.yml",
+		"ci/pipeline.yml":            "ci/pipeline.yml",
+		"./ci/pipeline.yml":          "ci/pipeline.yml",
+		"ci.yml@acme/pipelines":      ".gitlab-ci.yml",
+		"https://example.com/ci.yml": ".gitlab-ci.yml",
+		"/etc/ci.yml":                ".gitlab-ci.yml",
+		"../other/.gitlab-ci.yml":    ".gitlab-ci.yml",
+		"ci/../../x.yml":             ".gitlab-ci.yml",
+	} {
+		if got := GitLabConfigPath(in); got != want {
+			t.Errorf("GitLabConfigPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -50,6 +50,15 @@ type Context struct {
 	// Attempt tells this attempt from the others of CIRun: GitHub's run
 	// attempt, GitLab's job id, CircleCI's job number.
 	Attempt string
+	// MergeRequestIID, ProjectID and JobToken are GitLab's: the merge
+	// request of a merge-request pipeline (CI_MERGE_REQUEST_IID, 0
+	// otherwise), the project's id (CI_PROJECT_ID), and whether the job has
+	// a CI_JOB_TOKEN (which cannot write notes); ProjectURL and JobURL are
+	// their web pages. APIURL is CI_API_V4_URL there.
+	MergeRequestIID    int
+	ProjectID          string
+	ProjectURL, JobURL string
+	JobToken           bool
 	// EventErr is why the event payload could not be read (nil: read, or
 	// none given): without it no pull request number is known.
 	EventErr error
@@ -108,11 +117,6 @@ func Detect(env map[string]string, forced string) Context {
 	return c
 }
 
-func (c *Context) gitlab(env map[string]string) {
-	c.Repository, c.SHA, c.RunNumber = env["CI_PROJECT_PATH"], env["CI_COMMIT_SHORT_SHA"], env["CI_PIPELINE_IID"]
-	c.Commit, c.CIRun, c.Job, c.Attempt = env["CI_COMMIT_SHA"], env["CI_PIPELINE_ID"], env["CI_JOB_NAME"], env["CI_JOB_ID"]
-}
-
 func (c *Context) circleci(env map[string]string) {
 	if env["CIRCLE_PROJECT_USERNAME"] != "" || env["CIRCLE_PROJECT_REPONAME"] != "" {
 		c.Repository = env["CIRCLE_PROJECT_USERNAME"] + "/" + env["CIRCLE_PROJECT_REPONAME"]
@@ -165,6 +169,30 @@ func (c *Context) github(env map[string]string) {
 			c.PRNumber = int(n)
 		}
 	}
+}
+
+// gitlab reads GitLab's predefined variables.
+func (c *Context) gitlab(env map[string]string) {
+	c.Repository, c.SHA, c.RunNumber = env["CI_PROJECT_PATH"], env["CI_COMMIT_SHORT_SHA"], env["CI_PIPELINE_IID"]
+	c.Commit, c.CIRun, c.Job, c.Attempt = env["CI_COMMIT_SHA"], env["CI_PIPELINE_ID"], env["CI_JOB_NAME"], env["CI_JOB_ID"]
+	c.APIURL, c.ProjectID = env["CI_API_V4_URL"], env["CI_PROJECT_ID"]
+	c.ProjectURL, c.JobURL, c.JobToken = env["CI_PROJECT_URL"], env["CI_JOB_URL"], env["CI_JOB_TOKEN"] != ""
+	if n, err := strconv.Atoi(env["CI_MERGE_REQUEST_IID"]); err == nil && n > 0 {
+		c.MergeRequestIID = n
+	}
+	c.WorkflowPath = GitLabConfigPath(env["CI_CONFIG_PATH"])
+}
+
+// GitLabConfigPath is the repository file a GitLab pipeline comes from:
+// CI_CONFIG_PATH when it names a file of the project itself, else GitLab's
+// default .gitlab-ci.yml (a file of another project, path@group/project,
+// or a URL is nowhere in this repository).
+func GitLabConfigPath(p string) string {
+	p = strings.TrimPrefix(strings.TrimSpace(p), "./")
+	if p == "" || strings.ContainsAny(p, "@\x00") || strings.Contains(p, "://") || strings.HasPrefix(p, "/") || strings.Contains("/"+p+"/", "/../") {
+		return ".gitlab-ci.yml"
+	}
+	return p
 }
 
 func short(sha string) string {

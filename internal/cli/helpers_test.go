@@ -173,7 +173,7 @@ func assertNoToken(t *testing.T, r result) {
 	t.Helper()
 	for _, stream := range []struct{ name, text string }{{"stdout", r.stdout}, {"stderr", r.stderr}} {
 		for _, l := range strings.Split(stream.text, "\n") {
-			for _, tok := range []string{testToken, githubToken} {
+			for _, tok := range []string{testToken, githubToken, gitlabToken} {
 				if strings.Contains(l, tok) && l != "::add-mask::"+tok {
 					t.Errorf("%s leaks a token: %q", stream.name, l)
 				}
@@ -185,7 +185,7 @@ func assertNoToken(t *testing.T, r result) {
 			return nil
 		}
 		data, _ := os.ReadFile(p)
-		if bytes.Contains(data, []byte(testToken)) || bytes.Contains(data, []byte(githubToken)) {
+		if bytes.Contains(data, []byte(testToken)) || bytes.Contains(data, []byte(githubToken)) || bytes.Contains(data, []byte(gitlabToken)) {
 			t.Errorf("file %s contains a token", p)
 		}
 		return nil

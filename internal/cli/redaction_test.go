@@ -41,11 +41,12 @@ func decodeAll(s string) string {
 	return s
 }
 
-// TestRedactionForms: the API echoes both tokens in probe names, statuses
+// TestRedactionForms: the API echoes the tokens in probe names, statuses
 // and error bodies, in clear, over-encoded, as entities and as JSON
 // escapes; through the real entry point no log line, annotation, output,
-// job summary (Markdown), JUnit (XML), results file or SARIF (JSON, with
-// Markdown help) holds either token in any form.
+// job summary (Markdown), JUnit (XML), results file, SARIF (JSON, with
+// Markdown help), Code Quality report, pull request comment or merge
+// request note holds any token in any form.
 func TestRedactionForms(t *testing.T) {
 	t.Parallel()
 	forms := func(tok string) []string {
@@ -75,7 +76,7 @@ func TestRedactionForms(t *testing.T) {
 					continue
 				}
 				plain := decodeAll(l)
-				for _, tok := range []string{githubToken, testToken, "GITHUB-TOKEN-4c2e", "SECRET-7f3a9c"} {
+				for _, tok := range []string{githubToken, testToken, gitlabToken, "GITHUB-TOKEN-4c2e", "SECRET-7f3a9c", "GITLAB-TOKEN-8b1d"} {
 					if strings.Contains(plain, tok) {
 						t.Errorf("%s leaks %q in %q", name, tok, l)
 					}
@@ -116,6 +117,27 @@ func TestRedactionForms(t *testing.T) {
 		if r.code == cli.ExitOK || !strings.Contains(r.stdout+r.stderr, "gateway echo ***") {
 			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
+		check(t, r)
+	})
+	t.Run("merge request note and Code Quality report", func(t *testing.T) {
+		t.Parallel()
+		var echo []probetest.Probe
+		for i, f := range append(forms(gitlabToken), forms(testToken)...) {
+			echo = append(echo, probetest.Probe{ID: int32(i + 1), Name: "echo " + f + " | *x*", Total: 10, Failed: 1})
+		}
+		api := newAPI(t, probetest.WithProbes(echo...), probetest.WithSteps(0))
+		gl := newGitLab(t)
+		dir := t.TempDir()
+		r := invoke(t, context.Background(), mrEnv(api, gl, dir, "SPLX_PROBE_IDS", strings.Join(ids[:len(echo)], ","),
+			"SPLX_CODEQUALITY_PATH", filepath.Join(dir, "cq.json"), "SPLX_SARIF_PATH", filepath.Join(dir, "splx.sarif"), "SPLX_JUNIT_PATH", filepath.Join(dir, "junit.xml")))
+		ours := gl.Ours()
+		if _, err := os.Stat(filepath.Join(dir, "cq.json")); err != nil || len(ours) != 1 {
+			t.Fatalf("exit %d, %d notes, Code Quality report: %v\n%s%s", r.code, len(ours), err, r.stdout, r.stderr)
+		}
+		for _, body := range ours {
+			r.stdout += "\n" + body
+		}
+		r.dir = dir
 		check(t, r)
 	})
 	t.Run("pull request comment", func(t *testing.T) {

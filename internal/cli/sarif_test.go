@@ -27,7 +27,7 @@ func TestSARIFOutput(t *testing.T) {
 	}{
 		{"the workflow that ran", []string{"GITHUB_WORKFLOW_REF", "acme/chatbot/.github/workflows/red-team.yml@refs/heads/main"}, cli.ExitGateFailed, ".github/workflows/red-team.yml", ""},
 		{"sarif-location wins", []string{"GITHUB_WORKFLOW_REF", "acme/chatbot/.github/workflows/red-team.yml@refs/heads/main", "SPLX_SARIF_LOCATION", "ai/target.md"}, cli.ExitGateFailed, "ai/target.md", ""},
-		{"no location: written, with a warning", nil, cli.ExitGateFailed, "", "GitHub code scanning rejects such results: set sarif-location"},
+		{"no location: written, with a warning", nil, cli.ExitGateFailed, "", "GitHub code scanning rejects such results (GitLab drops them): set sarif-location"},
 		{"without wait", []string{"SPLX_WAIT", "false"}, cli.ExitInvalidInput, "", "sarif-path: only applies when waiting for the run"},
 		{"without target-id", []string{"SPLX_TARGET_ID", "", "SPLX_PROBE_IDS", "", "SPLX_TEST_RUN_ID", "1001"}, cli.ExitInvalidInput, "", "sarif-path: needs target-id as well"},
 	}

@@ -84,10 +84,12 @@ type Config struct {
 	ReportPath         Text     `env:"REPORT_PATH" report:"" group:"reports" help:"download the platform's PDF report here (with wait)"`
 	SARIFPath          Text     `env:"SARIF_PATH" report:"" group:"reports" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
 	SARIFLocation      Text     `env:"SARIF_LOCATION" group:"reports" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
+	CodeQualityPath    Text     `env:"CODEQUALITY_PATH" report:"" group:"reports" envonly:"" help:"GitLab CI: write a Code Quality report here for artifacts:reports:codequality (with wait and target-id)"`
 	BaselinePath       Text     `env:"BASELINE_PATH" wait:"" group:"gate" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
 	MaxRegression      Percent  `env:"MAX_REGRESSION_PERCENT" group:"gate" default:"0" help:"percentage points a probe's failed share may rise over the baseline's (0-100)"`
 	GitHubToken        Secret   `env:"GITHUB_TOKEN" group:"pull requests" secret:"" help:"GitHub token for the pull request comment (the action gives github.token; input or SPLX_GITHUB_TOKEN, never a flag)"`
 	PRComment          Bool     `env:"PR_COMMENT" group:"pull requests" default:"true" help:"on pull requests, keep one comment with the verdict up to date (needs permissions: pull-requests: write)"`
+	GitLabToken        Secret   `env:"GITLAB_TOKEN" group:"pull requests" secret:"" envonly:"" help:"GitLab CI: project access token (api scope, Reporter role) for the merge request note; never a flag"`
 	CommentKey         Text     `env:"COMMENT_KEY" group:"pull requests" help:"tells apart the comments of several steps on one pull request (default: workflow, job and target)"`
 	Doctor             Bool     `env:"DOCTOR" group:"run" default:"false" help:"check the setup instead of running: settings, network, TLS, token, output files; triggers nothing"`
 	DotenvPath         Text     `env:"DOTENV_PATH" group:"reports" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
@@ -532,12 +534,17 @@ func (c *Config) validate(errs *collector) {
 	if c.Set("max-regression-percent") && !c.Set("baseline-path") {
 		bad("max-regression-percent", "only applies with a baseline; set baseline-path as well, or remove it")
 	}
-	if strings.IndexFunc(string(c.GitHubToken), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		bad("github-token", "contains whitespace or control characters; store the token again without them")
+	for name, token := range map[string]Secret{"github-token": c.GitHubToken, "gitlab-token": c.GitLabToken} {
+		if strings.IndexFunc(string(token), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			bad(name, "contains whitespace or control characters; store the token again without them")
+		}
 	}
-	if c.Set("sarif-path") && c.Sources["target-id"] == SourceUnset {
-		// Code scanning keeps one alert per target and probe.
-		bad("sarif-path", "needs target-id as well: the alerts are kept per target and probe")
+	for _, name := range []string{"sarif-path", "codequality-path"} {
+		if c.Set(name) && c.Sources["target-id"] == SourceUnset {
+			// Code scanning and Code Quality keep one finding per target and
+			// probe.
+			bad(name, "needs target-id as well: the findings are kept per target and probe")
+		}
 	}
 }
 

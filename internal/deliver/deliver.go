@@ -98,7 +98,8 @@ func destinations() []Destination {
 	return []Destination{
 		reportFile{setting: "junit-path", what: "JUnit report", render: junit},
 		reportFile{setting: "results-path", what: "Results file", render: results},
-		reportFile{setting: "sarif-path", what: "SARIF file", render: sarif, verdictOnly: true},
+		reportFile{setting: "sarif-path", what: "SARIF file", render: sarif, verdictOnly: "No SARIF file: the run reached no verdict, and code scanning would take a file without results as every alert fixed."},
+		reportFile{setting: "codequality-path", what: "Code Quality report", render: codeQuality, verdictOnly: "No Code Quality report: the run reached no verdict, and GitLab would take a report without findings as every finding fixed."},
 		pdf{},
 		outputs{},
 		logTable{},
@@ -106,6 +107,7 @@ func destinations() []Destination {
 		annotations{},
 		exitSummary{},
 		prComment{},
+		mrNote{},
 	}
 }
 

@@ -30,8 +30,10 @@ func (e *WriteError) Unwrap() error { return e.Err }
 type reportFile struct {
 	setting, what string
 	render        func(w io.Writer, r *Run) error
-	// verdictOnly files are written only for a run with a verdict.
-	verdictOnly bool
+	// verdictOnly files are written only for a run with a verdict; the
+	// text says so in the log. An upload without results closes every open
+	// finding as fixed, on a run that proved nothing.
+	verdictOnly string
 }
 
 func (f reportFile) Name() string     { return f.what }
@@ -44,10 +46,8 @@ func (f reportFile) Deliver(_ context.Context, r *Run) error {
 	if path == "" {
 		return nil
 	}
-	if v := r.Result.Verdict; f.verdictOnly && v != gate.Passed && v != gate.Failed {
-		// An upload without results closes every open alert of its
-		// category as fixed, on a run that proved nothing.
-		r.Log.Info("No SARIF file: the run reached no verdict, and code scanning would take a file without results as every alert fixed.")
+	if v := r.Result.Verdict; f.verdictOnly != "" && v != gate.Passed && v != gate.Failed {
+		r.Log.Info(f.verdictOnly)
 		return nil
 	}
 	// Rendered straight into a temporary file beside path, redacting the
@@ -80,15 +80,33 @@ func sarif(w io.Writer, r *Run) error {
 }
 
 // sarifLocation is the file the SARIF results point at: the sarif-location
-// setting, else the workflow that ran. Code scanning rejects results
-// without one, so its absence is a warning.
+// setting, else the workflow or pipeline file that ran. GitHub code
+// scanning rejects results without one and GitLab drops them, so its
+// absence is a warning.
 func sarifLocation(r *Run) string {
 	loc := string(r.Settings.SARIFLocation)
 	if loc == "" {
 		loc = r.CI.WorkflowPath
 	}
 	if loc == "" {
-		r.Log.Warning("SARIF file", "its results point at no file, and GitHub code scanning rejects such results: set sarif-location to a file of the repository (the workflow file, say)")
+		r.Log.Warning("SARIF file", fmt.Sprintf("its results point at no file: on %s the tool cannot tell which file of the repository the job comes from, and GitHub code scanning rejects such results (GitLab drops them): set sarif-location to a file of the repository (the workflow or pipeline file, say)", r.CI.Label()))
 	}
 	return loc
+}
+
+func codeQuality(w io.Writer, r *Run) error {
+	return report.CodeQuality(w, r.Result, codeQualityLocation(r))
+}
+
+// codeQualityLocation is the file the Code Quality issues point at: the
+// sarif-location setting, else the pipeline file (CI_CONFIG_PATH), else
+// GitLab's default .gitlab-ci.yml (GitLab needs a path).
+func codeQualityLocation(r *Run) string {
+	if loc := string(r.Settings.SARIFLocation); loc != "" {
+		return loc
+	}
+	if r.CI.Platform == ci.GitLab && r.CI.WorkflowPath != "" {
+		return r.CI.WorkflowPath
+	}
+	return ".gitlab-ci.yml"
 }

@@ -35,6 +35,7 @@ func Outputs() []Output {
 		{"results-path", "path of the JSON results, when written"},
 		{"report-path", "path of the PDF report, when downloaded"},
 		{"sarif-path", "path of the SARIF file, when written"},
+		{"codequality-path", "path of the GitLab Code Quality report, when written (GitLab)"},
 		{"regressions", "probes worse than the baseline (when baseline-path was read)"},
 		{"improvements", "probes better than the baseline (when baseline-path was read)"},
 	}

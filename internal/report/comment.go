@@ -76,6 +76,8 @@ type CommentInput struct {
 	// one: the commit tested, the workflow run, and when.
 	Commit, CommitURL, RunURL string
 	Time                      time.Time
+	// RunLabel names what RunURL shows ("" is a GitHub workflow run).
+	RunLabel string
 }
 
 // Comment renders the pull request comment: the verdict's mark first and
@@ -278,7 +280,11 @@ func footer(b *strings.Builder, in CommentInput) {
 		parts = append(parts, in.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
 	if in.RunURL != "" {
-		parts = append(parts, fmt.Sprintf("[workflow run](%s)", in.RunURL))
+		label := in.RunLabel
+		if label == "" {
+			label = "workflow run"
+		}
+		parts = append(parts, fmt.Sprintf("[%s](%s)", label, in.RunURL))
 	}
 	parts = append(parts, "splx-probe-action "+escape.CommentCell(in.Version, 40))
 	fmt.Fprintf(b, "\n<sub>%s. The next run of this check edits this comment (its key: %s).</sub>\n", strings.Join(parts, " · "), escape.CommentCell(in.Key, 200))
