@@ -51,7 +51,10 @@ func TestInjectionCorpus(t *testing.T) {
 			dir := t.TempDir()
 			env := map[string]string{
 				"SPLX_API_KEY": testToken, "SPLX_API_URL": api.URL, "SPLX_TARGET_ID": "42",
-				"SPLX_PROBE_IDS": probeList(len(hostile)), "SPLX_WAIT": "true", "SPLX_POLL_INTERVAL": "1s", "SPLX_TIMEOUT": "2s",
+				// The timeout is on the fake clock, but each request is cut at
+				// the time left in real time too: 10 s keeps a slow machine from
+				// cutting the first poll.
+				"SPLX_PROBE_IDS": probeList(len(hostile)), "SPLX_WAIT": "true", "SPLX_POLL_INTERVAL": "1s", "SPLX_TIMEOUT": "10s",
 				"SPLX_JUNIT_PATH": filepath.Join(dir, "j.xml"), "SPLX_RESULTS_PATH": filepath.Join(dir, "r.json"),
 				"SPLX_DOTENV_PATH": filepath.Join(dir, "splx.env"),
 			}
