@@ -94,7 +94,7 @@ type Config struct {
 	Doctor             Bool     `env:"DOCTOR" group:"run" default:"false" help:"check the setup instead of running: settings, network, TLS, token, output files; triggers nothing"`
 	DotenvPath         Text     `env:"DOTENV_PATH" group:"reports" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
 	RequestTimeout     Duration `env:"REQUEST_TIMEOUT" group:"connection" default:"60s" help:"limit for one HTTP request"`
-	Platform           Text     `env:"PLATFORM" group:"reports" default:"auto" envonly:"" help:"auto, github, gitlab, circleci or plain: how to report"`
+	Platform           Text     `env:"PLATFORM" group:"reports" default:"auto" envonly:"" help:"{platforms}: how to report"`
 	Debug              Bool     `env:"DEBUG" group:"connection" default:"false" envonly:"" help:"log every HTTP request (on GitHub, enable the runner's debug logging instead)"`
 
 	// APIURL is the API base URL, from api-url or the region.
@@ -168,6 +168,8 @@ type Setting struct {
 	Group string
 	// key is the go-envconfig key: the SPLX_* name without the prefix.
 	key string
+	// field is its field's index in Config.
+	field int
 }
 
 // EnvName is the setting's SPLX_* variable.
@@ -197,7 +199,7 @@ func Settings() []Setting {
 		out = append(out, Setting{
 			Name:      strings.ToLower(strings.ReplaceAll(key, "_", "-")),
 			Default:   f.Tag.Get("default"),
-			Help:      f.Tag.Get("help"),
+			Help:      strings.ReplaceAll(f.Tag.Get("help"), "{platforms}", platformChoices()),
 			Secret:    secret,
 			Bool:      f.Type == reflect.TypeFor[Bool](),
 			EnvOnly:   envOnly,
@@ -206,6 +208,7 @@ func Settings() []Setting {
 			Report:    rep,
 			Group:     f.Tag.Get("group"),
 			key:       key,
+			field:     i,
 		})
 	}
 	return out
@@ -357,23 +360,26 @@ func Env(environ []string) map[string]string {
 // non-blank INPUT_*, non-blank SPLX_*, default. Blank counts as unset
 // everywhere (GitHub sets every declared input, "" when not given, and
 // go-envconfig's own MultiLookuper would stop at that ""). Values other
-// than the token are trimmed. It tells the decoders, through the context,
-// which setting they decode.
+// than the token are trimmed. It remembers the setting it looked up last:
+// go-envconfig decodes each value right after looking it up, so a decoder's
+// error is that setting's. Settings in failed read as unset, so that a
+// second pass decodes the others.
 type lookuper struct {
 	settings map[string]Setting
 	flags    map[string]string
 	env      map[string]string
 	sources  map[string]Source
 	raw      map[string]string
-	errs     *collector
+	failed   map[string]bool
+	last     string
 }
 
 func (l *lookuper) Lookup(k string) (string, bool) {
 	s, ok := l.settings[k]
-	if !ok {
+	if !ok || l.failed[s.Name] {
 		return "", false
 	}
-	l.errs.current = s.Name
+	l.last = s.Name
 	pick := func(v string, src Source) (string, bool) {
 		l.sources[s.Name] = src
 		if s.Secret {
@@ -430,19 +436,37 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 		settings[s.key] = s
 		rank[s.Name] = i
 	}
-	errs := &collector{}
-	l := &lookuper{settings: settings, flags: flags, env: env, sources: map[string]Source{}, raw: map[string]string{}, errs: errs}
+	l := &lookuper{settings: settings, flags: flags, env: env, sources: map[string]Source{}, raw: map[string]string{}, failed: map[string]bool{}}
 	c := &Config{}
-	if err := envconfig.ProcessWith(withCollector(ctx, errs), &envconfig.Config{Target: c, Lookuper: l}); err != nil {
-		// Decoders never fail; this is a programming error in the tags.
-		return nil, fmt.Errorf("read settings: %w", err)
+	var errs Errors
+	// go-envconfig stops at the first value that does not parse: record it,
+	// read that setting as unset, and go again (fields already decoded are
+	// kept), so that every invalid input is reported at once.
+	for {
+		err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: c, Lookuper: l})
+		var de *decodeError
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &de) || l.failed[l.last] {
+			// Decoders fail only with decodeError; this is a programming
+			// error in the tags.
+			return nil, fmt.Errorf("read settings: %w", err)
+		}
+		errs = append(errs, &InputError{Name: l.last, Reason: de.reason})
+		l.failed[l.last] = true
 	}
 	c.Sources, c.Raw = l.sources, l.raw
 	c.Region = Text(strings.ToLower(string(c.Region)))
 	c.Platform = Text(strings.ToLower(string(c.Platform)))
 	c.Rerun = Text(strings.ToLower(string(c.Rerun)))
-	c.validate(errs)
-	if len(errs.errs) > 0 {
+	if c.Attach() {
+		c.Wait = true
+	}
+	for _, rule := range rules() {
+		rule(c, &errs)
+	}
+	if len(errs) > 0 {
 		// In the order of Settings; errors of no single setting come last.
 		at := func(name string) int {
 			if r, ok := rank[name]; ok {
@@ -450,41 +474,61 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 			}
 			return len(rank)
 		}
-		sort.SliceStable(errs.errs, func(i, j int) bool { return at(errs.errs[i].Name) < at(errs.errs[j].Name) })
-		return c, errs.errs
+		sort.SliceStable(errs, func(i, j int) bool { return at(errs[i].Name) < at(errs[j].Name) })
+		return c, errs
 	}
 	return c, nil
 }
 
-// validate checks what no single value can: required settings, the rules
-// between settings, and the token without ever echoing it.
-func (c *Config) validate(errs *collector) {
-	bad := func(name, format string, args ...any) {
-		errs.errs = append(errs.errs, &InputError{Name: name, Reason: fmt.Sprintf(format, args...)})
+// rules check what no single value can: required settings, the rules
+// between settings, and the tokens without ever echoing them. Each adds
+// its errors; a rule skips a setting that already has one.
+func rules() []func(c *Config, errs *Errors) {
+	return []func(c *Config, errs *Errors){
+		(*Config).checkToken,
+		(*Config).checkRequired,
+		(*Config).checkHosts,
+		(*Config).checkTimes,
+		(*Config).checkChoices,
+		(*Config).checkNeedsWait,
+		(*Config).checkOtherTokens,
+		(*Config).checkPerTarget,
 	}
+}
+
+// checkToken refuses an api-key that cannot be a Personal Access Token.
+func (c *Config) checkToken(errs *Errors) {
 	switch {
 	case strings.TrimSpace(string(c.APIKey)) == "":
-		errs.errs = append(errs.errs, &InputError{Name: "api-key", Reason: "is empty; " + setToken, MissingToken: true})
+		*errs = append(*errs, &InputError{Name: "api-key", Reason: "is empty; " + setToken, MissingToken: true})
 	case strings.IndexFunc(string(c.APIKey), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r) }) >= 0:
-		bad("api-key", "contains whitespace or control characters (a trailing newline from copying?); store the token again without them")
+		errs.add("api-key", "contains whitespace or control characters (a trailing newline from copying?); store the token again without them")
 	case utf8.RuneCountInString(string(c.APIKey)) < MinTokenLength:
 		// The redactor hides every occurrence of the token: a short one would
 		// rewrite ordinary words in every log and file.
-		bad("api-key", "is shorter than %d characters, so it cannot be a Personal Access Token; store the whole token from the SPLX Probe web UI", MinTokenLength)
+		errs.add("api-key", "is shorter than %d characters, so it cannot be a Personal Access Token; store the whole token from the SPLX Probe web UI", MinTokenLength)
 	}
+}
+
+// checkRequired asks for what a trigger needs (attaching needs neither).
+func (c *Config) checkRequired(errs *Errors) {
 	if c.Attach() {
-		c.Wait = true
-	} else {
-		if c.Sources["target-id"] == SourceUnset {
-			bad("target-id", "is required; copy the target's id from the SPLX Probe web UI")
-		}
-		if c.Sources["probe-ids"] == SourceUnset {
-			bad("probe-ids", "is required; list the probes to run, e.g. 1,2,3")
-		}
+		return
 	}
+	if c.Sources["target-id"] == SourceUnset {
+		errs.add("target-id", "is required; copy the target's id from the SPLX Probe web UI")
+	}
+	if c.Sources["probe-ids"] == SourceUnset {
+		errs.add("probe-ids", "is required; list the probes to run, e.g. 1,2,3")
+	}
+}
+
+// checkHosts resolves the region's hosts and api-url, and the workspace
+// that goes into the trigger's path.
+func (c *Config) checkHosts(errs *Errors) {
 	reg, ok := regions[string(c.Region)]
 	if !ok {
-		bad("region", "%s is not a region; use eu or us", quote(c.Raw["region"]))
+		errs.add("region", "%s is not a region; use eu or us", quote(c.Raw["region"]))
 	}
 	c.UIURL = reg.UI
 	apiURL := reg.API
@@ -493,7 +537,7 @@ func (c *Config) validate(errs *collector) {
 	}
 	if u, err := ParseAPIURL(apiURL); err != nil {
 		if ok || c.Set("api-url") {
-			bad("api-url", "%s", err)
+			errs.add("api-url", "%s", err)
 		}
 	} else {
 		c.APIURL = u
@@ -502,48 +546,79 @@ func (c *Config) validate(errs *collector) {
 		// Every source shows an int32 (WorkspaceDto.id, /w/163/…); it goes
 		// into a URL path of the trigger.
 		if _, err := parseID(string(c.WorkspaceID)); err != nil {
-			bad("workspace-id", "%s is not a workspace id: use the number in the web UI's URL (/w/163/…), digits only", quote(string(c.WorkspaceID)))
+			errs.add("workspace-id", "%s is not a workspace id: use the number in the web UI's URL (/w/163/…), digits only", quote(string(c.WorkspaceID)))
 		}
 	}
+}
+
+// checkTimes keeps the durations workable.
+func (c *Config) checkTimes(errs *Errors) {
 	if !errs.failed("poll-interval") && c.PollInterval < Duration(time.Second) {
-		bad("poll-interval", "%s is shorter than the minimum of 1s", quote(time.Duration(c.PollInterval).String()))
+		errs.add("poll-interval", "%s is shorter than the minimum of 1s", quote(time.Duration(c.PollInterval).String()))
 	}
 	if !errs.failed("timeout") && !errs.failed("poll-interval") && c.Timeout < c.PollInterval {
 		// A paid run would be triggered, then abandoned before its first poll.
-		bad("timeout", "%s is shorter than one poll-interval (%s); raise timeout or lower poll-interval", quote(time.Duration(c.Timeout).String()), time.Duration(c.PollInterval))
+		errs.add("timeout", "%s is shorter than one poll-interval (%s); raise timeout or lower poll-interval", quote(time.Duration(c.Timeout).String()), time.Duration(c.PollInterval))
 	}
 	if !errs.failed("request-timeout") && c.RequestTimeout < Duration(time.Second) {
-		bad("request-timeout", "%s is shorter than the minimum of 1s", quote(time.Duration(c.RequestTimeout).String()))
+		errs.add("request-timeout", "%s is shorter than the minimum of 1s", quote(time.Duration(c.RequestTimeout).String()))
 	}
+}
+
+// checkChoices refuses words that are not among a setting's choices.
+func (c *Config) checkChoices(errs *Errors) {
 	if c.Rerun != "reuse" && c.Rerun != "trigger" {
-		bad("rerun", "%s is not a choice; use reuse (re-attach to the run an earlier attempt triggered) or trigger (always a new run)", quote(c.Raw["rerun"]))
+		errs.add("rerun", "%s is not a choice; use reuse (re-attach to the run an earlier attempt triggered) or trigger (always a new run)", quote(c.Raw["rerun"]))
 	}
-	if names := append([]string{"auto"}, ci.Names()...); !slices.Contains(names, string(c.Platform)) {
-		bad("platform", "%s is not a platform; use %s or %s", quote(c.Raw["platform"]), strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+	if !slices.Contains(append([]string{"auto"}, ci.Names()...), string(c.Platform)) {
+		errs.add("platform", "%s is not a platform; use %s", quote(c.Raw["platform"]), platformChoices())
 		c.Platform = "auto"
 	}
-	// Settings that only mean something after a wait: refuse them without one
-	// rather than let a gate silently not run.
+}
+
+// platformChoices are the platform setting's words: auto and every
+// platform internal/ci knows.
+func platformChoices() string {
+	names := append([]string{"auto"}, ci.Names()...)
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// checkNeedsWait refuses the settings that only mean something after a
+// wait, rather than let a gate silently not run.
+func (c *Config) checkNeedsWait(errs *Errors) {
 	if !bool(c.Wait) && !errs.failed("wait") {
 		for _, s := range Settings() {
 			if s.NeedsWait && c.Set(s.Name) {
-				bad(s.Name, "only applies when waiting for the run; set wait: true as well, or remove it")
+				errs.add(s.Name, "only applies when waiting for the run; set wait: true as well, or remove it")
 			}
 		}
 	}
 	if c.Set("max-regression-percent") && !c.Set("baseline-path") {
-		bad("max-regression-percent", "only applies with a baseline; set baseline-path as well, or remove it")
+		errs.add("max-regression-percent", "only applies with a baseline; set baseline-path as well, or remove it")
 	}
-	for name, token := range map[string]Secret{"github-token": c.GitHubToken, "gitlab-token": c.GitLabToken} {
+}
+
+// checkOtherTokens refuses a pasted newline in the other secret settings
+// (api-key has its own rule); a header would not carry it.
+func (c *Config) checkOtherTokens(errs *Errors) {
+	v := reflect.ValueOf(c).Elem()
+	for _, s := range Settings() {
+		token, ok := v.Field(s.field).Interface().(Secret)
+		if !ok || s.Name == "api-key" {
+			continue
+		}
 		if strings.IndexFunc(string(token), func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-			bad(name, "contains whitespace or control characters; store the token again without them")
+			errs.add(s.Name, "contains whitespace or control characters; store the token again without them")
 		}
 	}
+}
+
+// checkPerTarget asks for target-id where findings are kept per target and
+// probe (code scanning, Code Quality).
+func (c *Config) checkPerTarget(errs *Errors) {
 	for _, name := range []string{"sarif-path", "codequality-path"} {
 		if c.Set(name) && c.Sources["target-id"] == SourceUnset {
-			// Code scanning and Code Quality keep one finding per target and
-			// probe.
-			bad(name, "needs target-id as well: the findings are kept per target and probe")
+			errs.add(name, "needs target-id as well: the findings are kept per target and probe")
 		}
 	}
 }

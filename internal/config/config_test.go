@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 )
 
 func TestParseProbeIDs(t *testing.T) {
@@ -208,5 +209,56 @@ func TestSettingsTable(t *testing.T) {
 	c, err := Load(context.Background(), nil, map[string]string{"SPLX_API_KEY": "key-12345", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1"})
 	if err != nil || !bool(c.CancelOnAbort) || c.Platform != "auto" || time.Duration(c.PollInterval) != 15*time.Second || c.MaxFailed != nil {
 		t.Errorf("defaults: %+v, %v", c, err)
+	}
+}
+
+// TestPlatformNamesFromTheRegistry: the platform setting's help and its
+// error list every platform internal/ci knows, so adding one there is
+// enough for the setting to take it.
+func TestPlatformNamesFromTheRegistry(t *testing.T) {
+	t.Parallel()
+	var help string
+	for _, s := range Settings() {
+		if s.Name == "platform" {
+			help = s.Help
+		}
+	}
+	_, err := Load(context.Background(), nil, map[string]string{"SPLX_API_KEY": "key-12345", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1", "SPLX_PLATFORM": "jenkins"})
+	if err == nil {
+		t.Fatal("platform jenkins was accepted")
+	}
+	for _, name := range append([]string{"auto"}, ci.Names()...) {
+		if !strings.Contains(help, name) {
+			t.Errorf("the platform setting's help %q does not name %s", help, name)
+		}
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("the platform error %q does not name %s", err, name)
+		}
+	}
+	if want := "auto, github, gitlab, circleci or plain: how to report"; help != want {
+		t.Errorf("help = %q, want %q", help, want)
+	}
+}
+
+// TestEverySecretRefusesWhitespace: a pasted newline in any secret setting
+// is refused under its own name, never echoed.
+func TestEverySecretRefusesWhitespace(t *testing.T) {
+	t.Parallel()
+	for _, s := range Settings() {
+		if !s.Secret || s.Name == "api-key" {
+			continue
+		}
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"SPLX_API_KEY": "key-12345", "SPLX_TARGET_ID": "1", "SPLX_PROBE_IDS": "1", s.EnvName(): "tok-ABC\n"}
+			_, err := Load(context.Background(), nil, env)
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Name != s.Name {
+				t.Fatalf("%s with a newline: %v", s.Name, err)
+			}
+			if strings.Contains(err.Error(), "tok-ABC") {
+				t.Errorf("the error echoes the token: %v", err)
+			}
+		})
 	}
 }

@@ -24,53 +24,39 @@ type InputError struct {
 
 func (e *InputError) Error() string { return e.Name + ": " + e.Reason }
 
-// collector gathers the decoders' errors, each under the setting being
-// decoded, so that every invalid input is reported at once rather than
-// only the first (go-envconfig stops at a decoder's error).
-type collector struct {
-	current string
-	errs    Errors
-}
-
 // failed reports whether the setting already has an error.
-func (c *collector) failed(name string) bool {
-	for _, e := range c.errs {
-		if e.Name == name {
+func (e Errors) failed(name string) bool {
+	for _, err := range e {
+		if err.Name == name {
 			return true
 		}
 	}
 	return false
 }
 
-type collectorKey struct{}
-
-func withCollector(ctx context.Context, c *collector) context.Context {
-	return context.WithValue(ctx, collectorKey{}, c)
+// add records an error of a setting.
+func (e *Errors) add(name, format string, args ...any) {
+	*e = append(*e, &InputError{Name: name, Reason: fmt.Sprintf(format, args...)})
 }
 
-// record keeps a decoder's error under the setting being decoded.
-func record(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	c, ok := ctx.Value(collectorKey{}).(*collector)
-	if !ok {
-		return err
-	}
-	c.errs = append(c.errs, &InputError{Name: c.current, Reason: err.Error()})
-	return nil
-}
+// decodeError is a value a decoder could not parse. go-envconfig stops at
+// it; Load records it under the setting being decoded and reads the rest.
+type decodeError struct{ reason string }
 
-// decode parses v into *dst, recording a parse error under the setting
-// being decoded. A blank v is unset: the lookuper never returns one for a
-// set value.
-func decode[T any](ctx context.Context, v string, dst *T, parse func(string) (T, error)) error {
+func (e *decodeError) Error() string { return e.reason }
+
+// decode parses v into *dst. A blank v is unset: the lookuper never
+// returns one for a set value.
+func decode[T any](v string, dst *T, parse func(string) (T, error)) error {
 	if v == "" {
 		return nil
 	}
 	x, err := parse(v)
+	if err != nil {
+		return &decodeError{reason: err.Error()}
+	}
 	*dst = x
-	return record(ctx, err)
+	return nil
 }
 
 // Secret is the token. It is never put in an error, and formats redacted.
@@ -95,48 +81,48 @@ func (t *Text) EnvDecode(_ context.Context, v string) error {
 type ID int32
 
 // EnvDecode implements envconfig.DecoderCtx.
-func (i *ID) EnvDecode(ctx context.Context, v string) error {
-	return decode(ctx, v, (*int32)(i), parseID)
+func (i *ID) EnvDecode(_ context.Context, v string) error {
+	return decode(v, (*int32)(i), parseID)
 }
 
 // IDList is a list of probe ids (see ParseProbeIDs).
 type IDList []int32
 
 // EnvDecode implements envconfig.DecoderCtx.
-func (l *IDList) EnvDecode(ctx context.Context, v string) error {
-	return decode(ctx, v, (*[]int32)(l), ParseProbeIDs)
+func (l *IDList) EnvDecode(_ context.Context, v string) error {
+	return decode(v, (*[]int32)(l), ParseProbeIDs)
 }
 
 // Bool is a boolean in any of the spellings CI users write (see ParseBool).
 type Bool bool
 
 // EnvDecode implements envconfig.DecoderCtx.
-func (b *Bool) EnvDecode(ctx context.Context, v string) error {
-	return decode(ctx, v, (*bool)(b), ParseBool)
+func (b *Bool) EnvDecode(_ context.Context, v string) error {
+	return decode(v, (*bool)(b), ParseBool)
 }
 
 // Duration is a positive duration (see ParseDuration).
 type Duration time.Duration
 
 // EnvDecode implements envconfig.DecoderCtx.
-func (d *Duration) EnvDecode(ctx context.Context, v string) error {
-	return decode(ctx, v, (*time.Duration)(d), ParseDuration)
+func (d *Duration) EnvDecode(_ context.Context, v string) error {
+	return decode(v, (*time.Duration)(d), ParseDuration)
 }
 
 // Count is a whole number of 0 or more (see ParseCount).
 type Count int64
 
 // EnvDecode implements envconfig.DecoderCtx.
-func (c *Count) EnvDecode(ctx context.Context, v string) error {
-	return decode(ctx, v, (*int64)(c), ParseCount)
+func (c *Count) EnvDecode(_ context.Context, v string) error {
+	return decode(v, (*int64)(c), ParseCount)
 }
 
 // Percent is a percentage from 0 to 100 (see ParsePercent).
 type Percent float64
 
 // EnvDecode implements envconfig.DecoderCtx.
-func (p *Percent) EnvDecode(ctx context.Context, v string) error {
-	return decode(ctx, v, (*float64)(p), ParsePercent)
+func (p *Percent) EnvDecode(_ context.Context, v string) error {
+	return decode(v, (*float64)(p), ParsePercent)
 }
 
 // quote shows a rejected value back to the user, shortened and with control
