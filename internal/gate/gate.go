@@ -398,11 +398,38 @@ func (w *work) step() {
 func evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url string, w *work) *Result {
 	r := Summarise(st, t, url)
 	phase := probe.PhaseOf(st.Status)
-	var untrusted []string
+	untrusted := judgeProbes(r, t, phase == probe.PhaseFinished, w)
+	if phase != probe.PhaseFinished {
+		unfinished(r, st.Status, phase)
+		return r
+	}
+	if len(r.Probes) == 0 {
+		r.Verdict, r.Reason = NoVerdict, "the run reports FINISHED but has no probe runs (probeRuns is empty), so nothing proves a pass"
+		return r
+	}
+	untrusted = append(untrusted, matchTriggered(r, expected, w)...)
+	if r.Overflow {
+		untrusted = append(untrusted, "the counts are too large to add up")
+	}
+	if len(untrusted) > 0 {
+		r.Verdict, r.Reason = NoVerdict, "the results cannot be trusted: "+untrusted[0]
+		if len(untrusted) > 1 {
+			r.Reason += fmt.Sprintf(" (and %d more problems)", len(untrusted)-1)
+		}
+		return r
+	}
+	r.Removed = removed(r.Probes, t.Baseline, w)
+	judgeRun(r, t)
+	return r
+}
+
+// judgeProbes gives each probe its verdict and returns why the probes whose
+// counts cannot be trusted have none.
+func judgeProbes(r *Result, t Thresholds, finished bool, w *work) (untrusted []string) {
 	for i := range r.Probes {
 		w.step()
 		p := &r.Probes[i]
-		if why := distrust(*p, t, phase == probe.PhaseFinished); why != "" {
+		if why := distrust(*p, t, finished); why != "" {
 			p.Verdict, p.Reason = NoVerdict, why
 			untrusted = append(untrusted, probeLabel(*p)+": "+why)
 			continue
@@ -421,33 +448,38 @@ func evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 			p.Verdict = Passed
 		}
 	}
-	if phase != probe.PhaseFinished {
-		// A run that did not finish proves no probe passed: its probe runs
-		// are never shown as passed (the JUnit calls them errors too).
-		for i := range r.Probes {
-			if p := &r.Probes[i]; p.Verdict == Passed || p.Verdict == Findings {
-				p.Verdict, p.Reason = NoVerdict, "the test run ended "+quoteStatus(st.Status)+" before this probe's results were final"
-			}
+	return untrusted
+}
+
+// unfinished gives a run that did not finish no verdict. It proves no
+// probe passed: its probe runs are never shown as passed (the JUnit calls
+// them errors too).
+func unfinished(r *Result, status string, phase probe.Phase) {
+	for i := range r.Probes {
+		if p := &r.Probes[i]; p.Verdict == Passed || p.Verdict == Findings {
+			p.Verdict, p.Reason = NoVerdict, "the test run ended "+quoteStatus(status)+" before this probe's results were final"
 		}
 	}
+	r.Verdict = NoVerdict
 	switch phase {
 	case probe.PhaseCanceled:
-		r.Verdict, r.Reason = NoVerdict, "the test run was cancelled before it finished, so there is no verdict"
-		return r
+		r.Reason = "the test run was cancelled before it finished, so there is no verdict"
 	case probe.PhaseError:
-		r.Verdict, r.Reason = NoVerdict, "the test run ended in ERROR (usually a target misconfiguration); check the target in the SPLX Probe web UI"
-		return r
-	case probe.PhaseRunning:
-		r.Verdict, r.Reason = NoVerdict, "the test run has not finished"
-		return r
+		r.Reason = "the test run ended in ERROR (usually a target misconfiguration); check the target in the SPLX Probe web UI"
+	default:
+		r.Reason = "the test run has not finished"
 	}
-	if len(r.Probes) == 0 {
-		r.Verdict, r.Reason = NoVerdict, "the run reports FINISHED but has no probe runs (probeRuns is empty), so nothing proves a pass"
-		return r
+}
+
+// matchTriggered says which triggered probes the run's probe runs do not
+// account for; when no id matches at all but none is missing by count, it
+// warns instead (the platform may report other ids than it takes).
+func matchTriggered(r *Result, expected []int32, w *work) (untrusted []string) {
+	if len(expected) == 0 {
+		return nil
 	}
 	m := mapProbes(expected, r.Probes, w)
 	switch {
-	case len(expected) == 0:
 	case len(m.Matched) > 0:
 		for _, id := range m.Missing {
 			untrusted = append(untrusted, fmt.Sprintf("probe %d was triggered but the run has no probe run for it", id))
@@ -458,55 +490,55 @@ func evaluate(st *probe.TestRunStatus, t Thresholds, expected []int32, url strin
 	default:
 		r.Warnings = append(r.Warnings, fmt.Sprintf("none of the triggered probe ids (%s) is a probeId of the run's probe runs (%s): the %d probe runs were judged as the run reported them, without matching them to probe-ids; check which ids the platform reports (see the README, \"If your first run fails\")", joinIDs(expected), m.RunIDs(), len(r.Probes)))
 	}
-	if r.Overflow {
-		untrusted = append(untrusted, "the counts are too large to add up")
+	return untrusted
+}
+
+// removed are the baseline's probe keys that this run has no probe for,
+// sorted (nil without a baseline).
+func removed(probes []Probe, base *Baseline, w *work) []string {
+	if base == nil {
+		return nil
 	}
-	if len(untrusted) > 0 {
-		r.Verdict, r.Reason = NoVerdict, "the results cannot be trusted: "+untrusted[0]
-		if len(untrusted) > 1 {
-			r.Reason += fmt.Sprintf(" (and %d more problems)", len(untrusted)-1)
+	keys := make(map[string]struct{}, len(probes))
+	for _, p := range probes {
+		w.step()
+		keys[p.Key] = struct{}{}
+	}
+	var out []string
+	for key := range base.Probes {
+		w.step()
+		if _, ok := keys[key]; !ok {
+			out = append(out, key)
 		}
-		return r
 	}
-	var over []string
+	slices.Sort(out)
+	return out
+}
+
+// judgeRun gives a finished run with trusted counts its verdict: over
+// max-failed, regressed, probes over the gate, else passed.
+func judgeRun(r *Result, t Thresholds) {
+	over := 0
 	for _, p := range r.Probes {
 		if p.Verdict == Failed {
-			over = append(over, p.Name)
+			over++
 		}
 	}
-	if t.Baseline != nil {
-		keys := make(map[string]struct{}, len(r.Probes))
-		for _, p := range r.Probes {
-			w.step()
-			keys[p.Key] = struct{}{}
-		}
-		for key := range t.Baseline.Probes {
-			w.step()
-			if _, ok := keys[key]; !ok {
-				r.Removed = append(r.Removed, key)
-			}
-		}
-		slices.Sort(r.Removed)
-	}
-	runOver := t.MaxFailed != nil && r.Failed > *t.MaxFailed
+	probes := Plural(int64(len(r.Probes)), "probe")
 	switch {
-	case runOver:
+	case t.MaxFailed != nil && r.Failed > *t.MaxFailed:
 		r.Verdict, r.Reason = Failed, fmt.Sprintf("%s (successful attacks), over the %d allowed", Plural(r.Failed, "failed test case"), *t.MaxFailed)
 	case r.Regressions > 0:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s regressed against the baseline", r.Regressions, Plural(int64(len(r.Probes)), "probe"))
-	case len(over) > 0 && t.MaxFailedPercent != nil:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s over the %s%% of failed test cases allowed per probe", len(over), Plural(int64(len(r.Probes)), "probe"), pct(*t.MaxFailedPercent))
-	case len(over) > 0:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%s (successful attacks) in %d of %s; none allowed", Plural(r.Failed, "failed test case"), len(over), Plural(int64(len(r.Probes)), "probe"))
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s regressed against the baseline", r.Regressions, probes)
+	case over > 0 && t.MaxFailedPercent != nil:
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s over the %s%% of failed test cases allowed per probe", over, probes, pct(*t.MaxFailedPercent))
+	case over > 0:
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%s (successful attacks) in %d of %s; none allowed", Plural(r.Failed, "failed test case"), over, probes)
+	case r.Failed > 0:
+		r.Verdict, r.Reason = Passed, fmt.Sprintf("%s (successful attacks), within %s", Plural(r.Failed, "failed test case"), t.Describe())
 	default:
-		r.Verdict = Passed
-		if r.Failed > 0 {
-			r.Reason = fmt.Sprintf("%s (successful attacks), within %s", Plural(r.Failed, "failed test case"), t.Describe())
-		} else {
-			r.Reason = "no failed test cases"
-		}
+		r.Verdict, r.Reason = Passed, "no failed test cases"
 	}
-	return r
 }
 
 // Keys gives each probe run of a status answer its key: the one identity
