@@ -99,7 +99,7 @@ func noteAdvice(ctx context.Context, err error) string {
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Sprintf("; the job was cancelled, and the note got %s", grace.Signal)
-	case errors.As(err, &er) && er.RateLimited():
+	case errors.As(err, &er) && er.RateLimited:
 		after := ""
 		if er.RetryAfter > 0 {
 			after = " (GitLab asked to wait " + er.RetryAfter.String() + ")"

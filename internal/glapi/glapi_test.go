@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/splx-ai/splx-probe-action/internal/rest"
 )
 
 const token = "glpat-TEST-TOKEN-9d1e"
@@ -101,9 +102,9 @@ func TestUpsertNote(t *testing.T) {
 	}
 }
 
-// TestRefusals: a pagination link or a redirect to another host is not
-// followed (the token would go there), and GitLab's error bodies become
-// messages that say what GitLab said.
+// TestRefusals: a redirect to another host is refused in GitLab's words
+// (the token would go there), and GitLab's rate limit (429, or a 403 that
+// says so) is told from a token that may not do this.
 func TestRefusals(t *testing.T) {
 	t.Parallel()
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -118,19 +119,12 @@ func TestRefusals(t *testing.T) {
 		answer func(w http.ResponseWriter, r *http.Request)
 		check  func(t *testing.T, err error)
 	}{
-		{"a Link to another host", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Link", "<"+other.URL+"/api/v4/next>; rel=\"next\"")
-			fmt.Fprint(w, `[]`)
-		}, func(t *testing.T, err error) {
-			if !errors.Is(err, ErrOtherHost) {
-				t.Errorf("err = %v, want ErrOtherHost", err)
-			}
-		}},
 		{"a redirect to another host", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, other.URL+"/api/v4/x", http.StatusFound)
 		}, func(t *testing.T, err error) {
-			if !errors.Is(err, ErrOtherHost) {
-				t.Errorf("err = %v, want ErrOtherHost", err)
+			const want = "list notes: refused to follow GitLab's answer to another host: the token is only sent to CI_API_V4_URL"
+			if !errors.Is(err, rest.ErrOtherHost) || err.Error() != want {
+				t.Errorf("err = %v, want %s", err, want)
 			}
 		}},
 		{"429", func(w http.ResponseWriter, r *http.Request) {
@@ -139,24 +133,26 @@ func TestRefusals(t *testing.T) {
 			fmt.Fprint(w, `{"message":"Retry later"}`)
 		}, func(t *testing.T, err error) {
 			var er *ErrorResponse
-			if !errors.As(err, &er) || !er.RateLimited() || er.RetryAfter != 30*time.Second || !strings.Contains(err.Error(), "HTTP 429 Too Many Requests: Retry later") {
+			if !errors.As(err, &er) || !er.RateLimited || er.RetryAfter != 30*time.Second || !strings.Contains(err.Error(), "HTTP 429 Too Many Requests: Retry later") {
 				t.Errorf("err = %#v", err)
 			}
 		}},
+		{"403 rate limit", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"message":"This endpoint has been requested too many times. Rate limit exceeded."}`)
+		}, func(t *testing.T, err error) {
+			var er *ErrorResponse
+			if !errors.As(err, &er) || !er.RateLimited {
+				t.Errorf("err = %v, want rate limited", err)
+			}
+		}},
 		{"insufficient scope", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "30") // not GitLab's sign of a limit
 			w.WriteHeader(http.StatusForbidden)
 			fmt.Fprint(w, `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token."}`)
 		}, func(t *testing.T, err error) {
 			var er *ErrorResponse
-			if !errors.As(err, &er) || er.RateLimited() || !strings.Contains(err.Error(), "HTTP 403 Forbidden: insufficient_scope: The request requires higher privileges") {
-				t.Errorf("err = %v", err)
-			}
-		}},
-		{"field errors", func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"message":{"note":["is too long"]}}`)
-		}, func(t *testing.T, err error) {
-			if !strings.Contains(err.Error(), `HTTP 400 Bad Request: {"note":["is too long"]}`) {
+			if !errors.As(err, &er) || er.RateLimited || !strings.Contains(err.Error(), "HTTP 403 Forbidden: insufficient_scope: The request requires higher privileges") {
 				t.Errorf("err = %v", err)
 			}
 		}},
