@@ -5,6 +5,9 @@ import (
 	"strings"
 )
 
+// dotenvSetting names the dotenv file the outputs go to.
+const dotenvSetting = "dotenv-path"
+
 // gitlab reports as plain text with collapsible sections, and writes the
 // outputs to a dotenv file for artifacts:reports:dotenv. GitLab masks its
 // own masked variables; an ::add-mask:: line would print the token.
@@ -40,11 +43,12 @@ func (g *gitlab) Outputs(outs []Output) {
 		}
 		b.WriteString(o.EnvName() + "=" + o.Value + "\n")
 	}
-	if err := g.o.write(g.o.DotenvPath, b.String(), replace); err != nil {
-		g.Warning("Dotenv report", fmt.Sprintf("cannot write %s: %v; printing the values instead", g.o.DotenvPath, err))
+	path := g.o.Setting(dotenvSetting)
+	if err := g.o.write(path, b.String(), replace); err != nil {
+		g.Warning("Dotenv report", fmt.Sprintf("cannot write %s: %v; printing the values instead", path, err))
 		g.plain.Outputs(outs)
 		return
 	}
-	g.Info("Wrote " + g.o.DotenvPath + " (declare it under artifacts:reports:dotenv for later jobs)")
+	g.Info("Wrote " + path + " (declare it under artifacts:reports:dotenv for later jobs)")
 	g.plain.Outputs(outs)
 }

@@ -1,5 +1,7 @@
 package ci
 
+import "slices"
+
 // platform is one CI platform the tool knows: how to detect it, read its
 // context, speak to it, and which files it writes. Adding a platform is
 // one entry in platforms and a file with its reporter.
@@ -16,8 +18,8 @@ type platform struct {
 	reporter func(o Options) Reporter
 	// files are the output files its reporter writes (for doctor).
 	files func(env map[string]string, o Options) []File
-	// settings are the settings naming a file its reporter writes: they
-	// may not name another report.
+	// settings are the settings its reporter reads (Options.Setting), each
+	// naming a file it writes: they may not name another report.
 	settings []string
 	// runnerFiles are the variables naming files its runner owns, which
 	// no report may overwrite.
@@ -53,9 +55,9 @@ func platforms() []platform {
 			context:  (*Context).gitlab,
 			reporter: func(o Options) Reporter { return &gitlab{plain: newColourLog(o)} }, // both render ANSI colour in their job logs
 			files: func(_ map[string]string, o Options) []File {
-				return []File{{Name: "dotenv-path", Path: o.DotenvPath, Created: true}}
+				return []File{{Name: dotenvSetting, Path: o.Setting(dotenvSetting), Created: true}}
 			},
-			settings: []string{"dotenv-path"},
+			settings: []string{dotenvSetting},
 		},
 		{
 			name: CircleCI, label: "CircleCI",
@@ -98,7 +100,23 @@ func Names() []string {
 
 // OutputFiles are the files the platform's reporter writes, with the
 // options a reporter gets.
-func (p Platform) OutputFiles(o Options) []File { return lookup(p).files(nonNil(o.Env), o) }
+func (p Platform) OutputFiles(o Options) []File {
+	pl := lookup(p)
+	return pl.files(nonNil(o.Env), pl.options(o))
+}
+
+// options are o as the platform's reporter sees them: only the settings
+// it declares.
+func (pl platform) options(o Options) Options {
+	get := o.Setting
+	o.Setting = func(name string) string {
+		if get == nil || !slices.Contains(pl.settings, name) {
+			return ""
+		}
+		return get(name)
+	}
+	return o
+}
 
 // FileSettings are the settings naming a file the platform's reporter
 // writes.
