@@ -16,16 +16,9 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
 
-// Platform names a CI platform.
+// Platform names a CI platform; each platform's file declares its name,
+// and platforms lists them all.
 type Platform string
-
-// The platforms the tool knows.
-const (
-	GitHub   Platform = "github"
-	GitLab   Platform = "gitlab"
-	CircleCI Platform = "circleci"
-	Plain    Platform = "plain"
-)
 
 // Output is one named result value. Name is in action.yml form
 // (test-run-id); other platforms derive their own spelling.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/ghapi"
 	"github.com/splx-ai/splx-probe-action/internal/grace"
@@ -20,7 +18,8 @@ import (
 // something else. It makes no GitHub API call unless this is a pull
 // request event on GitHub with a token and pr-comment on; a failure is a
 // warning that says what to do, and never changes the exit code. After a
-// signal it gets grace.Signal, no more.
+// signal it gets grace.Signal, no more. Only GitHub's context knows a pull
+// request.
 type prComment struct{}
 
 func (prComment) Name() string     { return "Pull request comment" }
@@ -29,17 +28,13 @@ func (prComment) Failure() Failure { return Warns }
 
 func (prComment) Deliver(ctx context.Context, r *Run) error {
 	cfg, pr := r.Settings, r.CI.PRNumber
-	if cfg == nil || r.CI.Platform != ci.GitHub || pr == 0 || !bool(cfg.PRComment) || cfg.GitHubToken == "" {
+	if cfg == nil || pr == 0 || !bool(cfg.PRComment) || cfg.GitHubToken == "" {
 		return nil
 	}
 	failed := func(err error) error {
 		return fmt.Errorf("could not comment on pull request #%d: %v%s; the verdict is unchanged", pr, err, commentAdvice(ctx, err))
 	}
-	apiURL := r.CI.APIURL
-	if apiURL == "" {
-		apiURL = "https://api.github.com"
-	}
-	u, err := config.ParseAPIURL(apiURL)
+	u, err := config.ParseAPIURL(r.CI.APIURL)
 	if err != nil {
 		return failed(fmt.Errorf("GITHUB_API_URL %w", err))
 	}
@@ -75,7 +70,7 @@ func (prComment) Deliver(ctx context.Context, r *Run) error {
 }
 
 // CommentInput is what the comment shows: the result, the run started or
-// the problem, and the commit, the time and the workflow run.
+// the problem, and the commit, the time and the CI run.
 func CommentInput(r *Run) report.CommentInput {
 	key := string(r.Settings.CommentKey)
 	if key == "" {
@@ -84,20 +79,8 @@ func CommentInput(r *Run) report.CommentInput {
 	in := report.CommentInput{
 		Marker: report.CommentMarker(key), Key: key, Version: r.Version,
 		Result: r.Result, Started: r.Started, Problem: r.Problem,
-		Commit: r.CI.SHA, Time: r.Clock.Now(),
-	}
-	server := strings.TrimRight(r.CI.ServerURL, "/")
-	if server == "" {
-		server = "https://github.com"
-	}
-	if r.CI.Commit != "" {
-		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, r.CI.Repository, r.CI.Commit)
-	}
-	if r.CI.CIRun != "" {
-		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, r.CI.Repository, r.CI.CIRun)
-		if r.CI.Attempt != "" && r.CI.Attempt != "1" {
-			in.RunURL += "/attempts/" + r.CI.Attempt
-		}
+		Commit: r.CI.SHA, CommitURL: r.CI.CommitURL, Time: r.Clock.Now(),
+		RunURL: r.CI.RunURL, RunLabel: r.CI.RunLabel,
 	}
 	return in
 }

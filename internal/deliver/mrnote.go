@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/glapi"
 	"github.com/splx-ai/splx-probe-action/internal/grace"
@@ -24,6 +22,7 @@ const noteToken = "a project access token with the api scope and the Reporter ro
 // gitlab-token and pr-comment on, the token only to CI_API_V4_URL's host,
 // only notes of the token's own user edited, a failure a warning that
 // never changes the exit code, and after a signal grace.Signal, no more.
+// Only GitLab's context knows a merge request.
 type mrNote struct{}
 
 func (mrNote) Name() string     { return "Merge request note" }
@@ -32,7 +31,7 @@ func (mrNote) Failure() Failure { return Warns }
 
 func (mrNote) Deliver(ctx context.Context, r *Run) error {
 	cfg, iid := r.Settings, r.CI.MergeRequestIID
-	if cfg == nil || r.CI.Platform != ci.GitLab || iid == 0 || !bool(cfg.PRComment) {
+	if cfg == nil || iid == 0 || !bool(cfg.PRComment) {
 		return nil
 	}
 	if cfg.GitLabToken == "" {
@@ -62,11 +61,8 @@ func (mrNote) Deliver(ctx context.Context, r *Run) error {
 	in := report.CommentInput{
 		Marker: report.CommentMarker(key), Key: key, Version: r.Version,
 		Result: r.Result, Started: r.Started, Problem: r.Problem,
-		Commit: r.CI.SHA, Time: r.Clock.Now(),
-		RunURL: r.CI.JobURL, RunLabel: "pipeline job",
-	}
-	if project := strings.TrimRight(r.CI.ProjectURL, "/"); project != "" && r.CI.Commit != "" {
-		in.CommitURL = project + "/-/commit/" + r.CI.Commit
+		Commit: r.CI.SHA, CommitURL: r.CI.CommitURL, Time: r.Clock.Now(),
+		RunURL: r.CI.RunURL, RunLabel: r.CI.RunLabel,
 	}
 	body := r.Redact.String(report.Comment(in))
 	timeout := time.Duration(cfg.RequestTimeout)
