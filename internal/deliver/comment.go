@@ -9,7 +9,6 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/ghapi"
 	"github.com/splx-ai/splx-probe-action/internal/grace"
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // prComment keeps the pull request's comment for this comment key up to
@@ -41,49 +40,29 @@ func (prComment) Deliver(ctx context.Context, r *Run) error {
 	if r.CI.Repository == "" {
 		return failed(errors.New("GITHUB_REPOSITORY is not set"))
 	}
-	in := CommentInput(r)
-	body := r.Redact.String(report.Comment(in))
-	timeout := time.Duration(cfg.RequestTimeout)
-	if timeout <= 0 {
-		timeout = 60 * time.Second // the setting itself was refused
-	}
-	client := ghapi.New(u, string(cfg.GitHubToken), "splx-probe-action/"+r.Version, timeout)
-	sctx, stop := grace.After(ctx, grace.Signal)
-	defer stop()
-	cctx, cancel := context.WithTimeout(sctx, grace.MulDuration(timeout, 3))
-	defer cancel()
-	done, err := client.UpsertComment(cctx, r.CI.Repository, pr, in.Marker, body)
-	if done.Ignored > 0 {
-		r.Log.Info(fmt.Sprintf("Ignored %d comment(s) on pull request #%d that carry this step's marker but were not written by %s.", done.Ignored, pr, done.Author))
-	}
-	switch {
-	case err != nil:
-		return failed(err)
-	case done.Created && done.PastLimit:
-		r.Log.Warning("Pull request comment", fmt.Sprintf("Commented on pull request #%d with a new comment: it has more than %d comments and this step's own comment was not among the first %d, so an older one may remain further down (each run past the limit adds one).", pr, ghapi.MaxComments, ghapi.MaxComments))
-	case done.Created:
-		r.Log.Info(fmt.Sprintf("Commented on pull request #%d.", pr))
-	default:
-		r.Log.Info(fmt.Sprintf("Updated the comment on pull request #%d.", pr))
-	}
-	return nil
+	return upsert(ctx, r, prComment{}.key(r), func(cctx context.Context, timeout time.Duration, marker, body string) error {
+		client := ghapi.New(u, string(cfg.GitHubToken), "splx-probe-action/"+r.Version, timeout)
+		done, err := client.UpsertComment(cctx, r.CI.Repository, pr, marker, body)
+		if done.Ignored > 0 {
+			r.Log.Info(fmt.Sprintf("Ignored %d comment(s) on pull request #%d that carry this step's marker but were not written by %s.", done.Ignored, pr, done.Author))
+		}
+		switch {
+		case err != nil:
+			return failed(err)
+		case done.Created && done.PastLimit:
+			r.Log.Warning("Pull request comment", fmt.Sprintf("Commented on pull request #%d with a new comment: it has more than %d comments and this step's own comment was not among the first %d, so an older one may remain further down (each run past the limit adds one).", pr, ghapi.MaxComments, ghapi.MaxComments))
+		case done.Created:
+			r.Log.Info(fmt.Sprintf("Commented on pull request #%d.", pr))
+		default:
+			r.Log.Info(fmt.Sprintf("Updated the comment on pull request #%d.", pr))
+		}
+		return nil
+	})
 }
 
-// CommentInput is what the comment shows: the result, the run started or
-// the problem, and the commit, the time and the CI run.
-func CommentInput(r *Run) report.CommentInput {
-	key := string(r.Settings.CommentKey)
-	if key == "" {
-		key = fmt.Sprintf("%s / %s / target %d", r.CI.Workflow, r.CI.Job, r.Settings.TargetID)
-	}
-	in := report.CommentInput{
-		Marker: report.CommentMarker(key), Key: key, Version: r.Version,
-		Result: r.Result, Started: r.Started, Problem: r.Problem,
-		Commit: r.CI.SHA, CommitURL: r.CI.CommitURL, Time: r.Clock.Now(),
-		RunURL: r.CI.RunURL, RunLabel: r.CI.RunLabel,
-	}
-	return in
-}
+// key is the comment key: the workflow, the job and the target unless
+// comment-key is set.
+func (prComment) key(r *Run) string { return commentKey(r.Settings, r.CI.Workflow+" / "+r.CI.Job) }
 
 // commentAdvice says what to do about a comment that failed.
 func commentAdvice(ctx context.Context, err error) string {
