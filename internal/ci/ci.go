@@ -16,16 +16,9 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
 
-// Platform names a CI platform.
+// Platform names a CI platform; each platform's file declares its name,
+// and platforms lists them all.
 type Platform string
-
-// The platforms the tool knows.
-const (
-	GitHub   Platform = "github"
-	GitLab   Platform = "gitlab"
-	CircleCI Platform = "circleci"
-	Plain    Platform = "plain"
-)
 
 // Output is one named result value. Name is in action.yml form
 // (test-run-id); other platforms derive their own spelling.
@@ -154,8 +147,10 @@ type Options struct {
 	// Debug turns on debug lines off GitHub (GitHub shows ::debug:: lines
 	// when the runner's debug logging is on).
 	Debug bool
-	// DotenvPath is GitLab's dotenv file.
-	DotenvPath string
+	// Setting reads a setting's effective value by name (config's Value).
+	// A reporter sees only the settings its platform declares (GitLab's
+	// dotenv-path), "" for any other; nil reads "" for all.
+	Setting func(name string) string
 	// Now is the clock (GitLab section timestamps).
 	Now func() time.Time
 	// Random returns n random bytes as hex (file delimiters, stop tokens).
@@ -174,7 +169,8 @@ func New(p Platform, o Options) Reporter {
 	if o.Unredacted == nil {
 		o.Unredacted = o.Stdout
 	}
-	return lookup(p).reporter(o)
+	pl := lookup(p)
+	return pl.reporter(pl.options(o))
 }
 
 func nonNil(m map[string]string) map[string]string {

@@ -1,11 +1,119 @@
 package ci
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 )
+
+// GitHub is GitHub Actions, and act.
+const GitHub Platform = "github"
+
+// github reads GitHub's context through go-githubactions, but reads the
+// event payload itself, with a size cap (the library reads it whole).
+func (c *Context) github(env map[string]string) {
+	c.Act = env["ACT"] == "true"
+	// owner/repo/.github/workflows/x.yml@refs/heads/main
+	if ref, _, _ := strings.Cut(env["GITHUB_WORKFLOW_REF"], "@"); strings.Count(ref, "/") >= 2 {
+		c.WorkflowPath = strings.SplitN(ref, "/", 3)[2]
+	}
+	c.Repository, c.Commit, c.SHA, c.RunNumber = env["GITHUB_REPOSITORY"], env["GITHUB_SHA"], short(env["GITHUB_SHA"]), env["GITHUB_RUN_NUMBER"]
+	c.Actor, c.EventName, c.HeadRef = env["GITHUB_ACTOR"], env["GITHUB_EVENT_NAME"], env["GITHUB_HEAD_REF"]
+	c.Workflow, c.Job, c.APIURL = env["GITHUB_WORKFLOW"], env["GITHUB_JOB"], env["GITHUB_API_URL"]
+	c.CIRun, c.Attempt = env["GITHUB_RUN_ID"], env["GITHUB_RUN_ATTEMPT"]
+	gh, _ := githubactions.New(githubactions.WithGetenv(func(k string) string {
+		if k == "GITHUB_EVENT_PATH" {
+			return ""
+		}
+		return env[k]
+	})).Context()
+	if gh != nil {
+		c.Repository, c.SHA = gh.Repository, short(gh.SHA)
+		if gh.RunNumber > 0 {
+			c.RunNumber = strconv.FormatInt(gh.RunNumber, 10)
+		}
+		c.Actor, c.EventName, c.HeadRef = gh.Actor, gh.EventName, gh.HeadRef
+		c.Workflow, c.Job, c.APIURL = gh.Workflow, gh.Job, gh.APIURL
+	}
+	if c.APIURL == "" {
+		c.APIURL = "https://api.github.com"
+	}
+	c.githubLinks(env["GITHUB_SERVER_URL"])
+	// Only these two events are about a pull request's code; review and
+	// comment events are not (the README says so).
+	if c.EventName != "pull_request" && c.EventName != "pull_request_target" || env["GITHUB_EVENT_PATH"] == "" {
+		return
+	}
+	ev, err := readEvent(env["GITHUB_EVENT_PATH"])
+	if err != nil {
+		c.EventErr = err
+		return
+	}
+	if pr, ok := ev["pull_request"].(map[string]any); ok {
+		if n, ok := pr["number"].(float64); ok && n > 0 && n < 1<<31 {
+			c.PRNumber = int(n)
+		}
+	}
+}
+
+// githubLinks are the commit's and the workflow run's pages on server
+// (GITHUB_SERVER_URL, github.com when unset); a run's first attempt is
+// the run's own page.
+func (c *Context) githubLinks(server string) {
+	server = strings.TrimRight(server, "/")
+	if server == "" {
+		server = "https://github.com"
+	}
+	if c.Commit != "" {
+		c.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, c.Repository, c.Commit)
+	}
+	if c.CIRun != "" {
+		c.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, c.Repository, c.CIRun)
+		if c.Attempt != "" && c.Attempt != "1" {
+			c.RunURL += "/attempts/" + c.Attempt
+		}
+	}
+}
+
+// MaxEventFile caps the event payload read from GITHUB_EVENT_PATH. GitHub
+// caps webhook payloads at 25 MB; anything larger (or /dev/zero) is not an
+// event and must not exhaust memory before anything runs.
+const MaxEventFile = 25 << 20
+
+// readEvent reads the event payload at path: a regular file (a FIFO would
+// block) of at most MaxEventFile bytes, holding a JSON object.
+func readEvent(path string) (map[string]any, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("GITHUB_EVENT_PATH is not a regular file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxEventFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH: %w", err)
+	}
+	if len(data) > MaxEventFile {
+		return nil, fmt.Errorf("GITHUB_EVENT_PATH is larger than %d MiB, so it is not an event payload", MaxEventFile>>20)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, errors.New("GITHUB_EVENT_PATH does not hold a JSON object")
+	}
+	return ev, nil
+}
 
 // github reports through workflow commands (go-githubactions) and writes
 // the file commands itself: the library panics when a file is missing and

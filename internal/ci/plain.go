@@ -4,6 +4,9 @@ import (
 	"strings"
 )
 
+// Plain is any other log, or a terminal: the fallback.
+const Plain Platform = "plain"
+
 // plain reports to a terminal or any log that is not a known CI: readable
 // lines, colour and a live progress bar only on a terminal.
 type plain struct {

@@ -40,7 +40,7 @@ func TestReporters(t *testing.T) {
 			red := redact.New("tok-SECRET-7f3a9c")
 			r := New(Platform(name), Options{
 				Env: env, Stdout: red.Writer(&out), Stderr: red.Writer(&errOut), Unredacted: &raw, Redact: red,
-				Debug: true, DotenvPath: dotenv, Now: func() time.Time { return time.Unix(1700000000, 0) },
+				Debug: true, Setting: settings("dotenv-path", dotenv), Now: func() time.Time { return time.Unix(1700000000, 0) },
 				Random: func(int) string { return "r4nd" },
 			})
 			r.Begin([]string{"tok-SECRET-7f3a9c", ""})
@@ -118,7 +118,7 @@ func TestMissingFiles(t *testing.T) {
 	t.Parallel()
 	for _, p := range []Platform{GitHub, GitLab} {
 		var out bytes.Buffer
-		r := New(p, Options{Env: map[string]string{"GITHUB_ACTIONS": "true"}, Stdout: &out, Stderr: &out, DotenvPath: filepath.Join(t.TempDir(), "no", "such", "dir", "x.env")})
+		r := New(p, Options{Env: map[string]string{"GITHUB_ACTIONS": "true"}, Stdout: &out, Stderr: &out, Setting: settings("dotenv-path", filepath.Join(t.TempDir(), "no", "such", "dir", "x.env"))})
 		r.Outputs([]Output{{Name: "status", Value: "FINISHED"}})
 		r.Summary("## s\n")
 		if !strings.Contains(out.String(), "FINISHED") || !strings.Contains(out.String(), "warning") {
@@ -131,7 +131,7 @@ func TestMissingFiles(t *testing.T) {
 // name nobody knows is the terminal.
 func TestRegistry(t *testing.T) {
 	t.Parallel()
-	o := Options{Env: map[string]string{"GITHUB_OUTPUT": "/o", "BASH_ENV": "/b"}, DotenvPath: "/d"}
+	o := Options{Env: map[string]string{"GITHUB_OUTPUT": "/o", "BASH_ENV": "/b"}, Setting: settings("dotenv-path", "/d")}
 	want := map[Platform]string{GitHub: "GITHUB_OUTPUT", GitLab: "dotenv-path", CircleCI: "BASH_ENV", Plain: ""}
 	for p, first := range want {
 		files := p.OutputFiles(o)
@@ -151,4 +151,38 @@ func TestRegistry(t *testing.T) {
 	if GitLab.FileSettings()[0] != "dotenv-path" || len(GitHub.FileSettings()) != 0 {
 		t.Error("FileSettings")
 	}
+}
+
+// TestReporterSettings: a platform's reporter reads the settings it
+// declares, and nothing else (a setting it did not declare reads "").
+func TestReporterSettings(t *testing.T) {
+	t.Parallel()
+	all := func(name string) string { return "value of " + name }
+	for _, pl := range platforms() {
+		o := pl.options(Options{Setting: all})
+		for _, s := range pl.settings {
+			if got := o.Setting(s); got != all(s) {
+				t.Errorf("%s reads %s as %q", pl.name, s, got)
+			}
+		}
+		if got := o.Setting("junit-path"); got != "" {
+			t.Errorf("%s reads an undeclared setting: %q", pl.name, got)
+		}
+		if got := pl.options(Options{}).Setting(dotenvSetting); got != "" {
+			t.Errorf("%s without settings reads %q", pl.name, got)
+		}
+	}
+	if files := GitLab.OutputFiles(Options{Setting: all}); files[0].Path != "value of dotenv-path" {
+		t.Errorf("GitLab writes %v", files)
+	}
+}
+
+// settings reads the settings given as name, value pairs, as config's
+// Value does.
+func settings(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(name string) string { return m[name] }
 }

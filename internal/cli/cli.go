@@ -95,7 +95,7 @@ func (c *Command) Run(ctx context.Context, args []string) ExitCode {
 	red := redact.New(secrets...)
 	rep := ci.New(cictx.Platform, ci.Options{
 		Env: env, Stdout: red.Writer(c.Stdout), Stderr: red.Writer(c.Stderr), Unredacted: c.Stdout, Redact: red,
-		TTY: c.isTTY(), Width: c.width(env), DotenvPath: string(cfg.DotenvPath), Now: c.Clock.Now, Debug: bool(cfg.Debug),
+		TTY: c.isTTY(), Width: c.width(env), Setting: cfg.Value, Now: c.Clock.Now, Debug: bool(cfg.Debug),
 	})
 	// Before anything else is printed, GitHub learns what to mask.
 	rep.Begin(secrets)

@@ -119,7 +119,7 @@ func (d *doctor) settings(cfgErr error) bool {
 // can be written.
 func (d *doctor) files() {
 	d.line(markOK, "platform", d.ci.Label())
-	files := d.ci.Platform.OutputFiles(ci.Options{Env: d.env, DotenvPath: string(d.cfg.DotenvPath)})
+	files := d.ci.Platform.OutputFiles(ci.Options{Env: d.env, Setting: d.cfg.Value})
 	if len(files) == 0 {
 		d.line(markSkip, "output files", "none on this platform (the outputs are printed)")
 	}

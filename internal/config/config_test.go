@@ -117,6 +117,11 @@ func TestPrecedence(t *testing.T) {
 	if _, ok := c.Raw["api-key"]; ok {
 		t.Error("the token is kept in Raw, which --print-config shows")
 	}
+	// A platform's reporter reads its settings through Value: a default
+	// counts (GitLab writes splx-probe.env when dotenv-path is not set).
+	if c.Value("dotenv-path") != "splx-probe.env" || c.Value("timeout") != "10m" || c.Value("name") != "" {
+		t.Errorf("values %q %q %q", c.Value("dotenv-path"), c.Value("timeout"), c.Value("name"))
+	}
 	if c.APIURL.String() != "https://api.probe.splx.ai" || c.UIURL != "https://probe.splx.ai" {
 		t.Errorf("hosts %s %s", c.APIURL, c.UIURL)
 	}

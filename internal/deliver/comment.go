@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/ghapi"
 	"github.com/splx-ai/splx-probe-action/internal/grace"
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // prComment keeps the pull request's comment for this comment key up to
@@ -20,7 +17,8 @@ import (
 // something else. It makes no GitHub API call unless this is a pull
 // request event on GitHub with a token and pr-comment on; a failure is a
 // warning that says what to do, and never changes the exit code. After a
-// signal it gets grace.Signal, no more.
+// signal it gets grace.Signal, no more. Only GitHub's context knows a pull
+// request.
 type prComment struct{}
 
 func (prComment) Name() string     { return "Pull request comment" }
@@ -29,78 +27,42 @@ func (prComment) Failure() Failure { return Warns }
 
 func (prComment) Deliver(ctx context.Context, r *Run) error {
 	cfg, pr := r.Settings, r.CI.PRNumber
-	if cfg == nil || r.CI.Platform != ci.GitHub || pr == 0 || !bool(cfg.PRComment) || cfg.GitHubToken == "" {
+	if cfg == nil || pr == 0 || !bool(cfg.PRComment) || cfg.GitHubToken == "" {
 		return nil
 	}
 	failed := func(err error) error {
 		return fmt.Errorf("could not comment on pull request #%d: %v%s; the verdict is unchanged", pr, err, commentAdvice(ctx, err))
 	}
-	apiURL := r.CI.APIURL
-	if apiURL == "" {
-		apiURL = "https://api.github.com"
-	}
-	u, err := config.ParseAPIURL(apiURL)
+	u, err := config.ParseAPIURL(r.CI.APIURL)
 	if err != nil {
 		return failed(fmt.Errorf("GITHUB_API_URL %w", err))
 	}
 	if r.CI.Repository == "" {
 		return failed(errors.New("GITHUB_REPOSITORY is not set"))
 	}
-	in := CommentInput(r)
-	body := r.Redact.String(report.Comment(in))
-	timeout := time.Duration(cfg.RequestTimeout)
-	if timeout <= 0 {
-		timeout = 60 * time.Second // the setting itself was refused
-	}
-	client := ghapi.New(u, string(cfg.GitHubToken), "splx-probe-action/"+r.Version, timeout)
-	sctx, stop := grace.After(ctx, grace.Signal)
-	defer stop()
-	cctx, cancel := context.WithTimeout(sctx, grace.MulDuration(timeout, 3))
-	defer cancel()
-	done, err := client.UpsertComment(cctx, r.CI.Repository, pr, in.Marker, body)
-	if done.Ignored > 0 {
-		r.Log.Info(fmt.Sprintf("Ignored %d comment(s) on pull request #%d that carry this step's marker but were not written by %s.", done.Ignored, pr, done.Author))
-	}
-	switch {
-	case err != nil:
-		return failed(err)
-	case done.Created && done.PastLimit:
-		r.Log.Warning("Pull request comment", fmt.Sprintf("Commented on pull request #%d with a new comment: it has more than %d comments and this step's own comment was not among the first %d, so an older one may remain further down (each run past the limit adds one).", pr, ghapi.MaxComments, ghapi.MaxComments))
-	case done.Created:
-		r.Log.Info(fmt.Sprintf("Commented on pull request #%d.", pr))
-	default:
-		r.Log.Info(fmt.Sprintf("Updated the comment on pull request #%d.", pr))
-	}
-	return nil
+	return upsert(ctx, r, prComment{}.key(r), func(cctx context.Context, timeout time.Duration, marker, body string) error {
+		client := ghapi.New(u, string(cfg.GitHubToken), "splx-probe-action/"+r.Version, timeout)
+		done, err := client.UpsertComment(cctx, r.CI.Repository, pr, marker, body)
+		if done.Ignored > 0 {
+			r.Log.Info(fmt.Sprintf("Ignored %d comment(s) on pull request #%d that carry this step's marker but were not written by %s.", done.Ignored, pr, done.Author))
+		}
+		switch {
+		case err != nil:
+			return failed(err)
+		case done.Created && done.PastLimit:
+			r.Log.Warning("Pull request comment", fmt.Sprintf("Commented on pull request #%d with a new comment: it has more than %d comments and this step's own comment was not among the first %d, so an older one may remain further down (each run past the limit adds one).", pr, ghapi.MaxComments, ghapi.MaxComments))
+		case done.Created:
+			r.Log.Info(fmt.Sprintf("Commented on pull request #%d.", pr))
+		default:
+			r.Log.Info(fmt.Sprintf("Updated the comment on pull request #%d.", pr))
+		}
+		return nil
+	})
 }
 
-// CommentInput is what the comment shows: the result, the run started or
-// the problem, and the commit, the time and the workflow run.
-func CommentInput(r *Run) report.CommentInput {
-	key := string(r.Settings.CommentKey)
-	if key == "" {
-		key = fmt.Sprintf("%s / %s / target %d", r.CI.Workflow, r.CI.Job, r.Settings.TargetID)
-	}
-	in := report.CommentInput{
-		Marker: report.CommentMarker(key), Key: key, Version: r.Version,
-		Result: r.Result, Started: r.Started, Problem: r.Problem,
-		Commit: r.CI.SHA, Time: r.Clock.Now(),
-	}
-	server := strings.TrimRight(r.CI.ServerURL, "/")
-	if server == "" {
-		server = "https://github.com"
-	}
-	if r.CI.Commit != "" {
-		in.CommitURL = fmt.Sprintf("%s/%s/commit/%s", server, r.CI.Repository, r.CI.Commit)
-	}
-	if r.CI.CIRun != "" {
-		in.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, r.CI.Repository, r.CI.CIRun)
-		if r.CI.Attempt != "" && r.CI.Attempt != "1" {
-			in.RunURL += "/attempts/" + r.CI.Attempt
-		}
-	}
-	return in
-}
+// key is the comment key: the workflow, the job and the target unless
+// comment-key is set.
+func (prComment) key(r *Run) string { return commentKey(r.Settings, r.CI.Workflow+" / "+r.CI.Job) }
 
 // commentAdvice says what to do about a comment that failed.
 func commentAdvice(ctx context.Context, err error) string {

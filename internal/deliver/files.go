@@ -99,13 +99,13 @@ func codeQuality(w io.Writer, r *Run) error {
 }
 
 // codeQualityLocation is the file the Code Quality issues point at: the
-// sarif-location setting, else the pipeline file (CI_CONFIG_PATH), else
-// GitLab's default .gitlab-ci.yml (GitLab needs a path).
+// sarif-location setting, else the workflow or pipeline file that ran,
+// else GitLab's default .gitlab-ci.yml (GitLab needs a path).
 func codeQualityLocation(r *Run) string {
 	if loc := string(r.Settings.SARIFLocation); loc != "" {
 		return loc
 	}
-	if r.CI.Platform == ci.GitLab && r.CI.WorkflowPath != "" {
+	if r.CI.WorkflowPath != "" {
 		return r.CI.WorkflowPath
 	}
 	return ".gitlab-ci.yml"

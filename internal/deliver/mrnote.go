@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/glapi"
 	"github.com/splx-ai/splx-probe-action/internal/grace"
-	"github.com/splx-ai/splx-probe-action/internal/report"
 )
 
 // noteToken says which token the merge request note needs.
@@ -24,6 +21,7 @@ const noteToken = "a project access token with the api scope and the Reporter ro
 // gitlab-token and pr-comment on, the token only to CI_API_V4_URL's host,
 // only notes of the token's own user edited, a failure a warning that
 // never changes the exit code, and after a signal grace.Signal, no more.
+// Only GitLab's context knows a merge request.
 type mrNote struct{}
 
 func (mrNote) Name() string     { return "Merge request note" }
@@ -32,7 +30,7 @@ func (mrNote) Failure() Failure { return Warns }
 
 func (mrNote) Deliver(ctx context.Context, r *Run) error {
 	cfg, iid := r.Settings, r.CI.MergeRequestIID
-	if cfg == nil || r.CI.Platform != ci.GitLab || iid == 0 || !bool(cfg.PRComment) {
+	if cfg == nil || iid == 0 || !bool(cfg.PRComment) {
 		return nil
 	}
 	if cfg.GitLabToken == "" {
@@ -51,46 +49,32 @@ func (mrNote) Deliver(ctx context.Context, r *Run) error {
 	if err != nil {
 		return failed(fmt.Errorf("CI_API_V4_URL %w", err))
 	}
-	key := string(cfg.CommentKey)
-	if key == "" {
-		job := r.CI.Job
-		if job == "" {
-			job = "splx-probe"
+	return upsert(ctx, r, mrNote{}.key(r), func(cctx context.Context, timeout time.Duration, marker, body string) error {
+		client := glapi.New(u, string(cfg.GitLabToken), "splx-probe-action/"+r.Version, timeout)
+		done, err := client.UpsertNote(cctx, r.CI.ProjectID, iid, marker, body)
+		if done.Ignored > 0 {
+			r.Log.Info(fmt.Sprintf("Ignored %d note(s) on merge request !%d that carry this job's marker but were not written by the token's user (%s).", done.Ignored, iid, done.Author.Username))
 		}
-		key = fmt.Sprintf("%s / target %d", job, cfg.TargetID)
+		switch {
+		case err != nil:
+			return failed(err)
+		case done.Created:
+			r.Log.Info(fmt.Sprintf("Added a note to merge request !%d.", iid))
+		default:
+			r.Log.Info(fmt.Sprintf("Updated the note on merge request !%d.", iid))
+		}
+		return nil
+	})
+}
+
+// key is the comment key: the job and the target unless comment-key is
+// set.
+func (mrNote) key(r *Run) string {
+	job := r.CI.Job
+	if job == "" {
+		job = "splx-probe"
 	}
-	in := report.CommentInput{
-		Marker: report.CommentMarker(key), Key: key, Version: r.Version,
-		Result: r.Result, Started: r.Started, Problem: r.Problem,
-		Commit: r.CI.SHA, Time: r.Clock.Now(),
-		RunURL: r.CI.JobURL, RunLabel: "pipeline job",
-	}
-	if project := strings.TrimRight(r.CI.ProjectURL, "/"); project != "" && r.CI.Commit != "" {
-		in.CommitURL = project + "/-/commit/" + r.CI.Commit
-	}
-	body := r.Redact.String(report.Comment(in))
-	timeout := time.Duration(cfg.RequestTimeout)
-	if timeout <= 0 {
-		timeout = 60 * time.Second // the setting itself was refused
-	}
-	client := glapi.New(u, string(cfg.GitLabToken), "splx-probe-action/"+r.Version, timeout)
-	sctx, stop := grace.After(ctx, grace.Signal)
-	defer stop()
-	cctx, cancel := context.WithTimeout(sctx, grace.MulDuration(timeout, 3))
-	defer cancel()
-	done, err := client.UpsertNote(cctx, r.CI.ProjectID, iid, in.Marker, body)
-	if done.Ignored > 0 {
-		r.Log.Info(fmt.Sprintf("Ignored %d note(s) on merge request !%d that carry this job's marker but were not written by the token's user (%s).", done.Ignored, iid, done.Author.Username))
-	}
-	switch {
-	case err != nil:
-		return failed(err)
-	case done.Created:
-		r.Log.Info(fmt.Sprintf("Added a note to merge request !%d.", iid))
-	default:
-		r.Log.Info(fmt.Sprintf("Updated the note on merge request !%d.", iid))
-	}
-	return nil
+	return commentKey(r.Settings, job)
 }
 
 // noteAdvice says what to do about a note that failed.
