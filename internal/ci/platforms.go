@@ -49,7 +49,13 @@ type File struct {
 	// Created says the reporter creates it when missing (GitHub's runner
 	// creates its own; a missing one means this container cannot see it).
 	Created bool
+	// Fix says what to do when it cannot be written.
+	Fix string
 }
+
+// githubFileFix is what to do about a GitHub runner file that cannot be
+// written: act's self-hosted mode gives none.
+const githubFileFix = "run in a job where the runner provides it (act: use container mode)"
 
 // platforms lists every platform, in the order Detect tries them; plain,
 // the fallback, comes last.
@@ -78,7 +84,7 @@ func platforms() []platform {
 			},
 			reporter: func(o Options) Reporter { return newGitHub(o) },
 			files: func(env map[string]string, _ Options) []File {
-				return []File{{Name: "GITHUB_OUTPUT", Path: env["GITHUB_OUTPUT"]}, {Name: "GITHUB_STEP_SUMMARY", Path: env["GITHUB_STEP_SUMMARY"]}}
+				return []File{{Name: "GITHUB_OUTPUT", Path: env["GITHUB_OUTPUT"], Fix: githubFileFix}, {Name: "GITHUB_STEP_SUMMARY", Path: env["GITHUB_STEP_SUMMARY"], Fix: githubFileFix}}
 			},
 			runnerFiles: []string{"GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_EVENT_PATH"},
 		},
@@ -89,7 +95,7 @@ func platforms() []platform {
 			run:     "pipeline job", attempt: "job %s of this pipeline",
 			reporter: func(o Options) Reporter { return &gitlab{plain: newColourLog(o)} }, // both render ANSI colour in their job logs
 			files: func(_ map[string]string, o Options) []File {
-				return []File{{Name: dotenvSetting, Path: o.Setting(dotenvSetting), Created: true}}
+				return []File{{Name: dotenvSetting, Path: o.Setting(dotenvSetting), Created: true, Fix: "set dotenv-path to a file in the job's working directory"}}
 			},
 			settings: []string{dotenvSetting},
 		},
@@ -100,7 +106,7 @@ func platforms() []platform {
 			run:     "job", attempt: "job %s of an earlier run of this workflow",
 			reporter: func(o Options) Reporter { return &circleci{plain: newColourLog(o)} },
 			files: func(env map[string]string, _ Options) []File {
-				return []File{{Name: "BASH_ENV", Path: env["BASH_ENV"], Created: true}}
+				return []File{{Name: "BASH_ENV", Path: env["BASH_ENV"], Created: true, Fix: "run in a job where the runner provides it"}}
 			},
 			runnerFiles: []string{"BASH_ENV"},
 		},

@@ -138,6 +138,11 @@ func TestRegistry(t *testing.T) {
 		if (first == "") != (len(files) == 0) || first != "" && files[0].Name != first {
 			t.Errorf("%s writes %v", p, files)
 		}
+		for _, f := range files {
+			if f.Fix == "" {
+				t.Errorf("%s's %s says nothing about what to do when it cannot be written (doctor shows it)", p, f.Name)
+			}
+		}
 	}
 	if (Context{Platform: "nope"}).Label() != "terminal" || (Context{Platform: GitHub, Act: true}).Label() != "act" {
 		t.Error("labels")

@@ -126,7 +126,7 @@ func (d *doctor) files() {
 	for _, f := range files {
 		if err := writable(f.Path, f.Created); err != nil {
 			// A warning, not a failure: a real run only warns about it.
-			d.warn(f.Name, fmt.Sprintf("%v; fix: run in a job where the runner provides it (act: use container mode); a real run warns and prints the outputs instead", err))
+			d.warn(f.Name, fmt.Sprintf("%v; fix: %s; a real run warns and prints the outputs instead", err, f.Fix))
 			continue
 		}
 		d.line(markOK, f.Name, "writable ("+f.Path+")")
