@@ -234,19 +234,7 @@ func TestCodeQualityOutput(t *testing.T) {
 				}
 			}
 			s, _ := os.ReadFile(sarif)
-			var doc struct {
-				Runs []struct {
-					Results []struct {
-						Locations []struct {
-							PhysicalLocation struct {
-								ArtifactLocation struct {
-									URI string `json:"uri"`
-								} `json:"artifactLocation"`
-							} `json:"physicalLocation"`
-						} `json:"locations"`
-					} `json:"results"`
-				} `json:"runs"`
-			}
+			var doc testenv.SARIF
 			if err := json.Unmarshal(s, &doc); err != nil || len(doc.Runs) != 1 || len(doc.Runs[0].Results) != 2 {
 				t.Fatalf("SARIF (%v):\n%s", err, s)
 			}

@@ -162,20 +162,7 @@ func sarifRules(t *testing.T, path string) (rules, fingerprints []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Runs []struct {
-			Tool struct {
-				Driver struct {
-					Rules []struct {
-						ID string `json:"id"`
-					} `json:"rules"`
-				} `json:"driver"`
-			} `json:"tool"`
-			Results []struct {
-				PartialFingerprints map[string]string `json:"partialFingerprints"`
-			} `json:"results"`
-		} `json:"runs"`
-	}
+	var doc testenv.SARIF
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}

@@ -56,21 +56,7 @@ func TestSARIFOutput(t *testing.T) {
 			if err != nil || r.outputs["sarif-path"] != path {
 				t.Fatalf("SARIF not written (%v) or output %q", err, r.outputs["sarif-path"])
 			}
-			var doc struct {
-				Runs []struct {
-					Results []struct {
-						RuleID    string `json:"ruleId"`
-						Level     string `json:"level"`
-						Locations []struct {
-							PhysicalLocation struct {
-								ArtifactLocation struct {
-									URI string `json:"uri"`
-								} `json:"artifactLocation"`
-							} `json:"physicalLocation"`
-						} `json:"locations"`
-					} `json:"results"`
-				} `json:"runs"`
-			}
+			var doc testenv.SARIF
 			if err := json.Unmarshal(data, &doc); err != nil {
 				t.Fatal(err)
 			}
@@ -150,14 +136,7 @@ func TestSARIFIdentityIgnoresWorkflow(t *testing.T) {
 			t.Fatalf("exit %d, no SARIF\n%s", r.code, r.stdout)
 		}
 		data, _ := os.ReadFile(path)
-		var doc struct {
-			Runs []struct {
-				Results []struct {
-					RuleID              string            `json:"ruleId"`
-					PartialFingerprints map[string]string `json:"partialFingerprints"`
-				} `json:"results"`
-			} `json:"runs"`
-		}
+		var doc testenv.SARIF
 		if err := json.Unmarshal(data, &doc); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // sarifSchema compiles the official SARIF 2.1.0 JSON schema (a copy from
@@ -36,39 +37,7 @@ func sarifSchema(t *testing.T) *jsonschema.Schema {
 	return s
 }
 
-type sarifDoc struct {
-	Schema string `json:"$schema"`
-	Runs   []struct {
-		AutomationDetails struct {
-			ID string `json:"id"`
-		} `json:"automationDetails"`
-		Tool struct {
-			Driver struct {
-				Rules []struct {
-					ID   string `json:"id"`
-					Name string `json:"name"`
-				} `json:"rules"`
-			} `json:"driver"`
-		} `json:"tool"`
-		Results []struct {
-			RuleID              string            `json:"ruleId"`
-			Level               string            `json:"level"`
-			PartialFingerprints map[string]string `json:"partialFingerprints"`
-			Message             struct {
-				Text string `json:"text"`
-			} `json:"message"`
-			Locations []struct {
-				PhysicalLocation struct {
-					ArtifactLocation struct {
-						URI string `json:"uri"`
-					} `json:"artifactLocation"`
-				} `json:"physicalLocation"`
-			} `json:"locations"`
-		} `json:"results"`
-	} `json:"runs"`
-}
-
-func renderSARIF(t *testing.T, targetID int32, location string) ([]byte, sarifDoc) {
+func renderSARIF(t *testing.T, targetID int32, location string) ([]byte, testenv.SARIF) {
 	t.Helper()
 	r := hostileResult()
 	r.TargetID = targetID
@@ -76,7 +45,7 @@ func renderSARIF(t *testing.T, targetID int32, location string) ([]byte, sarifDo
 	if err := SARIF(&b, r, SARIFOptions{Location: location, Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	var doc sarifDoc
+	var doc testenv.SARIF
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("not JSON: %v", err)
 	}

@@ -1,7 +1,7 @@
 // Package testenv holds what the tests of several packages share: the fake
 // Probe API with the tests' token, the environment and files a CI runner
-// gives and reads back, paging for the fake APIs, and waiting on real time.
-// Only tests import it.
+// gives and reads back, the SARIF file as code scanning reads it, paging
+// for the fake APIs, and waiting on real time. Only tests import it.
 package testenv
 
 import (
