@@ -88,16 +88,7 @@ func TestDoctor(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, out)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q\n%s", w, out)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(out, w) {
-					t.Errorf("output has %q\n%s", w, out)
-				}
-			}
+			check(t, out, tt.want, tt.not)
 			if _, err := os.Stat(filepath.Join(dir, "REPORTS")); err == nil {
 				t.Error("the doctor created a report folder")
 			}

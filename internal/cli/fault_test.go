@@ -91,17 +91,7 @@ func TestTriggerFaults(t *testing.T) {
 			if len(api.Requests()) != tt.triggers {
 				t.Errorf("%d requests in all, want only the %d triggers", len(api.Requests()), tt.triggers)
 			}
-			log := r.stdout + r.stderr
-			for _, w := range tt.want {
-				if !strings.Contains(log, w) {
-					t.Errorf("output lacks %q:\n%s", w, log)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(log, w) {
-					t.Errorf("output says %q:\n%s", w, log)
-				}
-			}
+			check(t, r.stdout+r.stderr, tt.want, tt.notWant)
 		})
 	}
 }

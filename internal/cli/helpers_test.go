@@ -203,3 +203,19 @@ func baseEnv(api *probetest.Server) map[string]string {
 		"SPLX_TARGET_ID": "42", "SPLX_PROBE_IDS": "1,2,3",
 	}
 }
+
+// check fails the test for each of want the log lacks and each of notWant
+// it has.
+func check(t *testing.T, log string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(log, w) {
+			t.Errorf("output lacks %q:\n%s", w, log)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(log, w) {
+			t.Errorf("output has %q:\n%s", w, log)
+		}
+	}
+}

@@ -22,22 +22,6 @@ import (
 // ../shared/probe-api.md, "Open questions"): each side of each question,
 // through the real entry point, against the fake API.
 
-// check fails the test for each of want the log lacks and each of notWant
-// it has.
-func check(t *testing.T, log string, want, notWant []string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(log, w) {
-			t.Errorf("output lacks %q:\n%s", w, log)
-		}
-	}
-	for _, w := range notWant {
-		if strings.Contains(log, w) {
-			t.Errorf("output has %q:\n%s", w, log)
-		}
-	}
-}
-
 // TestTriggerPathFallback: the documented path first; only its 404 or 405
 // moves on, once and only with workspace-id, to the workspace-scoped path.
 // Never more than one request that could have created a run.
