@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/deliver"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // actionOnlyInputs are inputs of the composite action that choose how the
@@ -183,7 +183,7 @@ func TestActionRerunCache(t *testing.T) {
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("the key step fails: %v\n%s", err, b)
 		}
-		got := parseGitHubFile(t, string(must(os.ReadFile(out))))
+		got := testenv.ParseGitHubFile(t, string(testenv.Must(os.ReadFile(out))))
 		return got["key"], got["path"]
 	}
 	leg := map[string]string{"github.job": "red-team", "strategy.job-index": "0", "inputs.target-id": "42", "inputs.probe-ids": "1, 2, 3"}
@@ -195,8 +195,8 @@ func TestActionRerunCache(t *testing.T) {
 		t.Error("the same step computes another key on another attempt")
 	}
 	for _, other := range []map[string]string{
-		with(leg, "strategy.job-index", "1"), with(leg, "inputs.target-id", "43"), with(leg, "inputs.probe-ids", "1"),
-		with(leg, "inputs.comment-key", "b"), with(leg, "inputs.name", "n"), with(leg, "github.job", "other"),
+		testenv.With(leg, "strategy.job-index", "1"), testenv.With(leg, "inputs.target-id", "43"), testenv.With(leg, "inputs.probe-ids", "1"),
+		testenv.With(leg, "inputs.comment-key", "b"), testenv.With(leg, "inputs.name", "n"), testenv.With(leg, "github.job", "other"),
 	} {
 		if k, p := keyOf(t, other); k == k0 || p == p0 {
 			t.Errorf("%v shares the record of %v", other, leg)
@@ -205,63 +205,10 @@ func TestActionRerunCache(t *testing.T) {
 	if k, _ := keyOf(t, leg, "SPLX_TARGET_ID=43"); k == k0 {
 		t.Error("a target given as SPLX_TARGET_ID does not separate the record")
 	}
-	if _, p := keyOf(t, with(leg, "inputs.state-path", "mine.json"), "SPLX_STATE_PATH=env.json"); p != "mine.json" {
+	if _, p := keyOf(t, testenv.With(leg, "inputs.state-path", "mine.json"), "SPLX_STATE_PATH=env.json"); p != "mine.json" {
 		t.Errorf("path %q, want the state-path input first", p)
 	}
 	if _, p := keyOf(t, leg, "SPLX_STATE_PATH=env.json"); p != "env.json" {
 		t.Errorf("path %q, want the workflow's SPLX_STATE_PATH over the default", p)
 	}
-}
-
-// parseGitHubFile reads $GITHUB_OUTPUT the way the runner does: name=value
-// lines and name<<DELIM blocks.
-func parseGitHubFile(t *testing.T, s string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		l := sc.Text()
-		if name, delim, ok := strings.Cut(l, "<<"); ok && !strings.Contains(name, "=") {
-			var val []string
-			closed := false
-			for sc.Scan() {
-				if sc.Text() == delim {
-					closed = true
-					break
-				}
-				val = append(val, sc.Text())
-			}
-			if !closed {
-				t.Fatalf("GITHUB_OUTPUT: block %s is not closed", name)
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		if name, val, ok := strings.Cut(l, "="); ok {
-			out[name] = val
-		} else if l != "" {
-			t.Fatalf("GITHUB_OUTPUT: line %q is neither name=value nor a block", l)
-		}
-	}
-	return out
-}
-
-// with returns a copy of m with kv pairs set.
-func with(m map[string]string, kv ...string) map[string]string {
-	out := make(map[string]string, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
-}
-
-// must returns v, failing on err (the test's own setup).
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }

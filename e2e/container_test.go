@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // The container test runs what users run, the way they run it: the
@@ -42,7 +43,7 @@ func TestContainers(t *testing.T) {
 		start := time.Now()
 		d.run(t, "build", "--network", "host", "--build-arg", "VERSION=e2e", "-t", "splx-probe:e2e", ".")
 		t.Logf("source image built in %s", time.Since(start).Round(time.Millisecond))
-		api := newAPI(t)
+		api := testenv.NewAPI(t)
 		out, code := d.try(t, "run", "--rm", "--network", "host",
 			"-e", "SPLX_API_KEY="+testToken, "-e", "SPLX_API_URL="+api.URL,
 			"splx-probe:e2e", "--target-id", "42", "--probe-ids", "1,2,3")
@@ -65,7 +66,7 @@ func TestContainers(t *testing.T) {
 	}
 
 	t.Run("plain docker run", func(t *testing.T) {
-		api := newAPI(t)
+		api := testenv.NewAPI(t)
 		out, code := d.try(t, "run", "--rm", "--network", "host",
 			"-e", "SPLX_API_KEY="+testToken, "-e", "SPLX_API_URL="+api.URL,
 			image, "--target-id", "42", "--probe-ids", "1,2,3")
@@ -78,7 +79,7 @@ func TestContainers(t *testing.T) {
 	})
 
 	t.Run("gitlab job image", func(t *testing.T) {
-		api := newAPI(t, probetest.WithSteps(1))
+		api := testenv.NewAPI(t, probetest.WithSteps(1))
 		dir := t.TempDir()
 		script := `splx-probe; code=$?; echo "exit=$code"; cat splx-probe.env; exit $code`
 		out, code := d.try(t, "run", "--rm", "--network", "host", "--entrypoint", "",
@@ -104,7 +105,7 @@ func TestContainers(t *testing.T) {
 	})
 
 	t.Run("circleci image", func(t *testing.T) {
-		api := newAPI(t)
+		api := testenv.NewAPI(t)
 		// CircleCI runs steps with /bin/sh here (no bash): a later step
 		// sources $BASH_ENV itself, as the README shows.
 		script := `splx-probe || exit $?; . "$BASH_ENV"; echo "later step sees run $SPLX_TEST_RUN_ID"`
@@ -289,8 +290,8 @@ func (d *docker) importRoot(t *testing.T, img standIn, label string) {
 		}
 	}
 	_ = os.Symlink("/bin/env", filepath.Join(root, "usr/bin/env"))
-	writeFile(t, filepath.Join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n")
-	writeFile(t, filepath.Join(root, "etc/group"), "root:x:0:\n")
+	testenv.WriteFile(t, filepath.Join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n")
+	testenv.WriteFile(t, filepath.Join(root, "etc/group"), "root:x:0:\n")
 	if img.certs {
 		copyFile(t, "/etc/ssl/certs/ca-certificates.crt", filepath.Join(root, "etc/ssl/certs/ca-certificates.crt"), 0o644)
 	}
@@ -447,7 +448,7 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 	for name := range sums {
 		copyFile(t, filepath.Join(dist, name), filepath.Join(hosted, "good", "v"+version, name), 0o644)
 		data, _ := os.ReadFile(filepath.Join(dist, name))
-		writeFile(t, filepath.Join(hosted, "tampered", "v"+version, name), string(append(data, "tampered"...)))
+		testenv.WriteFile(t, filepath.Join(hosted, "tampered", "v"+version, name), string(append(data, "tampered"...)))
 	}
 	// The release chain's own build, served like the release host: the
 	// action at @v1 (resolved in the chain's origin) installs from it.
@@ -469,11 +470,11 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 		}
 		copyTree(t, "internal", filepath.Join(dir, "internal"))
 		if release {
-			writeFile(t, filepath.Join(dir, "release", "version"), version+"\n")
+			testenv.WriteFile(t, filepath.Join(dir, "release", "version"), version+"\n")
 			copyFile(t, filepath.Join(dist, "checksums.txt"), filepath.Join(dir, "release", "checksums.txt"), 0o644)
 			docker, _ := os.ReadFile("docker/action.yml")
 			pinned := strings.Replace(string(docker), "docker://ghcr.io/splx-ai/splx-probe-action:1", "docker://"+image, 1)
-			writeFile(t, filepath.Join(dir, "docker", "action.yml"), pinned)
+			testenv.WriteFile(t, filepath.Join(dir, "docker", "action.yml"), pinned)
 		}
 		return dir
 	}
@@ -484,7 +485,7 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 	// act serves the Actions cache itself (on 127.0.0.1 here), but must
 	// fetch actions/cache from GitHub, which is unreachable: the pinned ref
 	// is mapped to a stand-in that speaks act's cache protocol.
-	pinned := regexp.MustCompile(`uses: actions/cache/restore@([0-9a-f]{40})`).FindStringSubmatch(string(must(os.ReadFile("action.yml"))))
+	pinned := regexp.MustCompile(`uses: actions/cache/restore@([0-9a-f]{40})`).FindStringSubmatch(string(testenv.Must(os.ReadFile("action.yml"))))
 	if pinned == nil {
 		t.Fatal("action.yml pins no actions/cache/restore")
 	}
@@ -531,7 +532,7 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newAPI(t, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, probetest.WithSteps(1))
 			with := func(extra string) string {
 				w := fmt.Sprintf("          api-key: ${{ secrets.SPLX_API_KEY }}\n          api-url: %s\n          target-id: 42\n          probe-ids: 1, 2, 3\n%s", api.URL, extra)
 				if tt.download != "" {
@@ -560,7 +561,7 @@ jobs:
           STATUS: ${{ steps.again.outputs.status }}
         run: 'echo "later step: result=$RESULT id=$ID second=$SECOND status=$STATUS"'
 `, api.URL, tt.uses, with("          wait: true\n          poll-interval: 1s\n          max-failed: 10\n"), with(""))
-			writeFile(t, filepath.Join(tt.repo, ".github/workflows/red-team.yml"), workflow)
+			testenv.WriteFile(t, filepath.Join(tt.repo, ".github/workflows/red-team.yml"), workflow)
 			mustGit(t, tt.repo, "init", "-q")
 			mustGit(t, tt.repo, "add", "-A")
 			mustGit(t, tt.repo, "commit", "-qm", "e2e", "--allow-empty")
@@ -598,7 +599,7 @@ jobs:
 	// same workflow run restores the record through the action's own cache
 	// steps and re-attaches instead of paying again.
 	t.Run("re-run re-attaches", func(t *testing.T) {
-		api := newAPI(t, probetest.WithSteps(1))
+		api := testenv.NewAPI(t, probetest.WithSteps(1))
 		workflow := fmt.Sprintf(`on: push
 jobs:
   red-team:
@@ -621,7 +622,7 @@ jobs:
           ID: ${{ steps.splx.outputs.test-run-id }}
         run: 'echo "later step: result=$RESULT id=$ID"'
 `, api.URL, mirror.URL+"/good")
-		writeFile(t, filepath.Join(released, ".github/workflows/red-team.yml"), workflow)
+		testenv.WriteFile(t, filepath.Join(released, ".github/workflows/red-team.yml"), workflow)
 		mustGit(t, released, "init", "-q")
 		mustGit(t, released, "add", "-A")
 		mustGit(t, released, "commit", "-qm", "re-run", "--allow-empty")
@@ -666,15 +667,15 @@ func (d *docker) dockerfileAction(t *testing.T) {
 	d.run(t, "build", "--no-cache", "--network", "host", "-t", "splx-probe:cold", ".")
 	build := time.Since(start)
 
-	api := newAPI(t, probetest.WithSteps(1))
+	api := testenv.NewAPI(t, probetest.WithSteps(1))
 	repo := t.TempDir()
 	for _, f := range []string{"Dockerfile", ".dockerignore", "go.mod", "go.sum", "main.go"} {
 		copyFile(t, f, filepath.Join(repo, f), 0o644)
 	}
 	copyTree(t, "internal", filepath.Join(repo, "internal"))
 	docker, _ := os.ReadFile("docker/action.yml")
-	writeFile(t, filepath.Join(repo, "action.yml"), strings.Replace(string(docker), "docker://ghcr.io/splx-ai/splx-probe-action:1", "docker://splx-probe:cold", 1))
-	writeFile(t, filepath.Join(repo, ".github/workflows/red-team.yml"), fmt.Sprintf(`on: push
+	testenv.WriteFile(t, filepath.Join(repo, "action.yml"), strings.Replace(string(docker), "docker://ghcr.io/splx-ai/splx-probe-action:1", "docker://splx-probe:cold", 1))
+	testenv.WriteFile(t, filepath.Join(repo, ".github/workflows/red-team.yml"), fmt.Sprintf(`on: push
 jobs:
   red-team:
     runs-on: ubuntu-latest
@@ -740,16 +741,6 @@ func mustOutput(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %v: %v", name, args, err)
 	}
 	return string(out)
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func copyFile(t *testing.T, from, to string, mode os.FileMode) {

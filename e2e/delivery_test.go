@@ -16,6 +16,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/gitlabtest"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // The delivery tests run the real tools users run our files with:
@@ -108,7 +109,7 @@ func TestREADMEWorkflows(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, b := range blocks {
-		writeFile(t, filepath.Join(dir, ".github", "workflows", fmt.Sprintf("readme-%04d.yml", b.line)), b.text)
+		testenv.WriteFile(t, filepath.Join(dir, ".github", "workflows", fmt.Sprintf("readme-%04d.yml", b.line)), b.text)
 		inRun := false
 		for _, l := range strings.Split(b.text, "\n") {
 			trimmed := strings.TrimLeft(strings.TrimPrefix(strings.TrimSpace(l), "- "), " ")
@@ -167,14 +168,6 @@ func mustGit(t *testing.T, dir string, args ...string) {
 // appear in no log.
 const gitlabToken = gitlabtest.Token
 
-// newGitLab starts a fake GitLab API (see internal/gitlabtest).
-func newGitLab(t *testing.T) *gitlabtest.Server {
-	t.Helper()
-	gl := gitlabtest.New()
-	t.Cleanup(gl.Close)
-	return gl
-}
-
 // TestGitLabCI runs the README's GitLab examples and the CI/CD component
 // with gitlab-ci-local against the fake API, the binary standing in for
 // the image (shell executor): the job gates, and a later job reads the
@@ -208,10 +201,10 @@ func TestGitLabCI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newAPI(t, probetest.WithSteps(0))
-			gl := newGitLab(t)
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			gl := gitlabtest.Start(t)
 			dir := t.TempDir()
-			writeFile(t, filepath.Join(dir, ".gitlab-ci.yml"), tt.pipeline)
+			testenv.WriteFile(t, filepath.Join(dir, ".gitlab-ci.yml"), tt.pipeline)
 			copyFile(t, "templates/splx-probe.yml", filepath.Join(dir, "templates", "splx-probe.yml"), 0o644)
 			mustGit(t, dir, "init", "-q")
 			mustGit(t, dir, "remote", "add", "origin", "https://gitlab.example.invalid/acme/bot.git")
@@ -315,7 +308,7 @@ func TestCircleCIConfigs(t *testing.T) {
 	validator, _ := filepath.Abs("e2e/testdata/tools/circleci-validate.js")
 	dir := t.TempDir()
 	orb := filepath.Join(dir, "orb.yml")
-	writeFile(t, orb, packOrb(t, "orb/src"))
+	testenv.WriteFile(t, orb, packOrb(t, "orb/src"))
 	configs := map[string]string{}
 	for _, b := range readmeYAML(t)["circleci"] {
 		configs[fmt.Sprintf("README line %d", b.line)] = b.text
@@ -331,7 +324,7 @@ func TestCircleCIConfigs(t *testing.T) {
 	configs["orb example"] = regexp.MustCompile(`(?m)^  `).ReplaceAllString(usage, "")
 	for name, text := range configs {
 		f := filepath.Join(dir, "config.yml")
-		writeFile(t, f, text)
+		testenv.WriteFile(t, f, text)
 		args := []string{validator, f}
 		if strings.Contains(text, "\norbs:\n") {
 			args = append(args, orb)
@@ -343,7 +336,7 @@ func TestCircleCIConfigs(t *testing.T) {
 	}
 	// The parser does reject a broken config, so the checks above mean something.
 	bad := filepath.Join(dir, "bad.yml")
-	writeFile(t, bad, strings.Replace(configs["packed orb"], "- store_test_results:", "- store_tests:", 1))
+	testenv.WriteFile(t, bad, strings.Replace(configs["packed orb"], "- store_test_results:", "- store_tests:", 1))
 	if out, err := runTool(t, dir, []string{"NODE_PATH=" + nodePath}, node, validator, bad); err == nil {
 		t.Errorf("the parser took a config with an unknown step:\n%s", out)
 	}
@@ -532,7 +525,7 @@ func TestOrbGateRunsByHand(t *testing.T) {
 		exit      int
 	}{{"5", 0}, {"0", 1}} {
 		t.Run("context SPLX_MAX_FAILED="+tt.maxFailed, func(t *testing.T) {
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			dir := t.TempDir()
 			cmd := exec.Command("/bin/busybox", "sh", "-c", strings.Join(command, " "))
 			cmd.Dir = dir

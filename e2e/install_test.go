@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // The installer tests run action/install.sh as the composite action does,
@@ -115,9 +117,9 @@ func newRelease(t *testing.T, goos string, data []byte, handler http.HandlerFunc
 	r := &release{dir: t.TempDir(), cache: t.TempDir(), data: data,
 		archive: fmt.Sprintf("splx-probe_%s_%s_amd64.%s", installVersion, goos, ext)}
 	copyFile(t, "action/install.sh", filepath.Join(r.dir, "action", "install.sh"), 0o755)
-	writeFile(t, filepath.Join(r.dir, "release", "version"), installVersion+"\n")
+	testenv.WriteFile(t, filepath.Join(r.dir, "release", "version"), installVersion+"\n")
 	sum := sha256.Sum256(data)
-	writeFile(t, filepath.Join(r.dir, "release", "checksums.txt"),
+	testenv.WriteFile(t, filepath.Join(r.dir, "release", "checksums.txt"),
 		hex.EncodeToString(sum[:])+"  "+r.archive+"\n"+strings.Repeat("0", 64)+"  checksums.txt.sbom.json\n")
 	if handler == nil {
 		handler = func(w http.ResponseWriter, req *http.Request) {
@@ -391,13 +393,13 @@ func TestInstallRefusals(t *testing.T) {
 		}, "(RUNNER_TEMP) is missing or not writable"},
 		{"tool cache not writable", "linux", good, func(t *testing.T, r *release) []string {
 			file := filepath.Join(t.TempDir(), "file")
-			writeFile(t, file, "not a directory")
+			testenv.WriteFile(t, file, "not a directory")
 			return []string{"RUNNER_TOOL_CACHE=" + file}
 		}, "(RUNNER_TOOL_CACHE) is not writable"},
 		{"checksums line twice", "linux", good, func(t *testing.T, r *release) []string {
 			sums := filepath.Join(r.dir, "release", "checksums.txt")
 			data, _ := os.ReadFile(sums)
-			writeFile(t, sums, string(data)+string(data))
+			testenv.WriteFile(t, sums, string(data)+string(data))
 			return nil
 		}, "lists splx-probe_1.2.3_linux_amd64.tar.gz more than once"},
 	}

@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // releaseDist is the folder of a GoReleaser snapshot (.ci/run makes one
@@ -190,8 +191,8 @@ func TestReleaseCommit(t *testing.T) {
 	work := t.TempDir()
 	copyFile(t, "docker/action.yml", filepath.Join(work, "docker", "action.yml"), 0o644)
 	copyFile(t, ".github/release-commit.sh", filepath.Join(work, ".github", "release-commit.sh"), 0o755)
-	writeFile(t, filepath.Join(work, "dist", "checksums.txt"), strings.Repeat("a", 64)+"  splx-probe_1.2.3_linux_amd64.tar.gz\n")
-	writeFile(t, filepath.Join(work, ".gitignore"), "dist/\n")
+	testenv.WriteFile(t, filepath.Join(work, "dist", "checksums.txt"), strings.Repeat("a", 64)+"  splx-probe_1.2.3_linux_amd64.tar.gz\n")
+	testenv.WriteFile(t, filepath.Join(work, ".gitignore"), "dist/\n")
 	mustGit(t, work, "init", "-q")
 	mustGit(t, work, "remote", "add", "origin", origin)
 	mustGit(t, work, "add", "-A")
@@ -257,7 +258,7 @@ esac`,
 		"crane": `:`,
 		"gh":    `[ "$1 $2" = "release view" ] && echo "GoReleaser's notes"; :`,
 	} {
-		writeFile(t, filepath.Join(dir, name), "#!/bin/sh\necho \""+name+" $*\" | tr '\\n' ' ' >>"+log+"\necho >>"+log+"\n"+body+"\n")
+		testenv.WriteFile(t, filepath.Join(dir, name), "#!/bin/sh\necho \""+name+" $*\" | tr '\\n' ' ' >>"+log+"\necho >>"+log+"\n"+body+"\n")
 		os.Chmod(filepath.Join(dir, name), 0o755)
 	}
 }
@@ -320,7 +321,7 @@ func releaseChain(t *testing.T) chain {
 	if offline == string(config) {
 		t.Fatal(".goreleaser.yaml no longer makes a draft release")
 	}
-	writeFile(t, filepath.Join(root, "goreleaser.yaml"), offline)
+	testenv.WriteFile(t, filepath.Join(root, "goreleaser.yaml"), offline)
 	// GoReleaser wants a token even with the release disabled; it sends it nowhere.
 	step("env", "GITHUB_TOKEN=unused", goreleaser, "release", "--clean", "--skip=sbom", "--config", filepath.Join(root, "goreleaser.yaml"))
 	c.digest = step("bash", ".github/image-digest.sh", "dist/digests.txt", c.version)
@@ -454,7 +455,7 @@ func TestImageDigest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(t.TempDir(), "digests.txt")
-			writeFile(t, file, tt.file)
+			testenv.WriteFile(t, file, tt.file)
 			var stdout, stderr strings.Builder
 			cmd := exec.Command("bash", ".github/image-digest.sh", file, "1.2.3")
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

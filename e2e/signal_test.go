@@ -13,6 +13,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 var (
@@ -61,7 +62,7 @@ func TestSignalCancelsRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(10000))
+			api := testenv.NewAPI(t, probetest.WithSteps(10000))
 			cmd := exec.Command(bin)
 			cmd.Env = []string{
 				"SPLX_API_KEY=" + testToken, "SPLX_API_URL=" + api.URL, "SPLX_TARGET_ID=42", "SPLX_PROBE_IDS=1",
@@ -72,7 +73,7 @@ func TestSignalCancelsRun(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "two status polls", func() bool { return api.Count(probetest.OpStatus) >= 2 })
+			testenv.Eventually(t, "two status polls", func() bool { return api.Count(probetest.OpStatus) >= 2 })
 			if err := cmd.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +85,7 @@ func TestSignalCancelsRun(t *testing.T) {
 			if tt.wantCancel == 1 && api.RunStatus(1001) != "CANCELED" {
 				t.Errorf("run status %q, want CANCELED", api.RunStatus(1001))
 			}
-			assertCancel(t, api, tt.wantCancel)
+			testenv.AssertCancel(t, api, tt.wantCancel)
 			if strings.Contains(out.String(), testToken) {
 				t.Error("output contains the token")
 			}
@@ -101,7 +102,7 @@ func TestSignalWhileTriggering(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t)
+			api := testenv.NewAPI(t)
 			// The server creates run 1001 at once but answers 1.5 s later.
 			api.Fail(probetest.Fault{Op: probetest.OpTrigger, Act: true, Delay: 1500 * time.Millisecond, Body: `{"testRunId":1001}`})
 			cmd := exec.Command(bin)
@@ -111,7 +112,7 @@ func TestSignalWhileTriggering(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "the trigger request", func() bool { return api.Count(probetest.OpTrigger) == 1 })
+			testenv.Eventually(t, "the trigger request", func() bool { return api.Count(probetest.OpTrigger) == 1 })
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +124,7 @@ func TestSignalWhileTriggering(t *testing.T) {
 			if api.RunStatus(1001) != "CANCELED" {
 				t.Errorf("run 1001 is %s, want CANCELED\n%s", api.RunStatus(1001), out.String())
 			}
-			assertCancel(t, api, 1)
+			testenv.AssertCancel(t, api, 1)
 			if api.Count(probetest.OpStatus) != 0 {
 				t.Errorf("the tool went on to wait after the signal")
 			}
@@ -136,7 +137,7 @@ func TestSignalWhileTriggering(t *testing.T) {
 func TestBrokenStdout(t *testing.T) {
 	t.Parallel()
 	bin := binary(t)
-	api := newAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithSteps(0))
 	dir := t.TempDir()
 	junit, results := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "results.json")
 	cmd := exec.Command(bin)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // TestCustomCABundle: over HTTPS, a server whose CA is not trusted is
@@ -22,7 +23,7 @@ import (
 func TestCustomCABundle(t *testing.T) {
 	t.Parallel()
 	bin := binary(t)
-	api := newAPI(t)
+	api := testenv.NewAPI(t)
 	ts := httptest.NewUnstartedServer(api)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
 	ts.StartTLS()

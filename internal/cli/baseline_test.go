@@ -11,13 +11,14 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // writeBaseline runs the tool once with results-path, as the default
 // branch's job does, and returns the file.
 func writeBaseline(t *testing.T, probes ...probetest.Probe) string {
 	t.Helper()
-	api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
 	path := filepath.Join(t.TempDir(), "baseline.json")
 	ids := make([]string, len(probes))
 	for i, p := range probes {
@@ -65,7 +66,7 @@ func TestRegressionGate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithProbes(tt.probes...), probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithProbes(tt.probes...), probetest.WithSteps(0))
 			results := filepath.Join(t.TempDir(), "results.json")
 			env := waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", tt.ids, "SPLX_BASELINE_PATH", baseline, "SPLX_RESULTS_PATH", results}, tt.env...)...)
 			r := invoke(t, context.Background(), env)
@@ -111,7 +112,7 @@ func TestBadBaselines(t *testing.T) {
 		"other-tool.json":   `{"schemaVersion":1,"tool":{"name":"something else"},"probes":[]}`,
 	}
 	for name, text := range files {
-		writeFile(t, filepath.Join(dir, name), text)
+		testenv.WriteFile(t, filepath.Join(dir, name), text)
 	}
 	tests := []struct {
 		file string
@@ -125,7 +126,7 @@ func TestBadBaselines(t *testing.T) {
 		{"missing.json", cli.ExitGateFailed, "no baseline at"},
 	}
 	for _, tt := range tests {
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_BASELINE_PATH", filepath.Join(dir, tt.file)))
 		if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
 			t.Errorf("%s: exit %d, want %d with %q\n%s", tt.file, r.code, tt.code, tt.want, r.stdout)
@@ -134,8 +135,8 @@ func TestBadBaselines(t *testing.T) {
 			t.Errorf("%s: a refused baseline still triggered a run", tt.file)
 		}
 	}
-	api := newAPI(t)
-	r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_BASELINE_PATH", filepath.Join(dir, "future.json")))
+	api := testenv.NewAPI(t)
+	r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_BASELINE_PATH", filepath.Join(dir, "future.json")))
 	if r.code != cli.ExitInvalidInput || !strings.Contains(r.stderr, "baseline-path: only applies when waiting") {
 		t.Errorf("baseline without wait: exit %d\n%s", r.code, r.stderr)
 	}
@@ -175,7 +176,7 @@ func TestBaselineFromRunsWithoutVerdict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path, code := runResults(t, newAPI(t, tt.opts...), tt.env...)
+			path, code := runResults(t, testenv.NewAPI(t, tt.opts...), tt.env...)
 			if code != tt.code {
 				t.Fatalf("the run exits %d, want %d", code, tt.code)
 			}
@@ -196,7 +197,7 @@ func TestBaselineFromRunsWithoutVerdict(t *testing.T) {
 					t.Errorf("failedPercent %v is no share", *p.FailedPercent)
 				}
 			}
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_BASELINE_PATH", path))
 			if tt.want == "" {
 				if r.code == cli.ExitInvalidInput || !strings.Contains(r.stdout, "Comparing with the baseline") {
@@ -222,7 +223,7 @@ func TestBaselineIdenticalResults(t *testing.T) {
 	probes := []probetest.Probe{{ID: 1, Name: "Third", Total: 3, Failed: 1}, {ID: 2, Name: "Seventh", Total: 7, Failed: 1}, {ID: 3, Name: "Two sixths", Total: 3, Failed: 1}}
 	baseline := writeBaseline(t, probes...)
 	probes[2] = probetest.Probe{ID: 3, Name: "Two sixths", Total: 6, Failed: 2}
-	api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
 	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_PROBE_IDS", "1,2,3", "SPLX_BASELINE_PATH", baseline))
 	if r.code != cli.ExitOK || r.outputs["regressions"] != "0" || strings.Contains(r.summary, "pts") {
 		t.Errorf("identical results: exit %d, regressions %q\n%s\n%s", r.code, r.outputs["regressions"], r.stdout, r.summary)
@@ -285,14 +286,14 @@ func TestHostileBaselines(t *testing.T) {
 			path := tt.path
 			if tt.text != "" {
 				path = filepath.Join(dir, strconv.Itoa(i)+".json")
-				writeFile(t, path, tt.text)
+				testenv.WriteFile(t, path, tt.text)
 			}
 			if path == "" {
 				t.Skip("not on this system")
 			}
 			// The run's Jailbreak has 3 findings of 125: fewer than the
 			// baseline's share, so only a doubled id fails it.
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			r := invoke(t, context.Background(), waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", "1,2", "SPLX_BASELINE_PATH", path}, tt.env...)...))
 			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
 				t.Errorf("exit %d, want %d with %q\n%s%s", r.code, tt.code, tt.want, r.stdout, r.stderr)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // TestDoctor: the preflight checks through the real entry point. It never
@@ -66,14 +67,14 @@ func TestDoctor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t)
+			api := testenv.NewAPI(t)
 			api.AddRun(42, 1)
 			if tt.fault != nil {
 				api.Fail(*tt.fault)
 			}
 			dir := t.TempDir()
-			env := with(baseEnv(api), githubEnvPairs(t, dir)...)
-			env = with(env, tt.env...)
+			env := testenv.With(baseEnv(api), githubEnvPairs(t, dir)...)
+			env = testenv.With(env, tt.env...)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if tt.cancelled {
@@ -87,16 +88,7 @@ func TestDoctor(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, out)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q\n%s", w, out)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(out, w) {
-					t.Errorf("output has %q\n%s", w, out)
-				}
-			}
+			check(t, out, tt.want, tt.not)
 			if _, err := os.Stat(filepath.Join(dir, "REPORTS")); err == nil {
 				t.Error("the doctor created a report folder")
 			}
@@ -119,7 +111,7 @@ func TestDoctor(t *testing.T) {
 // file.
 func TestDoctorPlain(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
+	api := testenv.NewAPI(t)
 	r := invoke(t, context.Background(), baseEnv(api), "doctor")
 	if r.code != cli.ExitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)

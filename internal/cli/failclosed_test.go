@@ -16,6 +16,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // finished is a FINISHED status document with the given probe runs (JSON).
@@ -63,7 +64,7 @@ func TestNoVerdictOnUntrustedResults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			api.Fail(probetest.Fault{Op: probetest.OpStatus, Body: tt.doc})
 			env := waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", tt.probes}, tt.env...)...)
 			junit := filepath.Join(t.TempDir(), "junit.xml")
@@ -132,12 +133,12 @@ func TestTokenEchoRedacted(t *testing.T) {
 		for platform, penv := range platforms {
 			t.Run(e.name+"/"+platform, func(t *testing.T) {
 				t.Parallel()
-				api := newAPI(t, probetest.WithToken(token), probetest.WithSteps(0))
+				api := testenv.NewAPI(t, probetest.WithToken(token), probetest.WithSteps(0))
 				api.Fail(e.fault)
 				dir := t.TempDir()
-				env := with(baseEnv(api), "SPLX_API_KEY", token, "SPLX_PROBE_IDS", "1", "SPLX_DOTENV_PATH", filepath.Join(dir, "splx.env"))
+				env := testenv.With(baseEnv(api), "SPLX_API_KEY", token, "SPLX_PROBE_IDS", "1", "SPLX_DOTENV_PATH", filepath.Join(dir, "splx.env"))
 				if e.wait {
-					env = with(env, "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s",
+					env = testenv.With(env, "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s",
 						"SPLX_JUNIT_PATH", filepath.Join(dir, "j.xml"), "SPLX_RESULTS_PATH", filepath.Join(dir, "r.json"))
 				}
 				for k, v := range penv(dir) {
@@ -206,11 +207,11 @@ func TestBoundedWaits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t)
+			api := testenv.NewAPI(t)
 			for _, f := range tt.faults {
 				api.Fail(f)
 			}
-			r := invoke(t, context.Background(), with(baseEnv(api), tt.env...))
+			r := invoke(t, context.Background(), testenv.With(baseEnv(api), tt.env...))
 			if r.code != tt.code || api.Count(probetest.OpTrigger) != tt.triggers {
 				t.Errorf("exit %d with %d triggers, want %d with %d\n%s%s", r.code, api.Count(probetest.OpTrigger), tt.code, tt.triggers, r.stdout, r.stderr)
 			}
@@ -226,45 +227,13 @@ func TestBoundedWaits(t *testing.T) {
 	}
 }
 
-// eventually polls cond until it holds, failing the test after a deadline
-// instead of hanging.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// assertCancel checks the cancel requests the run got: the documented GET
-// on /api/v2/test-run/1001/cancel, with the token, want times.
-func assertCancel(t *testing.T, api *probetest.Server, want int) {
-	t.Helper()
-	n := 0
-	for _, r := range api.Requests() {
-		if !strings.HasSuffix(r.Path, "/cancel") {
-			continue
-		}
-		n++
-		if r.Method != "GET" || r.Path != "/api/v2/test-run/1001/cancel" || r.Header.Get("X-Api-Key") != testToken {
-			t.Errorf("cancel request %s %s (token sent: %v), want GET /api/v2/test-run/1001/cancel", r.Method, r.Path, r.Header.Get("X-Api-Key") == testToken)
-		}
-	}
-	if n != want {
-		t.Errorf("%d cancel requests, want %d", n, want)
-	}
-}
-
 // TestFilesWithoutTrailingNewline: appending to a file command or $BASH_ENV
 // whose last line has no newline starts on a line of its own.
 func TestFilesWithoutTrailingNewline(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
+	api := testenv.NewAPI(t)
 	dir := t.TempDir()
-	env := with(baseEnv(api), githubEnvPairs(t, dir)...)
+	env := testenv.With(baseEnv(api), githubEnvPairs(t, dir)...)
 	for _, p := range []string{env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"]} {
 		if err := os.WriteFile(p, []byte("KEEP=1"), 0o644); err != nil {
 			t.Fatal(err)
@@ -279,7 +248,7 @@ func TestFilesWithoutTrailingNewline(t *testing.T) {
 	if err := os.WriteFile(bashEnv, []byte("export KEEP=1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = invoke(t, context.Background(), with(baseEnv(api), "CIRCLECI", "true", "BASH_ENV", bashEnv))
+	r = invoke(t, context.Background(), testenv.With(baseEnv(api), "CIRCLECI", "true", "BASH_ENV", bashEnv))
 	out, err := exec.Command("sh", "-c", `. "$1"; printf '%s %s' "$KEEP" "$SPLX_TEST_RUN_ID"`, "sh", bashEnv).Output()
 	if r.code != cli.ExitOK || err != nil || string(out) != "1 1002" {
 		t.Errorf("exit %d; sourcing BASH_ENV gave %q, %v", r.code, out, err)
@@ -303,7 +272,7 @@ func TestAnnotationBudget(t *testing.T) {
 	for i := 1; i <= 12; i++ {
 		probes = append(probes, probetest.Probe{ID: int32(i), Name: fmt.Sprintf("P%d", i), Total: 10, Failed: 1})
 	}
-	api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
 	api.Fail(probetest.Fault{Op: probetest.OpReport, Status: 500, Times: 10})
 	dir := t.TempDir()
 	env := waitEnv(t, api, "SPLX_PROBE_IDS", probeList(12), "SPLX_MAX_FAILED", "100",
@@ -355,12 +324,12 @@ func TestEveryExitSetsResult(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			if tt.fault != nil {
 				api.Fail(*tt.fault)
 			}
 			dir := t.TempDir()
-			env := with(baseEnv(api), append(githubEnvPairs(t, dir), tt.env...)...)
+			env := testenv.With(baseEnv(api), append(githubEnvPairs(t, dir), tt.env...)...)
 			r := invoke(t, context.Background(), env)
 			if r.code != tt.code || r.outputs["result"] != tt.result || r.outputs["status"] == "" {
 				t.Errorf("exit %d result %q status %q, want %d %q and a status\n%s", r.code, r.outputs["result"], r.outputs["status"], tt.code, tt.result, r.stdout)
@@ -381,8 +350,8 @@ func TestReportPathsCollide(t *testing.T) {
 	real := filepath.Join(dir, "real")
 	link := filepath.Join(dir, "link")
 	baseline := filepath.Join(real, "baseline.json")
-	writeFile(t, baseline, "{}")
-	writeFile(t, filepath.Join(real, "existing.xml"), "<x/>")
+	testenv.WriteFile(t, baseline, "{}")
+	testenv.WriteFile(t, filepath.Join(real, "existing.xml"), "<x/>")
 	symlinks := os.Symlink(real, link) == nil &&
 		os.Symlink(filepath.Join(real, "existing.xml"), filepath.Join(real, "file-link.xml")) == nil
 	hardlinks := os.Link(filepath.Join(real, "existing.xml"), filepath.Join(real, "hard.xml")) == nil
@@ -438,14 +407,14 @@ func TestReportPathsCollide(t *testing.T) {
 			if !tt.needed {
 				t.Skip("no symlinks or hard links here")
 			}
-			api := newAPI(t)
+			api := testenv.NewAPI(t)
 			env := waitEnv(t, api)
 			runner := filepath.Dir(env["GITHUB_OUTPUT"])
 			for _, v := range []string{"GITHUB_ENV", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_EVENT_PATH"} {
 				env[v] = filepath.Join(runner, strings.ToLower(v))
-				writeFile(t, env[v], "runner's own\n")
+				testenv.WriteFile(t, env[v], "runner's own\n")
 			}
-			r := invoke(t, context.Background(), with(env, tt.env(env)...))
+			r := invoke(t, context.Background(), testenv.With(env, tt.env(env)...))
 			if r.code != cli.ExitInvalidInput || !strings.Contains(r.stdout, tt.want) {
 				t.Errorf("exit %d, want 2 with %q\n%s", r.code, tt.want, r.stdout)
 			}
@@ -464,7 +433,7 @@ func TestReportPathsCollide(t *testing.T) {
 	}
 	// A report that cannot be written once the run ended names the user's
 	// path, never the temporary file.
-	api := newAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithSteps(0))
 	bad := filepath.Join(real, "existing.xml", "out.xml")
 	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_JUNIT_PATH", bad))
 	if !strings.Contains(r.stdout, "could not write "+bad) || strings.Contains(r.stdout, ".tmp-") {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // TestTriggerFaults: every way the API or the network can fail a trigger,
@@ -75,12 +76,12 @@ func TestTriggerFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t)
+			api := testenv.NewAPI(t)
 			for _, f := range tt.faults {
 				f.Op = probetest.OpTrigger
 				api.Fail(f)
 			}
-			r := invoke(t, context.Background(), with(baseEnv(api), tt.env...))
+			r := invoke(t, context.Background(), testenv.With(baseEnv(api), tt.env...))
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s%s", r.code, tt.code, r.stdout, r.stderr)
 			}
@@ -90,17 +91,7 @@ func TestTriggerFaults(t *testing.T) {
 			if len(api.Requests()) != tt.triggers {
 				t.Errorf("%d requests in all, want only the %d triggers", len(api.Requests()), tt.triggers)
 			}
-			log := r.stdout + r.stderr
-			for _, w := range tt.want {
-				if !strings.Contains(log, w) {
-					t.Errorf("output lacks %q:\n%s", w, log)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(log, w) {
-					t.Errorf("output says %q:\n%s", w, log)
-				}
-			}
+			check(t, r.stdout+r.stderr, tt.want, tt.notWant)
 		})
 	}
 }
@@ -111,8 +102,8 @@ func TestTriggerNotConnected(t *testing.T) {
 	t.Parallel()
 	// Port 1 is privileged and unused: nothing of this test run listens there,
 	// unlike a port a closed test server just freed, which another may take.
-	api := newAPI(t)
-	r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_API_URL", "http://127.0.0.1:1"))
+	api := testenv.NewAPI(t)
+	r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_API_URL", "http://127.0.0.1:1"))
 	if r.code != cli.ExitAPI {
 		t.Errorf("exit %d, want %d", r.code, cli.ExitAPI)
 	}
@@ -134,7 +125,7 @@ func TestRedirectKeepsToken(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer other.Close()
-	api := newAPI(t)
+	api := testenv.NewAPI(t)
 	api.Fail(probetest.Fault{Op: probetest.OpTrigger, Status: http.StatusTemporaryRedirect, Header: map[string]string{"Location": other.URL + "/api/v2/test-run/trigger"}})
 	r := invoke(t, context.Background(), baseEnv(api))
 	if r.code != cli.ExitAPI {
@@ -174,12 +165,12 @@ func TestPollFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			for _, f := range tt.faults {
 				f.Op = probetest.OpStatus
 				api.Fail(f)
 			}
-			env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3")
+			env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3")
 			r := invoke(t, context.Background(), env)
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s%s", r.code, tt.code, r.stdout, r.stderr)

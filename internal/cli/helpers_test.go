@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -16,11 +15,12 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/golden"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // testToken is the token every test uses. No test output may contain it
 // except the ::add-mask:: line that hides it on GitHub.
-const testToken = "tok-SECRET-7f3a9c"
+const testToken = testenv.Token
 
 // fixedNow is where the clock of every in-process run starts.
 var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -34,14 +34,6 @@ type result struct {
 	summary string            // $GITHUB_STEP_SUMMARY
 	sleeps  []time.Duration   // retry waits the client asked for
 	dir     string
-}
-
-// newAPI starts a fake Probe API that accepts testToken.
-func newAPI(t *testing.T, opts ...probetest.Option) *probetest.Server {
-	t.Helper()
-	api := probetest.NewServer(append([]probetest.Option{probetest.WithToken(testToken)}, opts...)...)
-	t.Cleanup(api.Close)
-	return api
 }
 
 // githubEnv is the environment GitHub's runner gives a Docker action, with
@@ -100,7 +92,7 @@ func invokeWith(t *testing.T, ctx context.Context, env map[string]string, set fu
 	r := result{code: code, stdout: stdout.String(), stderr: stderr.String(), dir: dir, sleeps: sleeps}
 	if p := env["GITHUB_OUTPUT"]; p != "" {
 		data, _ := os.ReadFile(p)
-		r.outputs = parseGitHubFile(t, string(data))
+		r.outputs = testenv.ParseGitHubFile(t, string(data))
 	}
 	if p := env["GITHUB_STEP_SUMMARY"]; p != "" {
 		data, _ := os.ReadFile(p)
@@ -132,39 +124,6 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	ch <- now
 	return ch
-}
-
-// parseGitHubFile reads $GITHUB_OUTPUT the way the runner does: name=value
-// lines and name<<DELIM blocks.
-func parseGitHubFile(t *testing.T, s string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		l := sc.Text()
-		if name, delim, ok := strings.Cut(l, "<<"); ok && !strings.Contains(name, "=") {
-			var val []string
-			closed := false
-			for sc.Scan() {
-				if sc.Text() == delim {
-					closed = true
-					break
-				}
-				val = append(val, sc.Text())
-			}
-			if !closed {
-				t.Fatalf("GITHUB_OUTPUT: block %s is not closed", name)
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
-		}
-		if name, val, ok := strings.Cut(l, "="); ok {
-			out[name] = val
-		} else if l != "" {
-			t.Fatalf("GITHUB_OUTPUT: line %q is neither name=value nor a block", l)
-		}
-	}
-	return out
 }
 
 // assertNoToken fails when the token appears in anything a run printed or
@@ -245,25 +204,18 @@ func baseEnv(api *probetest.Server) map[string]string {
 	}
 }
 
-// with returns a copy of m with kv pairs set.
-func with(m map[string]string, kv ...string) map[string]string {
-	out := make(map[string]string, len(m)+len(kv)/2)
-	for k, v := range m {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
-}
-
-// writeFile writes text to path, creating its folder.
-func writeFile(t *testing.T, path, text string) {
+// check fails the test for each of want the log lacks and each of notWant
+// it has.
+func check(t *testing.T, log string, want, notWant []string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+	for _, w := range want {
+		if !strings.Contains(log, w) {
+			t.Errorf("output lacks %q:\n%s", w, log)
+		}
 	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
+	for _, w := range notWant {
+		if strings.Contains(log, w) {
+			t.Errorf("output has %q:\n%s", w, log)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // hostile is text an adversarial platform (or whoever named a probe) could
@@ -47,7 +48,7 @@ func TestInjectionCorpus(t *testing.T) {
 	for _, platform := range []string{"github", "gitlab", "circleci", "plain"} {
 		t.Run(platform, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0), probetest.WithFinalStatus(status))
+			api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0), probetest.WithFinalStatus(status))
 			dir := t.TempDir()
 			env := map[string]string{
 				"SPLX_API_KEY": testToken, "SPLX_API_URL": api.URL, "SPLX_TARGET_ID": "42",

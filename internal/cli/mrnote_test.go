@@ -12,32 +12,25 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/gitlabtest"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // gitlabToken is the GitLab token of every test; like the other tokens it
 // may appear nowhere but in its own PRIVATE-TOKEN header.
 const gitlabToken = gitlabtest.Token
 
-// newGitLab starts a fake GitLab (see internal/gitlabtest).
-func newGitLab(t *testing.T) *gitlabtest.Server {
-	t.Helper()
-	gl := gitlabtest.New()
-	t.Cleanup(gl.Close)
-	return gl
-}
-
 // mrEnv is a GitLab job of a merge-request pipeline for merge request !9
 // of project 5 (acme/chatbot), whose notes go through gl, with its files
 // in dir.
 func mrEnv(api *probetest.Server, gl *gitlabtest.Server, dir string, kv ...string) map[string]string {
-	env := with(baseEnv(api), "GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "9", "CI_PROJECT_ID", "5",
+	env := testenv.With(baseEnv(api), "GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "9", "CI_PROJECT_ID", "5",
 		"CI_API_V4_URL", gl.APIURL(), "CI_PROJECT_PATH", "acme/chatbot", "CI_PROJECT_URL", "https://gitlab.example.com/acme/chatbot",
 		"CI_COMMIT_SHA", "0123456789abcdef0123", "CI_COMMIT_SHORT_SHA", "01234567", "CI_PIPELINE_IID", "12",
 		"CI_JOB_NAME", "red-team", "CI_JOB_URL", "https://gitlab.example.com/acme/chatbot/-/jobs/4711",
 		"CI_JOB_TOKEN", "job-token-not-for-notes", "CI_CONFIG_PATH", "ci/pipeline.yml",
 		"SPLX_GITLAB_TOKEN", gitlabToken, "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "10",
 		"SPLX_DOTENV_PATH", filepath.Join(dir, "splx-probe.env"))
-	return with(env, kv...)
+	return testenv.With(env, kv...)
 }
 
 // TestMergeRequestNote: on a merge-request pipeline one note per comment
@@ -50,8 +43,8 @@ func TestMergeRequestNote(t *testing.T) {
 	t.Parallel()
 	t.Run("created, then updated in place, then by a refused run", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
-		gl := newGitLab(t)
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		gl := gitlabtest.Start(t)
 		// Someone copied the marker into a note of their own.
 		marker := "<!-- splx-probe-action comment "
 		r := invoke(t, context.Background(), mrEnv(api, gl, t.TempDir()))
@@ -127,8 +120,8 @@ func TestMergeRequestNote(t *testing.T) {
 			http.StatusForbidden:       "the Reporter role",
 			http.StatusTooManyRequests: "GitLab asked to wait 1m0s",
 		} {
-			api := newAPI(t, probetest.WithSteps(0))
-			gl := newGitLab(t)
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			gl := gitlabtest.Start(t)
 			gl.FailWith(status)
 			r := invoke(t, context.Background(), mrEnv(api, gl, t.TempDir(), "SPLX_MAX_FAILED", ""))
 			warnings := strings.Count(r.stderr, "warning: Merge request note:")
@@ -146,8 +139,8 @@ func TestMergeRequestNote(t *testing.T) {
 			"not GitLab":       {"SPLX_PLATFORM", "plain"},
 			"no token":         {"SPLX_GITLAB_TOKEN", ""},
 		} {
-			api := newAPI(t, probetest.WithSteps(0))
-			gl := newGitLab(t)
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			gl := gitlabtest.Start(t)
 			r := invoke(t, context.Background(), mrEnv(api, gl, t.TempDir(), kv...))
 			if r.code != cli.ExitOK || len(gl.Requests()) != 0 {
 				t.Errorf("%s: exit %d, %d GitLab requests, want none", name, r.code, len(gl.Requests()))
@@ -184,7 +177,7 @@ func TestCodeQualityOutput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			dir := t.TempDir()
 			path := filepath.Join(dir, "out", "gl-code-quality.json")
 			sarif := filepath.Join(dir, "out", "splx.sarif")
@@ -193,11 +186,11 @@ func TestCodeQualityOutput(t *testing.T) {
 					tt.env[i] = path
 				}
 			}
-			env := with(baseEnv(api), append([]string{"GITLAB_CI", "true", "CI_CONFIG_PATH", "ci/pipeline.yml", "CI_JOB_TOKEN", "x",
+			env := testenv.With(baseEnv(api), append([]string{"GITLAB_CI", "true", "CI_CONFIG_PATH", "ci/pipeline.yml", "CI_JOB_TOKEN", "x",
 				"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "1,4", "SPLX_MAX_FAILED_PERCENT", "5",
 				"SPLX_CODEQUALITY_PATH", path, "SPLX_SARIF_PATH", sarif, "SPLX_DOTENV_PATH", filepath.Join(dir, "splx-probe.env")}, tt.env...)...)
 			if tt.name == "no verdict, no file" {
-				api = newAPI(t, probetest.WithSteps(0), probetest.WithProbes(probetest.Probe{ID: 1, Name: "Jailbreak", Total: 10, Failed: 1, Errors: 5}))
+				api = testenv.NewAPI(t, probetest.WithSteps(0), probetest.WithProbes(probetest.Probe{ID: 1, Name: "Jailbreak", Total: 10, Failed: 1, Errors: 5}))
 				env["SPLX_API_URL"], env["SPLX_PROBE_IDS"] = api.URL, "1"
 			}
 			r := invoke(t, context.Background(), env)
@@ -241,19 +234,7 @@ func TestCodeQualityOutput(t *testing.T) {
 				}
 			}
 			s, _ := os.ReadFile(sarif)
-			var doc struct {
-				Runs []struct {
-					Results []struct {
-						Locations []struct {
-							PhysicalLocation struct {
-								ArtifactLocation struct {
-									URI string `json:"uri"`
-								} `json:"artifactLocation"`
-							} `json:"physicalLocation"`
-						} `json:"locations"`
-					} `json:"results"`
-				} `json:"runs"`
-			}
+			var doc testenv.SARIF
 			if err := json.Unmarshal(s, &doc); err != nil || len(doc.Runs) != 1 || len(doc.Runs[0].Results) != 2 {
 				t.Fatalf("SARIF (%v):\n%s", err, s)
 			}

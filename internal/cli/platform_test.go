@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // TestPlatforms: what each platform's users see for the same gating run,
@@ -63,9 +64,9 @@ func TestPlatforms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, probetest.WithSteps(1))
 			dir := t.TempDir()
-			env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "3", "SPLX_WORKSPACE_ID", "163")
+			env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "3", "SPLX_WORKSPACE_ID", "163")
 			for k, v := range tt.env(dir) {
 				env[k] = v
 			}
@@ -92,8 +93,8 @@ func TestPlatforms(t *testing.T) {
 func TestTerminal(t *testing.T) {
 	t.Parallel()
 	for _, noColor := range []bool{false, true} {
-		api := newAPI(t, probetest.WithSteps(1))
-		env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "1")
+		api := testenv.NewAPI(t, probetest.WithSteps(1))
+		env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "1")
 		if noColor {
 			env["NO_COLOR"] = "1"
 		}
@@ -182,7 +183,7 @@ func grep(s, sub string) []string {
 // runner reads the log must not print the token in a mask command.
 func TestForcedGitHubWithoutRunner(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
+	api := testenv.NewAPI(t)
 	r := invoke(t, context.Background(), baseEnv(api), "--platform", "github")
 	if r.code != cli.ExitOK {
 		t.Fatalf("exit %d", r.code)
@@ -195,8 +196,8 @@ func TestForcedGitHubWithoutRunner(t *testing.T) {
 // TestDebugLog: --debug logs each request, never its headers.
 func TestDebugLog(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
-	r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_DEBUG", "true"))
+	api := testenv.NewAPI(t)
+	r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_DEBUG", "true"))
 	if r.code != cli.ExitOK || !strings.Contains(r.stderr, "debug: POST /api/v2/test-run/trigger: HTTP 200") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
 	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // stepMarker is the marker of prEnv's step, which anyone who reads the
@@ -28,7 +29,7 @@ func TestPRCommentIdentity(t *testing.T) {
 	t.Parallel()
 	t.Run("planted and quoted markers are ignored, ours is posted", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
 		planted := gh.add("mallory", stepMarker+"\n### SPLX Probe red team: ✅ passed")
 		quoted := gh.add("alice", "why does the bot write `"+stepMarker+"`?")
@@ -51,7 +52,7 @@ func TestPRCommentIdentity(t *testing.T) {
 
 	t.Run("a personal access token edits only its user's comment", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
 		gh.pat = "octo-ci"
 		bot := gh.add("github-actions[bot]", stepMarker+"\nold")
@@ -90,7 +91,7 @@ func TestPRCommentNeverStale(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			gh := newGitHub(t)
 			invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
 			if body := onlyComment(t, gh); !strings.Contains(body, "### ✅ SPLX Probe red team: passed") {
@@ -126,7 +127,7 @@ func TestPRCommentInterrupted(t *testing.T) {
 	t.Parallel()
 	t.Run("cancelled while waiting", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		api.AddRun(42, 1)
 		gh := newGitHub(t)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -138,7 +139,7 @@ func TestPRCommentInterrupted(t *testing.T) {
 	})
 	t.Run("signal while the comment hangs", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
 		gh.hang = http.MethodPost
 		ctx, cancel := context.WithCancel(context.Background())
@@ -151,12 +152,12 @@ func TestPRCommentInterrupted(t *testing.T) {
 	})
 	t.Run("signal during the PDF download", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		api.Fail(probetest.Fault{Op: probetest.OpReport, Hang: true})
 		gh := newGitHub(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
-			eventually(t, "the download", func() bool { return api.Count(probetest.OpReport) > 0 })
+			testenv.Eventually(t, "the download", func() bool { return api.Count(probetest.OpReport) > 0 })
 			cancel()
 		}()
 		env := prEnv(t, api, gh, "pull_request", "SPLX_REQUEST_TIMEOUT", maxRequestTimeout, "SPLX_PR_COMMENT", "false")
@@ -177,7 +178,7 @@ func TestPRCommentHostileContext(t *testing.T) {
 	t.Parallel()
 	t.Run("rate limited", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
 		gh.failWith, gh.failHeader = http.StatusForbidden, map[string]string{"X-RateLimit-Remaining": "0"}
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
@@ -205,7 +206,7 @@ func TestPRCommentHostileContext(t *testing.T) {
 			"huge":           {[]string{"GITHUB_EVENT_PATH", huge}, "GITHUB_EVENT_PATH is larger than 25 MiB"},
 		} {
 			kv := tt.kv
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			gh := newGitHub(t)
 			r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", kv...))
 			if r.code != cli.ExitOK || gh.count() != 0 {
@@ -218,7 +219,7 @@ func TestPRCommentHostileContext(t *testing.T) {
 	})
 	t.Run("mentions, references and URLs are inert", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0), probetest.WithProbes(probetest.Probe{ID: 1, Name: "@acme/security see #12, GH-7, https://evil.example/x www.evil.example ops@evil.example", Total: 10, Failed: 1}))
+		api := testenv.NewAPI(t, probetest.WithSteps(0), probetest.WithProbes(probetest.Probe{ID: 1, Name: "@acme/security see #12, GH-7, https://evil.example/x www.evil.example ops@evil.example", Total: 10, Failed: 1}))
 		gh := newGitHub(t)
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", "1"))
 		body := onlyComment(t, gh)
@@ -233,7 +234,7 @@ func TestPRCommentHostileContext(t *testing.T) {
 	})
 	t.Run("a run that ended ERROR shows no probe as passed", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0), probetest.WithFinalStatus("ERROR"))
+		api := testenv.NewAPI(t, probetest.WithSteps(0), probetest.WithFinalStatus("ERROR"))
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", "2,3"))
 		body := onlyComment(t, gh)

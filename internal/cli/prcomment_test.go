@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
 	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // githubToken is the GitHub token of every test; like the SPLX token it may
@@ -116,19 +116,12 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(w, `{"login":%q}`, g.pat)
 	case r.Method == http.MethodGet && r.URL.Path == list:
-		ids := make([]int64, 0, len(g.comments))
-		for id := range g.comments {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		page = max(page, 1)
-		from, to := (page-1)*2, min(page*2, len(ids))
+		ids, page, next := testenv.Page(g.comments, r, 2)
 		var out []map[string]any
-		for _, id := range ids[min(from, len(ids)):to] {
+		for _, id := range ids {
 			out = append(out, map[string]any{"id": id, "body": g.comments[id], "user": map[string]any{"login": g.authors[id]}})
 		}
-		if to < len(ids) {
+		if next {
 			w.Header().Set("Link", fmt.Sprintf(`<%s%s?per_page=100&page=%d>; rel="next", <%s%s?page=99>; rel="last"`, g.URL, list, page+1, g.URL, list))
 		}
 		json.NewEncoder(w).Encode(out)
@@ -188,11 +181,11 @@ func prEnv(t *testing.T, api *probetest.Server, gh *fakeGitHub, event string, kv
 	if err := os.WriteFile(eventPath, []byte(`{"pull_request":{"number":17}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := with(baseEnv(api), githubEnvPairs(t, dir)...)
-	env = with(env, "GITHUB_EVENT_NAME", event, "GITHUB_EVENT_PATH", eventPath, "GITHUB_API_URL", gh.URL,
+	env := testenv.With(baseEnv(api), githubEnvPairs(t, dir)...)
+	env = testenv.With(env, "GITHUB_EVENT_NAME", event, "GITHUB_EVENT_PATH", eventPath, "GITHUB_API_URL", gh.URL,
 		"GITHUB_WORKFLOW", "red team", "GITHUB_JOB", "gate", "INPUT_GITHUB-TOKEN", githubToken, "GITHUB_RUN_ID", "4711",
 		"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "10")
-	return with(env, kv...)
+	return testenv.With(env, kv...)
 }
 
 // TestPRComment: one comment per comment key, found again across pages by
@@ -203,7 +196,7 @@ func TestPRComment(t *testing.T) {
 	t.Parallel()
 	t.Run("created, then updated in place", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
 		if r.code != cli.ExitOK || !strings.Contains(r.stdout, "Commented on pull request #17.") {
@@ -233,7 +226,7 @@ func TestPRComment(t *testing.T) {
 
 	t.Run("trigger only, then the verdict edits it", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_WAIT", "false", "SPLX_MAX_FAILED", "", "SPLX_WORKSPACE_ID", "163"))
 		body := onlyComment(t, gh)
@@ -248,7 +241,7 @@ func TestPRComment(t *testing.T) {
 
 	t.Run("past the page limit: a new comment, and a warning", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
 		// 2 comments a page: 50 pages hold 100 comments, and the step's own
 		// comment from an earlier run comes after 120 others.
@@ -276,7 +269,7 @@ func TestPRComment(t *testing.T) {
 
 	t.Run("a matrix of two targets keeps two comments", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		gh := newGitHub(t)
 		for round := 0; round < 2; round++ {
 			for _, target := range []string{"42", "43"} {
@@ -294,7 +287,7 @@ func TestPRComment(t *testing.T) {
 		for i := 1; i <= 12; i++ {
 			probes = append(probes, probetest.Probe{ID: int32(i), Name: fmt.Sprintf("P%d <b>|x|</b>", i), Total: 10, Failed: int64(i % 2)})
 		}
-		api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
 		gh := newGitHub(t)
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", probeList(12), "SPLX_MAX_FAILED", "100"))
 		body := onlyComment(t, gh)
@@ -306,7 +299,7 @@ func TestPRComment(t *testing.T) {
 	t.Run("403 is one warning; the verdict stands", func(t *testing.T) {
 		t.Parallel()
 		for _, status := range []int{http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests} {
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			gh := newGitHub(t)
 			gh.failWith = status
 			r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_MAX_FAILED", ""))
@@ -328,7 +321,7 @@ func TestPRComment(t *testing.T) {
 			"pr-comment false": {"SPLX_PR_COMMENT", "false"},
 			"not GitHub":       {"SPLX_PLATFORM", "plain"},
 		} {
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			gh := newGitHub(t)
 			r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", kv...))
 			if r.code != cli.ExitOK || gh.count() != 0 {

@@ -15,27 +15,12 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // The tests in this file meet the answers the public docs leave open (see
 // ../shared/probe-api.md, "Open questions"): each side of each question,
 // through the real entry point, against the fake API.
-
-// check fails the test for each of want the log lacks and each of notWant
-// it has.
-func check(t *testing.T, log string, want, notWant []string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(log, w) {
-			t.Errorf("output lacks %q:\n%s", w, log)
-		}
-	}
-	for _, w := range notWant {
-		if strings.Contains(log, w) {
-			t.Errorf("output has %q:\n%s", w, log)
-		}
-	}
-}
 
 // TestTriggerPathFallback: the documented path first; only its 404 or 405
 // moves on, once and only with workspace-id, to the workspace-scoped path.
@@ -76,11 +61,11 @@ func TestTriggerPathFallback(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, tt.opts...)
+			api := testenv.NewAPI(t, tt.opts...)
 			if tt.fault != nil {
 				api.Fail(*tt.fault)
 			}
-			r := invoke(t, context.Background(), with(baseEnv(api), append([]string{"SPLX_DEBUG", "true"}, tt.env...)...))
+			r := invoke(t, context.Background(), testenv.With(baseEnv(api), append([]string{"SPLX_DEBUG", "true"}, tt.env...)...))
 			log := r.stdout + r.stderr
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, log)
@@ -119,8 +104,8 @@ func TestStatusWords(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithRunningStatus(tt.word), probetest.WithSteps(tt.steps))
-			r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_TIMEOUT", "30s", "SPLX_PROBE_IDS", "3"))
+			api := testenv.NewAPI(t, probetest.WithRunningStatus(tt.word), probetest.WithSteps(tt.steps))
+			r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_TIMEOUT", "30s", "SPLX_PROBE_IDS", "3"))
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s%s", r.code, tt.code, r.stdout, r.stderr)
 			}
@@ -161,20 +146,7 @@ func sarifRules(t *testing.T, path string) (rules, fingerprints []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Runs []struct {
-			Tool struct {
-				Driver struct {
-					Rules []struct {
-						ID string `json:"id"`
-					} `json:"rules"`
-				} `json:"driver"`
-			} `json:"tool"`
-			Results []struct {
-				PartialFingerprints map[string]string `json:"partialFingerprints"`
-			} `json:"results"`
-		} `json:"runs"`
-	}
+	var doc testenv.SARIF
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -239,10 +211,10 @@ func TestProbeIDMapping(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, tt.probes, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, tt.probes, probetest.WithSteps(1))
 			dir := t.TempDir()
 			results, sarif := filepath.Join(dir, "r.json"), filepath.Join(dir, "s.sarif")
-			env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_RESULTS_PATH", results,
+			env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_RESULTS_PATH", results,
 				"SPLX_SARIF_PATH", sarif, "SPLX_SARIF_LOCATION", ".github/workflows/red-team.yml")
 			r := invoke(t, context.Background(), env)
 			log := r.stdout + r.stderr
@@ -266,8 +238,8 @@ func TestProbeIDMapping(t *testing.T) {
 			}
 			// The next run of the same probes, with this one as its
 			// baseline: every probe matches its own earlier self.
-			api2 := newAPI(t, tt.probes, probetest.WithSteps(1))
-			env2 := with(baseEnv(api2), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_BASELINE_PATH", results,
+			api2 := testenv.NewAPI(t, tt.probes, probetest.WithSteps(1))
+			env2 := testenv.With(baseEnv(api2), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_BASELINE_PATH", results,
 				"SPLX_RESULTS_PATH", filepath.Join(dir, "r2.json"), "SPLX_SARIF_PATH", filepath.Join(dir, "s2.sarif"), "SPLX_SARIF_LOCATION", ".github/workflows/red-team.yml")
 			r2 := invoke(t, context.Background(), env2)
 			if r2.code != cli.ExitOK {
@@ -309,10 +281,10 @@ func TestReadAfterTrigger(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithReadLag(tt.lag), probetest.WithSteps(1))
-			env := with(baseEnv(api), append([]string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3"}, tt.env...)...)
+			api := testenv.NewAPI(t, probetest.WithReadLag(tt.lag), probetest.WithSteps(1))
+			env := testenv.With(baseEnv(api), append([]string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3"}, tt.env...)...)
 			if tt.attach {
-				env = with(env, "SPLX_TEST_RUN_ID", itoa(api.AddRun(42, 3)))
+				env = testenv.With(env, "SPLX_TEST_RUN_ID", itoa(api.AddRun(42, 3)))
 			}
 			r := invoke(t, context.Background(), env)
 			log := r.stdout + r.stderr
@@ -352,11 +324,11 @@ func TestWaitEndsOnAPIFailure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t)
+			api := testenv.NewAPI(t)
 			api.Fail(probetest.Fault{Op: probetest.OpStatus, Status: 502, Times: 5})
-			env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_WORKSPACE_ID", "163")
+			env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_WORKSPACE_ID", "163")
 			if tt.cancel {
-				env = with(env, "SPLX_CANCEL_ON_TIMEOUT", "true")
+				env = testenv.With(env, "SPLX_CANCEL_ON_TIMEOUT", "true")
 			}
 			r := invoke(t, context.Background(), env)
 			if r.code != cli.ExitAPI {
@@ -393,8 +365,8 @@ func TestProcessedCount(t *testing.T) {
 			if tt.processed {
 				opts = append(opts, probetest.WithProcessedCount())
 			}
-			api := newAPI(t, opts...)
-			r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3"))
+			api := testenv.NewAPI(t, opts...)
+			r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3"))
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s%s", r.code, tt.code, r.stdout, r.stderr)
 			}
@@ -421,9 +393,9 @@ func TestReportNotReady(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithReportLag(tt.lag), probetest.WithSteps(1))
+			api := testenv.NewAPI(t, probetest.WithReportLag(tt.lag), probetest.WithSteps(1))
 			pdf := filepath.Join(t.TempDir(), "report.pdf")
-			r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3", "SPLX_REPORT_PATH", pdf))
+			r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3", "SPLX_REPORT_PATH", pdf))
 			if r.code != cli.ExitOK {
 				t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
@@ -448,9 +420,9 @@ func TestReportNotReady(t *testing.T) {
 // the last status answer: field names and types, no values.
 func TestDebugShape(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t, probetest.WithRunningStatus(nil), probetest.WithProcessedCount(), probetest.WithSteps(1),
+	api := testenv.NewAPI(t, probetest.WithRunningStatus(nil), probetest.WithProcessedCount(), probetest.WithSteps(1),
 		probetest.WithProbes(probetest.Probe{ID: 3, Name: "tok-SECRET-7f3a9c", Total: 10, NullID: true}))
-	r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3", "SPLX_DEBUG", "true"))
+	r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3", "SPLX_DEBUG", "true"))
 	if r.code != cli.ExitOK {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -559,9 +531,9 @@ func TestDoctorAnswerShape(t *testing.T) {
 			if tt.probes != nil {
 				opts = append(opts, probetest.WithProbes(tt.probes...))
 			}
-			api := newAPI(t, opts...)
+			api := testenv.NewAPI(t, opts...)
 			id := api.AddRun(42, 1, 2)
-			r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_TEST_RUN_ID", itoa(id), "SPLX_PROBE_IDS", tt.ids), "doctor")
+			r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_TEST_RUN_ID", itoa(id), "SPLX_PROBE_IDS", tt.ids), "doctor")
 			if r.code != cli.ExitOK {
 				t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}

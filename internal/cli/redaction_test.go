@@ -13,7 +13,9 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/gitlabtest"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // overEncode writes every byte of s as %XX, as a server that encodes more
@@ -86,10 +88,10 @@ func TestRedactionForms(t *testing.T) {
 	}
 	t.Run("reports", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
 		env := waitEnv(t, api, "SPLX_PROBE_IDS", strings.Join(ids, ","), "SPLX_GITHUB_TOKEN", githubToken)
 		dir := filepath.Dir(env["GITHUB_OUTPUT"])
-		r := invoke(t, context.Background(), with(env,
+		r := invoke(t, context.Background(), testenv.With(env,
 			"SPLX_JUNIT_PATH", filepath.Join(dir, "junit.xml"), "SPLX_RESULTS_PATH", filepath.Join(dir, "results.json"),
 			"SPLX_SARIF_PATH", filepath.Join(dir, "splx.sarif"), "GITHUB_WORKFLOW_REF", "acme/chatbot/.github/workflows/red-team.yml@refs/heads/main"))
 		if r.code != cli.ExitGateFailed || r.outputs["sarif-path"] == "" || !strings.Contains(r.summary, `echo \*\*\*`) {
@@ -99,10 +101,10 @@ func TestRedactionForms(t *testing.T) {
 	})
 	t.Run("errors", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t)
+		api := testenv.NewAPI(t)
 		body := append(forms(githubToken), forms(testToken)...)
 		api.Fail(probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: `{"error":{"message":"bad ` + strings.ReplaceAll(strings.Join(body, " "), `\`, `\\`) + `","code":"BAD"}}`})
-		r := invoke(t, context.Background(), with(waitEnv(t, api), "SPLX_GITHUB_TOKEN", githubToken))
+		r := invoke(t, context.Background(), testenv.With(waitEnv(t, api), "SPLX_GITHUB_TOKEN", githubToken))
 		if r.code == cli.ExitOK || !strings.Contains(r.stdout, "bad ***") {
 			t.Fatalf("exit %d\n%s", r.code, r.stdout)
 		}
@@ -110,10 +112,10 @@ func TestRedactionForms(t *testing.T) {
 	})
 	t.Run("doctor", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t)
+		api := testenv.NewAPI(t)
 		body := append(forms(githubToken), forms(testToken)...)
 		api.Fail(probetest.Fault{Op: probetest.OpModels, Status: 502, Times: 10, Body: "<html>gateway echo " + strings.Join(body, " ") + "</html>"})
-		r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_GITHUB_TOKEN", githubToken), "doctor")
+		r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_GITHUB_TOKEN", githubToken), "doctor")
 		if r.code == cli.ExitOK || !strings.Contains(r.stdout+r.stderr, "gateway echo ***") {
 			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
@@ -125,8 +127,8 @@ func TestRedactionForms(t *testing.T) {
 		for i, f := range append(forms(gitlabToken), forms(testToken)...) {
 			echo = append(echo, probetest.Probe{ID: int32(i + 1), Name: "echo " + f + " | *x*", Total: 10, Failed: 1})
 		}
-		api := newAPI(t, probetest.WithProbes(echo...), probetest.WithSteps(0))
-		gl := newGitLab(t)
+		api := testenv.NewAPI(t, probetest.WithProbes(echo...), probetest.WithSteps(0))
+		gl := gitlabtest.Start(t)
 		dir := t.TempDir()
 		r := invoke(t, context.Background(), mrEnv(api, gl, dir, "SPLX_PROBE_IDS", strings.Join(ids[:len(echo)], ","),
 			"SPLX_CODEQUALITY_PATH", filepath.Join(dir, "cq.json"), "SPLX_SARIF_PATH", filepath.Join(dir, "splx.sarif"), "SPLX_JUNIT_PATH", filepath.Join(dir, "junit.xml")))
@@ -142,7 +144,7 @@ func TestRedactionForms(t *testing.T) {
 	})
 	t.Run("pull request comment", func(t *testing.T) {
 		t.Parallel()
-		api := newAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", strings.Join(ids, ",")))
 		ours := gh.ours()
@@ -195,7 +197,7 @@ func TestEverySecretSettingIsMaskedAndRedacted(t *testing.T) {
 			}
 			env := waitEnv(t, api, append(kv, "SPLX_PROBE_IDS", strings.Join(ids, ","))...)
 			dir := filepath.Dir(env["GITHUB_OUTPUT"])
-			r := invoke(t, context.Background(), with(env, "SPLX_JUNIT_PATH", filepath.Join(dir, "junit.xml"), "SPLX_RESULTS_PATH", filepath.Join(dir, "results.json")))
+			r := invoke(t, context.Background(), testenv.With(env, "SPLX_JUNIT_PATH", filepath.Join(dir, "junit.xml"), "SPLX_RESULTS_PATH", filepath.Join(dir, "results.json")))
 			if r.code != cli.ExitGateFailed {
 				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // rerunEnv is a GitHub job that records its run in dir/state.json, as the
@@ -19,12 +20,12 @@ import (
 func rerunEnv(t *testing.T, api *probetest.Server, attempt string, kv ...string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
-	env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s",
+	env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s",
 		"GITHUB_RUN_ID", "555", "GITHUB_RUN_ATTEMPT", attempt, "GITHUB_JOB", "red-team", "GITHUB_WORKFLOW", "red team")
 	for k, v := range githubEnv(t, dir) {
 		env[k] = v
 	}
-	return with(env, kv...)
+	return testenv.With(env, kv...)
 }
 
 // readRecord is the state file as the next attempt reads it.
@@ -48,7 +49,7 @@ const reattached = "Re-attaching to test run 1001, triggered by attempt 1 of thi
 // judges the same run with its own settings.
 func TestRerunReattaches(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t, probetest.WithSteps(1))
+	api := testenv.NewAPI(t, probetest.WithSteps(1))
 	state := filepath.Join(t.TempDir(), "state", "splx.json")
 
 	first := invoke(t, context.Background(), rerunEnv(t, api, "1", "SPLX_STATE_PATH", state))
@@ -137,11 +138,11 @@ func TestRerunTriggersAnew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, append([]probetest.Option{probetest.WithSteps(1)}, tt.opts...)...)
+			api := testenv.NewAPI(t, append([]probetest.Option{probetest.WithSteps(1)}, tt.opts...)...)
 			state := filepath.Join(t.TempDir(), "splx.json")
 			triggers := 1
 			if tt.file != "" {
-				writeFile(t, state, strings.ReplaceAll(tt.file, "$HOST", strings.TrimPrefix(api.URL, "http://")))
+				testenv.WriteFile(t, state, strings.ReplaceAll(tt.file, "$HOST", strings.TrimPrefix(api.URL, "http://")))
 				triggers = 0
 			} else {
 				invoke(t, context.Background(), rerunEnv(t, api, "1", "SPLX_STATE_PATH", state))
@@ -185,7 +186,7 @@ func TestRerunAfterCancel(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, probetest.WithSteps(1))
 			api.Fail(probetest.Fault{Op: probetest.OpStatus, Hang: true})
 			state := filepath.Join(t.TempDir(), "splx.json")
 			ctx, cancel := context.WithCancel(context.Background())
@@ -219,7 +220,7 @@ func TestRerunAfterCancel(t *testing.T) {
 // reports the same run (after checking it is alive) instead of paying.
 func TestRerunTriggerOnly(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
+	api := testenv.NewAPI(t)
 	state := filepath.Join(t.TempDir(), "splx.json")
 	first := invoke(t, context.Background(), rerunEnv(t, api, "1", "SPLX_STATE_PATH", state, "SPLX_WAIT", "false"))
 	if first.code != cli.ExitOK || readRecord(t, state)["testRunId"] != 1001.0 {
@@ -241,14 +242,14 @@ func TestRerunTriggerOnly(t *testing.T) {
 // sent, and a state file that cannot be written never stops the run.
 func TestRerunSettings(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
-	r := invoke(t, context.Background(), with(baseEnv(api), "SPLX_RERUN", "sometimes"))
+	api := testenv.NewAPI(t)
+	r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_RERUN", "sometimes"))
 	if r.code != cli.ExitInvalidInput || len(api.Requests()) != 0 || !strings.Contains(r.stdout+r.stderr, `rerun: "sometimes" is not a choice; use reuse`) {
 		t.Errorf("exit %d, %d requests\n%s%s", r.code, len(api.Requests()), r.stdout, r.stderr)
 	}
 	blocker := filepath.Join(t.TempDir(), "file")
-	writeFile(t, blocker, "")
-	r = invoke(t, context.Background(), with(baseEnv(api), "SPLX_STATE_PATH", filepath.Join(blocker, "state.json")))
+	testenv.WriteFile(t, blocker, "")
+	r = invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_STATE_PATH", filepath.Join(blocker, "state.json")))
 	if r.code != cli.ExitOK || api.Count(probetest.OpTrigger) != 1 || !strings.Contains(r.stdout+r.stderr, "could not record test run 1001 in") {
 		t.Errorf("exit %d, %d triggers\n%s%s", r.code, api.Count(probetest.OpTrigger), r.stdout, r.stderr)
 	}
@@ -286,18 +287,18 @@ func TestRerunPlatforms(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, probetest.WithSteps(1))
 			dir := t.TempDir()
-			env := with(baseEnv(api), append([]string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "10",
+			env := testenv.With(baseEnv(api), append([]string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "10",
 				"SPLX_STATE_PATH", filepath.Join(dir, "state.json"), "SPLX_DOTENV_PATH", filepath.Join(dir, "splx.env"), "BASH_ENV", filepath.Join(dir, "bash_env")}, tt.first...)...)
 			if r := invoke(t, context.Background(), env); r.code != cli.ExitOK {
 				t.Fatalf("attempt 1: exit %d\n%s", r.code, r.stdout)
 			}
-			r := invoke(t, context.Background(), with(env, tt.retry...))
+			r := invoke(t, context.Background(), testenv.With(env, tt.retry...))
 			if r.code != cli.ExitOK || api.Count(probetest.OpTrigger) != 1 || strings.Count(r.stdout, tt.want) != 1 {
 				t.Errorf("retry: exit %d, %d triggers, want 0, 1 and %q once\n%s", r.code, api.Count(probetest.OpTrigger), tt.want, r.stdout)
 			}
-			r = invoke(t, context.Background(), with(env, tt.otherRun...))
+			r = invoke(t, context.Background(), testenv.With(env, tt.otherRun...))
 			if api.Count(probetest.OpTrigger) != 2 || !strings.Contains(r.stdout, tt.otherRunMessage) {
 				t.Errorf("another run: %d triggers, want 2 and %q\n%s", api.Count(probetest.OpTrigger), tt.otherRunMessage, r.stdout)
 			}

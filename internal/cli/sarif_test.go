@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // TestSARIFOutput: through the real entry point, sarif-path writes the file
@@ -34,10 +35,10 @@ func TestSARIFOutput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
 			env := waitEnv(t, api, "SPLX_PROBE_IDS", "1,4", "SPLX_MAX_FAILED_PERCENT", "5")
 			path := filepath.Join(filepath.Dir(env["GITHUB_OUTPUT"]), "out", "splx.sarif")
-			env = with(env, append([]string{"SPLX_SARIF_PATH", path}, tt.env...)...)
+			env = testenv.With(env, append([]string{"SPLX_SARIF_PATH", path}, tt.env...)...)
 			r := invoke(t, context.Background(), env)
 			if r.code != tt.code {
 				t.Fatalf("exit %d, want %d\n%s%s", r.code, tt.code, r.stdout, r.stderr)
@@ -55,21 +56,7 @@ func TestSARIFOutput(t *testing.T) {
 			if err != nil || r.outputs["sarif-path"] != path {
 				t.Fatalf("SARIF not written (%v) or output %q", err, r.outputs["sarif-path"])
 			}
-			var doc struct {
-				Runs []struct {
-					Results []struct {
-						RuleID    string `json:"ruleId"`
-						Level     string `json:"level"`
-						Locations []struct {
-							PhysicalLocation struct {
-								ArtifactLocation struct {
-									URI string `json:"uri"`
-								} `json:"artifactLocation"`
-							} `json:"physicalLocation"`
-						} `json:"locations"`
-					} `json:"results"`
-				} `json:"runs"`
-			}
+			var doc testenv.SARIF
 			if err := json.Unmarshal(data, &doc); err != nil {
 				t.Fatal(err)
 			}
@@ -110,10 +97,10 @@ func TestSARIFOnlyWithVerdict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, tt.opts...)
+			api := testenv.NewAPI(t, tt.opts...)
 			env := waitEnv(t, api, tt.env...)
 			path := filepath.Join(filepath.Dir(env["GITHUB_OUTPUT"]), "splx.sarif")
-			r := invoke(t, context.Background(), with(env, "SPLX_SARIF_PATH", path, "GITHUB_WORKFLOW_REF", "acme/chatbot/.github/workflows/red-team.yml@refs/heads/main"))
+			r := invoke(t, context.Background(), testenv.With(env, "SPLX_SARIF_PATH", path, "GITHUB_WORKFLOW_REF", "acme/chatbot/.github/workflows/red-team.yml@refs/heads/main"))
 			if r.code != tt.code {
 				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r.stdout)
 			}
@@ -139,24 +126,17 @@ func TestSARIFIdentityIgnoresWorkflow(t *testing.T) {
 	t.Parallel()
 	hashes := func(workflow, firstLine string, kv ...string) map[string]string {
 		t.Helper()
-		api := newAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, probetest.WithSteps(0))
 		env := waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", "1,4", "GITHUB_WORKFLOW_REF", "acme/chatbot/" + workflow + "@refs/heads/main"}, kv...)...)
 		dir := filepath.Dir(env["GITHUB_OUTPUT"])
-		writeFile(t, filepath.Join(dir, workflow), firstLine+"\non: push\n")
+		testenv.WriteFile(t, filepath.Join(dir, workflow), firstLine+"\non: push\n")
 		path := filepath.Join(dir, "splx.sarif")
-		r := invoke(t, context.Background(), with(env, "SPLX_SARIF_PATH", path))
+		r := invoke(t, context.Background(), testenv.With(env, "SPLX_SARIF_PATH", path))
 		if r.outputs["sarif-path"] != path {
 			t.Fatalf("exit %d, no SARIF\n%s", r.code, r.stdout)
 		}
 		data, _ := os.ReadFile(path)
-		var doc struct {
-			Runs []struct {
-				Results []struct {
-					RuleID              string            `json:"ruleId"`
-					PartialFingerprints map[string]string `json:"partialFingerprints"`
-				} `json:"results"`
-			} `json:"runs"`
-		}
+		var doc testenv.SARIF
 		if err := json.Unmarshal(data, &doc); err != nil {
 			t.Fatal(err)
 		}

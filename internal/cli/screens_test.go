@@ -13,6 +13,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // manyProbes are 36 probes in API order: five over a 5% gate, scattered
@@ -38,7 +39,7 @@ func manyProbes() []probetest.Probe {
 // any <details> block, and every report lists them first, worst first.
 func TestManyProbesWorstFirst(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t, probetest.WithProbes(manyProbes()...), probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithProbes(manyProbes()...), probetest.WithSteps(0))
 	gh := newGitHub(t)
 	r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", probeList(36), "SPLX_MAX_FAILED", "", "SPLX_MAX_FAILED_PERCENT", "5"))
 	if r.code != cli.ExitGateFailed {
@@ -125,9 +126,9 @@ func TestProgressFitsTheTerminal(t *testing.T) {
 	for _, width := range []int{40, 80, 120, 200} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithProbes(long...), probetest.WithSteps(3))
+			api := testenv.NewAPI(t, probetest.WithProbes(long...), probetest.WithSteps(3))
 			yes := true
-			r := invokeWith(t, context.Background(), with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", probeList(9), "SPLX_MAX_FAILED", "100"),
+			r := invokeWith(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", probeList(9), "SPLX_MAX_FAILED", "100"),
 				func(c *cli.Command) { c.TTY, c.Width = &yes, func() int { return width } })
 			if r.code != cli.ExitOK {
 				t.Fatalf("exit %d\n%s", r.code, r.stderr)
@@ -178,9 +179,9 @@ func TestEveryExitWritesASummary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(0))
-			env := with(baseEnv(api), githubEnvPairs(t, t.TempDir())...)
-			r := invoke(t, context.Background(), with(env, tt.kv...))
+			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			env := testenv.With(baseEnv(api), githubEnvPairs(t, t.TempDir())...)
+			r := invoke(t, context.Background(), testenv.With(env, tt.kv...))
 			for _, w := range tt.want {
 				if !strings.Contains(r.summary, w) {
 					t.Errorf("summary lacks %q:\n%s", w, r.summary)
@@ -193,8 +194,8 @@ func TestEveryExitWritesASummary(t *testing.T) {
 // TestDoctorSummary: doctor writes its checklist to the job summary too.
 func TestDoctorSummary(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
-	env := with(baseEnv(api), githubEnvPairs(t, t.TempDir())...)
+	api := testenv.NewAPI(t)
+	env := testenv.With(baseEnv(api), githubEnvPairs(t, t.TempDir())...)
 	r := invoke(t, context.Background(), env, "doctor")
 	if r.code != cli.ExitOK {
 		t.Fatalf("doctor: exit %d\n%s%s", r.code, r.stdout, r.stderr)

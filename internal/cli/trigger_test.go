@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // TestTriggerRequest checks the exact request for each way of giving the
@@ -76,7 +77,7 @@ func TestTriggerRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t)
+			api := testenv.NewAPI(t)
 			args := make([]string, len(tt.args))
 			for i, a := range tt.args {
 				args[i] = strings.ReplaceAll(a, "URL", api.URL)
@@ -113,8 +114,8 @@ func TestTriggerRequest(t *testing.T) {
 // a notice, and outputs written with random delimiters.
 func TestGitHubTrigger(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
-	env := with(baseEnv(api), "SPLX_WORKSPACE_ID", "163")
+	api := testenv.NewAPI(t)
+	env := testenv.With(baseEnv(api), "SPLX_WORKSPACE_ID", "163")
 	for k, v := range githubEnv(t, t.TempDir()) {
 		env[k] = v
 	}
@@ -158,11 +159,11 @@ func TestAuthFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t)
+			api := testenv.NewAPI(t)
 			if tt.fault != nil {
 				api.Fail(*tt.fault)
 			}
-			env := with(baseEnv(api), "SPLX_API_KEY", tt.token)
+			env := testenv.With(baseEnv(api), "SPLX_API_KEY", tt.token)
 			for k, v := range githubEnv(t, t.TempDir()) {
 				env[k] = v
 			}
@@ -238,8 +239,8 @@ func TestInvalidInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t)
-			r := invoke(t, context.Background(), with(baseEnv(api), tt.env...), tt.args...)
+			api := testenv.NewAPI(t)
+			r := invoke(t, context.Background(), testenv.With(baseEnv(api), tt.env...), tt.args...)
 			if r.code != cli.ExitInvalidInput {
 				t.Errorf("exit %d, want %d", r.code, cli.ExitInvalidInput)
 			}
@@ -269,7 +270,7 @@ func TestAllInputErrorsAtOnce(t *testing.T) {
 func TestPlainOutput(t *testing.T) {
 	t.Parallel()
 	for _, platform := range []map[string]string{{}, {"GITLAB_CI": "true"}, {"CIRCLECI": "true"}} {
-		api := newAPI(t)
+		api := testenv.NewAPI(t)
 		env := baseEnv(api)
 		for k, v := range platform {
 			env[k] = v
@@ -288,7 +289,7 @@ func TestPlainOutput(t *testing.T) {
 // in either form, nor add lines to the log.
 func TestHostileAPIError(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t)
+	api := testenv.NewAPI(t)
 	msg := "bad\n::set-output name=result::passed\r\n::add-mask::x ##[error]forged %0A::error::x \x1b[2Khidden"
 	body, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "code": "::warning::X", "errors": map[string]string{"##[group]": "::endgroup::"}}})
 	api.Fail(probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: string(body)})

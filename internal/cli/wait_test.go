@@ -14,27 +14,28 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // waitEnv is a GitHub job that waits for the run and writes every report.
 func waitEnv(t *testing.T, api *probetest.Server, kv ...string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
-	env := with(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_WORKSPACE_ID", "163")
+	env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_WORKSPACE_ID", "163")
 	for k, v := range githubEnv(t, dir) {
 		env[k] = v
 	}
-	return with(env, kv...)
+	return testenv.With(env, kv...)
 }
 
 // TestWaitAndReport follows a run through PENDING, RUNNING and FINISHED and
 // checks every place the result goes.
 func TestWaitAndReport(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t, probetest.WithSteps(2))
+	api := testenv.NewAPI(t, probetest.WithSteps(2))
 	env := waitEnv(t, api, "SPLX_PROBE_IDS", "1,2,3,4", "SPLX_MAX_FAILED_PERCENT", "5")
 	dir := filepath.Dir(env["GITHUB_OUTPUT"])
-	env = with(env,
+	env = testenv.With(env,
 		"SPLX_JUNIT_PATH", filepath.Join(dir, "reports", "splx.xml"),
 		"SPLX_RESULTS_PATH", filepath.Join(dir, "splx.json"),
 		"SPLX_REPORT_PATH", filepath.Join(dir, "splx.pdf"))
@@ -138,7 +139,7 @@ func TestGate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probes, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probes, probetest.WithSteps(0))
 			r := invoke(t, context.Background(), waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", tt.probes}, tt.env...)...))
 			if r.code != tt.code || r.outputs["result"] != tt.result {
 				t.Errorf("exit %d result %q, want %d %q\n%s", r.code, r.outputs["result"], tt.code, tt.result, r.stdout)
@@ -165,7 +166,7 @@ func TestRunWithoutVerdict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.final, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(0), probetest.WithFinalStatus(tt.final))
+			api := testenv.NewAPI(t, probetest.WithSteps(0), probetest.WithFinalStatus(tt.final))
 			dir := t.TempDir()
 			r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_TIMEOUT", "3s", "SPLX_JUNIT_PATH", filepath.Join(dir, "j.xml")))
 			if r.code != tt.code {
@@ -206,7 +207,7 @@ func TestTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := newAPI(t, probetest.WithSteps(1000))
+			api := testenv.NewAPI(t, probetest.WithSteps(1000))
 			if tt.cancelFails {
 				api.Fail(probetest.Fault{Op: probetest.OpCancel, Status: 500, Times: 5})
 			}
@@ -215,7 +216,7 @@ func TestTimeout(t *testing.T) {
 			if r.code != cli.ExitTimeout {
 				t.Errorf("exit %d, want %d", r.code, cli.ExitTimeout)
 			}
-			assertCancel(t, api, tt.cancels)
+			testenv.AssertCancel(t, api, tt.cancels)
 			if r.outputs["result"] != "timed-out" {
 				t.Errorf("result %q", r.outputs["result"])
 			}
@@ -236,7 +237,7 @@ func TestTimeout(t *testing.T) {
 // never triggers.
 func TestAttach(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithSteps(0))
 	id := api.AddRun(42, 3)
 	env := waitEnv(t, api, "SPLX_TEST_RUN_ID", "1001", "SPLX_WAIT", "", "SPLX_TARGET_ID", "", "SPLX_PROBE_IDS", "")
 	r := invoke(t, context.Background(), env)
@@ -255,7 +256,7 @@ func TestAttach(t *testing.T) {
 // server's Retry-After; a 401 during the wait ends it with exit 3.
 func TestPollRetries(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithSteps(0))
 	api.Fail(probetest.Fault{Op: probetest.OpStatus, Status: 429, Header: map[string]string{"Retry-After": "7"}})
 	api.Fail(probetest.Fault{Op: probetest.OpStatus, Status: 503, Header: map[string]string{"Retry-After": "3"}})
 	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_PROBE_IDS", "3"))
@@ -271,7 +272,7 @@ func TestPollRetries(t *testing.T) {
 		}
 	}
 
-	api2 := newAPI(t, probetest.WithSteps(3))
+	api2 := testenv.NewAPI(t, probetest.WithSteps(3))
 	api2.Fail(probetest.Fault{Op: probetest.OpStatus, Status: 401, Body: `{"error":{"message":"Token expired","code":"UNAUTHORIZED"}}`})
 	r = invoke(t, context.Background(), waitEnv(t, api2))
 	if r.code != cli.ExitAuth || api2.Count(probetest.OpStatus) != 1 {
@@ -283,7 +284,7 @@ func TestPollRetries(t *testing.T) {
 // does not change the verdict.
 func TestReportDownloadFailure(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithSteps(0))
 	api.Fail(probetest.Fault{Op: probetest.OpReport, Status: 400, Times: 5, Body: `{"error":{"message":"not ready","code":"X"}}`})
 	env := waitEnv(t, api, "SPLX_PROBE_IDS", "3", "SPLX_REPORT_PATH", filepath.Join(t.TempDir(), "r.pdf"))
 	r := invoke(t, context.Background(), env)
@@ -301,7 +302,7 @@ func TestReportDownloadFailure(t *testing.T) {
 // TestResultsJSONShape: the documented fields of the results file.
 func TestResultsJSONShape(t *testing.T) {
 	t.Parallel()
-	api := newAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, probetest.WithSteps(0))
 	path := filepath.Join(t.TempDir(), "r.json")
 	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_RESULTS_PATH", path, "SPLX_MAX_FAILED", "10"))
 	if r.code != 0 {

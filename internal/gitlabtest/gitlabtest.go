@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
+
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // The fake's constants: the token it accepts (in PRIVATE-TOKEN), where it
@@ -41,8 +44,9 @@ type Server struct {
 	failWith int
 }
 
-// New starts a fake GitLab; Close stops it.
-func New() *Server {
+// Start starts a fake GitLab that stops when t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
 	g := &Server{notes: map[int64]string{}, authors: map[int64]int64{}, system: map[int64]bool{}, nextID: 500}
 	for i := 0; i < 3; i++ {
 		g.add(3, fmt.Sprintf("an unrelated note %d", i))
@@ -50,6 +54,7 @@ func New() *Server {
 	g.add(1, "added 1 commit")
 	g.system[g.nextID] = true
 	g.Server = httptest.NewServer(http.HandlerFunc(g.serve))
+	t.Cleanup(g.Close)
 	return g
 }
 
@@ -98,19 +103,12 @@ func (g *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == Prefix+"/user":
 		fmt.Fprintf(w, `{"id":%d,"username":"project_5_bot_3f2a"}`, UserID)
 	case r.Method == http.MethodGet && r.URL.Path == list:
-		ids := make([]int64, 0, len(g.notes))
-		for id := range g.notes {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-		page = max(page, 1)
-		from, to := (page-1)*2, min(page*2, len(ids))
+		ids, page, next := testenv.Page(g.notes, r, 2)
 		out := []map[string]any{}
-		for _, id := range ids[min(from, len(ids)):to] {
+		for _, id := range ids {
 			out = append(out, map[string]any{"id": id, "body": g.notes[id], "system": g.system[id], "author": map[string]any{"id": g.authors[id], "username": fmt.Sprint("user", g.authors[id])}})
 		}
-		if to < len(ids) {
+		if next {
 			w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
 			w.Header().Set("Link", fmt.Sprintf(`<%s%s?page=%d&per_page=100>; rel="next"`, g.URL, list, page+1))
 		}

@@ -2,8 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -11,30 +9,6 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
 )
-
-// codeQualitySchema compiles the fields GitLab documents for a Code
-// Quality report (testdata/codequality).
-func codeQualitySchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open("testdata/codequality/gitlab-codequality.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("codequality.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("codequality.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 type codeQualityDoc []struct {
 	Description string `json:"description"`
@@ -55,11 +29,7 @@ func renderCodeQuality(t *testing.T, r *gate.Result, location string) ([]byte, c
 	if err := CodeQuality(&b, r, location); err != nil {
 		t.Fatal(err)
 	}
-	var doc codeQualityDoc
-	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
-		t.Fatalf("not JSON: %v", err)
-	}
-	return b.Bytes(), doc
+	return b.Bytes(), decode[codeQualityDoc](t, b.Bytes())
 }
 
 // TestCodeQuality: valid against GitLab's documented fields whatever the
@@ -69,7 +39,8 @@ func renderCodeQuality(t *testing.T, r *gate.Result, location string) ([]byte, c
 // without findings is an empty list, not an absent one.
 func TestCodeQuality(t *testing.T) {
 	t.Parallel()
-	schema := codeQualitySchema(t)
+	// The fields GitLab documents for a Code Quality report.
+	schema := compileSchema(t, "testdata/codequality/gitlab-codequality.schema.json", "codequality.json")
 	data, doc := renderCodeQuality(t, hostileResult(), "ci/red-team.gitlab-ci.yml")
 	golden.Check(t, "testdata/report/hostile.codequality.json", string(data))
 	again, _ := renderCodeQuality(t, hostileResult(), "ci/red-team.gitlab-ci.yml")

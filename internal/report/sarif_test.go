@@ -2,73 +2,16 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
+	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
-// sarifSchema compiles the official SARIF 2.1.0 JSON schema (a copy from
-// the npm package @microsoft/jest-sarif, in testdata).
-func sarifSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open("testdata/sarif/sarif-2.1.0-rtm.5.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("sarif-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("sarif-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-type sarifDoc struct {
-	Schema string `json:"$schema"`
-	Runs   []struct {
-		AutomationDetails struct {
-			ID string `json:"id"`
-		} `json:"automationDetails"`
-		Tool struct {
-			Driver struct {
-				Rules []struct {
-					ID   string `json:"id"`
-					Name string `json:"name"`
-				} `json:"rules"`
-			} `json:"driver"`
-		} `json:"tool"`
-		Results []struct {
-			RuleID              string            `json:"ruleId"`
-			Level               string            `json:"level"`
-			PartialFingerprints map[string]string `json:"partialFingerprints"`
-			Message             struct {
-				Text string `json:"text"`
-			} `json:"message"`
-			Locations []struct {
-				PhysicalLocation struct {
-					ArtifactLocation struct {
-						URI string `json:"uri"`
-					} `json:"artifactLocation"`
-				} `json:"physicalLocation"`
-			} `json:"locations"`
-		} `json:"results"`
-	} `json:"runs"`
-}
-
-func renderSARIF(t *testing.T, targetID int32, location string) ([]byte, sarifDoc) {
+func renderSARIF(t *testing.T, targetID int32, location string) ([]byte, testenv.SARIF) {
 	t.Helper()
 	r := hostileResult()
 	r.TargetID = targetID
@@ -76,11 +19,7 @@ func renderSARIF(t *testing.T, targetID int32, location string) ([]byte, sarifDo
 	if err := SARIF(&b, r, SARIFOptions{Location: location, Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	var doc sarifDoc
-	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
-		t.Fatalf("not JSON: %v", err)
-	}
-	return b.Bytes(), doc
+	return b.Bytes(), decode[testenv.SARIF](t, b.Bytes())
 }
 
 // TestSARIF: valid against the official schema whatever the probe names,
@@ -89,7 +28,9 @@ func renderSARIF(t *testing.T, targetID int32, location string) ([]byte, sarifDo
 // across runs and distinct across targets.
 func TestSARIF(t *testing.T) {
 	t.Parallel()
-	schema := sarifSchema(t)
+	// The official SARIF 2.1.0 JSON schema (a copy from the npm package
+	// @microsoft/jest-sarif).
+	schema := compileSchema(t, "testdata/sarif/sarif-2.1.0-rtm.5.json", "sarif-2.1.0.json")
 	data, doc := renderSARIF(t, 42, ".github/workflows/red-team.yml")
 	golden.Check(t, "testdata/report/hostile.sarif.json", string(data))
 	for _, loc := range []string{".github/workflows/red-team.yml", ""} {
