@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 )
 
 // fakeGitHub is the issue comments API on 127.0.0.1: an empty pull
@@ -86,13 +86,13 @@ func destinations(ctx context.Context, out io.Writer, dir, bin string, sizes []i
 	}
 	medians := map[int]int64{}
 	for _, size := range sizes {
-		ps := make([]probetest.Probe, size)
+		ps := make([]fakeapi.Probe, size)
 		ids := make([]string, size)
 		for i := range ps {
-			ps[i] = probetest.Probe{ID: int32(i + 1), Name: fmt.Sprintf("Probe %d: jailbreak variant", i+1), Total: 125, Failed: int64(i % 3)}
+			ps[i] = fakeapi.Probe{ID: int32(i + 1), Name: fmt.Sprintf("Probe %d: jailbreak variant", i+1), Total: 125, Failed: int64(i % 3)}
 			ids[i] = strconv.Itoa(i + 1)
 		}
-		api := probetest.NewServer(probetest.WithToken(token), probetest.WithProbes(ps...), probetest.WithSteps(0))
+		api := fakeapi.NewServer(fakeapi.WithToken(token), fakeapi.WithProbes(ps...), fakeapi.WithSteps(0))
 		files := map[string]string{}
 		for _, f := range []string{"out", "summary", "j.xml", "r.json", "s.sarif", "baseline.json"} {
 			files[f] = filepath.Join(dir, fmt.Sprint(size, "-", f))
@@ -171,7 +171,7 @@ func idle(ctx context.Context, out io.Writer, dir, bin string, gaps int) error {
 	var cpu []time.Duration
 	var calls []int
 	for _, traced := range []bool{false, true} {
-		api := probetest.NewServer(probetest.WithToken(token), probetest.WithSteps(gaps))
+		api := fakeapi.NewServer(fakeapi.WithToken(token), fakeapi.WithSteps(gaps))
 		env := []string{"PATH=" + os.Getenv("PATH"), "SPLX_API_KEY=" + token, "SPLX_API_URL=" + api.URL, "SPLX_TARGET_ID=42",
 			"SPLX_PROBE_IDS=1,2,3", "SPLX_WAIT=true", "SPLX_POLL_INTERVAL=1s", "SPLX_MAX_FAILED=100000"}
 		trace := filepath.Join(dir, "idle.strace")

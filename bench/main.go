@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 )
 
 func main() {
@@ -158,7 +158,7 @@ func triggerOnly(ctx context.Context, out io.Writer, dir, bin string, n int) err
 		return fmt.Errorf("build the floor program: %v\n%s", err, b)
 	}
 
-	api := probetest.NewServer(probetest.WithToken(token))
+	api := fakeapi.NewServer(fakeapi.WithToken(token))
 	defer api.Close()
 	env := []string{"PATH=" + os.Getenv("PATH"), "SPLX_API_KEY=" + token, "SPLX_API_URL=" + api.URL, "SPLX_TARGET_ID=42", "SPLX_PROBE_IDS=1,2,3", "SPLX_NAME=bench"}
 	// The vendor's template, as users would write it, with the error
@@ -207,7 +207,7 @@ func triggerOnly(ctx context.Context, out io.Writer, dir, bin string, n int) err
 
 // timed runs one command and measures it; the fake API tells when its
 // request arrived.
-func timed(ctx context.Context, api *probetest.Server, env []string, name string, args ...string) (sample, error) {
+func timed(ctx context.Context, api *fakeapi.Server, env []string, name string, args ...string) (sample, error) {
 	before := len(api.Requests())
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -79,7 +79,7 @@ func TestContainers(t *testing.T) {
 	})
 
 	t.Run("gitlab job image", func(t *testing.T) {
-		api := testenv.NewAPI(t, probetest.WithSteps(1))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(1))
 		dir := t.TempDir()
 		script := `splx-probe; code=$?; echo "exit=$code"; cat splx-probe.env; exit $code`
 		out, code := d.try(t, "run", "--rm", "--network", "host", "--entrypoint", "",
@@ -532,7 +532,7 @@ func (d *docker) actions(t *testing.T, dist, version, image string) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := testenv.NewAPI(t, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(1))
 			with := func(extra string) string {
 				w := fmt.Sprintf("          api-key: ${{ secrets.SPLX_API_KEY }}\n          api-url: %s\n          target-id: 42\n          probe-ids: 1, 2, 3\n%s", api.URL, extra)
 				if tt.download != "" {
@@ -580,7 +580,7 @@ jobs:
 			if strings.Contains(log, testToken) {
 				t.Error("act log contains the token")
 			}
-			if got := api.Count(probetest.OpTrigger); got != tt.triggers {
+			if got := api.Count(fakeapi.OpTrigger); got != tt.triggers {
 				t.Errorf("%d triggers, want %d", got, tt.triggers)
 			}
 			if tt.download != "" && tt.ok {
@@ -599,7 +599,7 @@ jobs:
 	// same workflow run restores the record through the action's own cache
 	// steps and re-attaches instead of paying again.
 	t.Run("re-run re-attaches", func(t *testing.T) {
-		api := testenv.NewAPI(t, probetest.WithSteps(1))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(1))
 		workflow := fmt.Sprintf(`on: push
 jobs:
   red-team:
@@ -645,7 +645,7 @@ jobs:
 			if strings.Contains(log, testToken) {
 				t.Error("act log contains the token")
 			}
-			if n := api.Count(probetest.OpTrigger); n != 1 {
+			if n := api.Count(fakeapi.OpTrigger); n != 1 {
 				t.Errorf("after attempt %s: %d triggers, want 1", attempt.n, n)
 			}
 		}
@@ -667,7 +667,7 @@ func (d *docker) dockerfileAction(t *testing.T) {
 	d.run(t, "build", "--no-cache", "--network", "host", "-t", "splx-probe:cold", ".")
 	build := time.Since(start)
 
-	api := testenv.NewAPI(t, probetest.WithSteps(1))
+	api := testenv.NewAPI(t, fakeapi.WithSteps(1))
 	repo := t.TempDir()
 	for _, f := range []string{"Dockerfile", ".dockerignore", "go.mod", "go.sum", "main.go"} {
 		copyFile(t, f, filepath.Join(repo, f), 0o644)
@@ -717,7 +717,7 @@ func (d *docker) coldToolCache(t *testing.T) {
 
 // startToRequest is the time from the mark request to the n-th trigger
 // that followed it.
-func startToRequest(api *probetest.Server, mark string, n int) time.Duration {
+func startToRequest(api *fakeapi.Server, mark string, n int) time.Duration {
 	var marked time.Time
 	seen := 0
 	for _, r := range api.Requests() {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/gitlabtest"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -201,7 +201,7 @@ func TestGitLabCI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			gl := gitlabtest.Start(t)
 			dir := t.TempDir()
 			testenv.WriteFile(t, filepath.Join(dir, ".gitlab-ci.yml"), tt.pipeline)
@@ -233,8 +233,8 @@ func TestGitLabCI(t *testing.T) {
 					t.Errorf("the log shows a token or a GitHub command:\n%s", out)
 				}
 			}
-			if api.Count(probetest.OpTrigger) != 1 {
-				t.Errorf("%d triggers, want 1", api.Count(probetest.OpTrigger))
+			if api.Count(fakeapi.OpTrigger) != 1 {
+				t.Errorf("%d triggers, want 1", api.Count(fakeapi.OpTrigger))
 			}
 			notes := gl.Ours()
 			if !tt.mergeRequest {
@@ -525,7 +525,7 @@ func TestOrbGateRunsByHand(t *testing.T) {
 		exit      int
 	}{{"5", 0}, {"0", 1}} {
 		t.Run("context SPLX_MAX_FAILED="+tt.maxFailed, func(t *testing.T) {
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			dir := t.TempDir()
 			cmd := exec.Command("/bin/busybox", "sh", "-c", strings.Join(command, " "))
 			cmd.Dir = dir
@@ -542,8 +542,8 @@ func TestOrbGateRunsByHand(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "splx-reports", "junit.xml")); err != nil {
 				t.Errorf("no JUnit report in the reports folder: %v\n%s", err, out)
 			}
-			if api.Count(probetest.OpTrigger) != 1 || strings.Contains(string(out), testToken) {
-				t.Errorf("%d triggers, or the token in the log:\n%s", api.Count(probetest.OpTrigger), out)
+			if api.Count(fakeapi.OpTrigger) != 1 || strings.Contains(string(out), testToken) {
+				t.Errorf("%d triggers, or the token in the log:\n%s", api.Count(fakeapi.OpTrigger), out)
 			}
 		})
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -62,7 +62,7 @@ func TestSignalCancelsRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(10000))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(10000))
 			cmd := exec.Command(bin)
 			cmd.Env = []string{
 				"SPLX_API_KEY=" + testToken, "SPLX_API_URL=" + api.URL, "SPLX_TARGET_ID=42", "SPLX_PROBE_IDS=1",
@@ -73,7 +73,7 @@ func TestSignalCancelsRun(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			testenv.Eventually(t, "two status polls", func() bool { return api.Count(probetest.OpStatus) >= 2 })
+			testenv.Eventually(t, "two status polls", func() bool { return api.Count(fakeapi.OpStatus) >= 2 })
 			if err := cmd.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ func TestSignalWhileTriggering(t *testing.T) {
 			t.Parallel()
 			api := testenv.NewAPI(t)
 			// The server creates run 1001 at once but answers 1.5 s later.
-			api.Fail(probetest.Fault{Op: probetest.OpTrigger, Act: true, Delay: 1500 * time.Millisecond, Body: `{"testRunId":1001}`})
+			api.Fail(fakeapi.Fault{Op: fakeapi.OpTrigger, Act: true, Delay: 1500 * time.Millisecond, Body: `{"testRunId":1001}`})
 			cmd := exec.Command(bin)
 			cmd.Env = []string{"SPLX_API_KEY=" + testToken, "SPLX_API_URL=" + api.URL, "SPLX_TARGET_ID=42", "SPLX_PROBE_IDS=1", "SPLX_WAIT=true", "SPLX_POLL_INTERVAL=1s"}
 			var out strings.Builder
@@ -112,7 +112,7 @@ func TestSignalWhileTriggering(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			testenv.Eventually(t, "the trigger request", func() bool { return api.Count(probetest.OpTrigger) == 1 })
+			testenv.Eventually(t, "the trigger request", func() bool { return api.Count(fakeapi.OpTrigger) == 1 })
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +125,7 @@ func TestSignalWhileTriggering(t *testing.T) {
 				t.Errorf("run 1001 is %s, want CANCELED\n%s", api.RunStatus(1001), out.String())
 			}
 			testenv.AssertCancel(t, api, 1)
-			if api.Count(probetest.OpStatus) != 0 {
+			if api.Count(fakeapi.OpStatus) != 0 {
 				t.Errorf("the tool went on to wait after the signal")
 			}
 		})
@@ -137,7 +137,7 @@ func TestSignalWhileTriggering(t *testing.T) {
 func TestBrokenStdout(t *testing.T) {
 	t.Parallel()
 	bin := binary(t)
-	api := testenv.NewAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 	dir := t.TempDir()
 	junit, results := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "results.json")
 	cmd := exec.Command(bin)

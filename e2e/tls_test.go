@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -55,7 +55,7 @@ func TestCustomCABundle(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d with %q:\n%s", tt.name, code, tt.code, tt.want, out)
 		}
 	}
-	if api.Count(probetest.OpTrigger) != 1 {
-		t.Errorf("%d triggers reached the API, want 1 (the trusted one)", api.Count(probetest.OpTrigger))
+	if api.Count(fakeapi.OpTrigger) != 1 {
+		t.Errorf("%d triggers reached the API, want 1 (the trusted one)", api.Count(fakeapi.OpTrigger))
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // maxBaseline caps the baseline file: a results file of thousands of
@@ -57,7 +57,7 @@ func loadBaseline(rep ci.Reporter, cfg *config.Config) (*gate.Baseline, error) {
 	if st2, err := f.Stat(); err != nil || !os.SameFile(st, st2) {
 		return nil, refuse(fmt.Sprintf("%s changed while it was opened; run again", path))
 	}
-	b, err := report.ReadBaseline(io.LimitReader(f, maxBaseline), int32(cfg.TargetID))
+	b, err := render.ReadBaseline(io.LimitReader(f, maxBaseline), int32(cfg.TargetID))
 	if err != nil {
 		return nil, refuse(path + " " + err.Error())
 	}

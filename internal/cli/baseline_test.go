@@ -10,15 +10,15 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // writeBaseline runs the tool once with results-path, as the default
 // branch's job does, and returns the file.
-func writeBaseline(t *testing.T, probes ...probetest.Probe) string {
+func writeBaseline(t *testing.T, probes ...fakeapi.Probe) string {
 	t.Helper()
-	api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+	api := testenv.NewAPI(t, fakeapi.WithProbes(probes...), fakeapi.WithSteps(0))
 	path := filepath.Join(t.TempDir(), "baseline.json")
 	ids := make([]string, len(probes))
 	for i, p := range probes {
@@ -39,12 +39,12 @@ func TestRegressionGate(t *testing.T) {
 	t.Parallel()
 	// The default branch: Jailbreak 10% failed, Leak 4%, Old 0%.
 	baseline := writeBaseline(t,
-		probetest.Probe{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10},
-		probetest.Probe{ID: 2, Name: "Leak", Total: 50, Failed: 2},
-		probetest.Probe{ID: 3, Name: "Old", Total: 10})
+		fakeapi.Probe{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10},
+		fakeapi.Probe{ID: 2, Name: "Leak", Total: 50, Failed: 2},
+		fakeapi.Probe{ID: 3, Name: "Old", Total: 10})
 	tests := []struct {
 		name        string
-		probes      []probetest.Probe
+		probes      []fakeapi.Probe
 		ids         string
 		env         []string
 		code        cli.ExitCode
@@ -52,21 +52,21 @@ func TestRegressionGate(t *testing.T) {
 		improved    string
 		want        []string
 	}{
-		{"known findings, nothing worse", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}, {ID: 2, Name: "Leak", Total: 50, Failed: 2}},
+		{"known findings, nothing worse", []fakeapi.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}, {ID: 2, Name: "Leak", Total: 50, Failed: 2}},
 			"1,2", nil, cli.ExitOK, "0", "0", []string{"In the baseline but not in this run: Old."}},
-		{"worse by more than allowed", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 13}, {ID: 2, Name: "Leak", Total: 50, Failed: 1}},
+		{"worse by more than allowed", []fakeapi.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 13}, {ID: 2, Name: "Leak", Total: 50, Failed: 1}},
 			"1,2", []string{"SPLX_MAX_REGRESSION_PERCENT", "2.99"}, cli.ExitGateFailed, "1", "1", []string{"| 🔴 10% → 13% (+3 pts, 2.99 allowed) | regressed |", "🟢 4% → 2% (−2 pts)", "::error title=Probe regressed%3A Jailbreak::13%25 failed, up from 10%25 in the baseline (+3 points, 2.99 allowed)"}},
-		{"worse by exactly the allowance", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 13}},
+		{"worse by exactly the allowance", []fakeapi.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 13}},
 			"1", []string{"SPLX_MAX_REGRESSION_PERCENT", "3"}, cli.ExitOK, "0", "0", []string{"10% → 13% (+3 pts, 3 allowed)"}},
-		{"a new probe with findings", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}, {ID: 4, Name: "Fresh", Total: 20, Failed: 1}},
+		{"a new probe with findings", []fakeapi.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}, {ID: 4, Name: "Fresh", Total: 20, Failed: 1}},
 			"1,4", nil, cli.ExitGateFailed, "1", "0", []string{"new since the baseline, with 1 failed test case;", "| 🔴 new, with findings | new, with findings |"}},
-		{"explicit thresholds still apply", []probetest.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}},
+		{"explicit thresholds still apply", []fakeapi.Probe{{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}},
 			"1", []string{"SPLX_MAX_FAILED_PERCENT", "5"}, cli.ExitGateFailed, "0", "0", []string{"| over 5% |", "::error title=Probe over threshold%3A Jailbreak::10%25 failed, over the 5%25 allowed per probe"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithProbes(tt.probes...), probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithProbes(tt.probes...), fakeapi.WithSteps(0))
 			results := filepath.Join(t.TempDir(), "results.json")
 			env := waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", tt.ids, "SPLX_BASELINE_PATH", baseline, "SPLX_RESULTS_PATH", results}, tt.env...)...)
 			r := invoke(t, context.Background(), env)
@@ -126,12 +126,12 @@ func TestBadBaselines(t *testing.T) {
 		{"missing.json", cli.ExitGateFailed, "no baseline at"},
 	}
 	for _, tt := range tests {
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_BASELINE_PATH", filepath.Join(dir, tt.file)))
 		if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
 			t.Errorf("%s: exit %d, want %d with %q\n%s", tt.file, r.code, tt.code, tt.want, r.stdout)
 		}
-		if tt.code == cli.ExitInvalidInput && api.Count(probetest.OpTrigger) != 0 {
+		if tt.code == cli.ExitInvalidInput && api.Count(fakeapi.OpTrigger) != 0 {
 			t.Errorf("%s: a refused baseline still triggered a run", tt.file)
 		}
 	}
@@ -144,7 +144,7 @@ func TestBadBaselines(t *testing.T) {
 
 // runResults runs the tool once against api with results-path and returns
 // the file and the exit code, whatever the verdict.
-func runResults(t *testing.T, api *probetest.Server, kv ...string) (string, cli.ExitCode) {
+func runResults(t *testing.T, api *fakeapi.Server, kv ...string) (string, cli.ExitCode) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "results.json")
 	r := invoke(t, context.Background(), waitEnv(t, api, append([]string{"SPLX_RESULTS_PATH", path}, kv...)...))
@@ -160,18 +160,18 @@ func TestBaselineFromRunsWithoutVerdict(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		opts []probetest.Option
+		opts []fakeapi.Option
 		env  []string
 		code cli.ExitCode
 		want string
 	}{
-		{"ended ERROR", []probetest.Option{probetest.WithFinalStatus("ERROR")}, nil, cli.ExitNoVerdict, `reached no verdict (result "no-verdict")`},
-		{"cancelled", []probetest.Option{probetest.WithFinalStatus("CANCELED")}, nil, cli.ExitNoVerdict, `reached no verdict (result "no-verdict")`},
-		{"failed over total", []probetest.Option{probetest.WithProbes(probetest.Probe{ID: 1, Name: "Odd", Total: 10, Failed: 15})}, []string{"SPLX_PROBE_IDS", "1"}, cli.ExitNoVerdict, `reached no verdict (result "no-verdict")`},
-		{"every case errored", []probetest.Option{probetest.WithProbes(probetest.Probe{ID: 1, Name: "Down", Total: 10, Errors: 10})}, []string{"SPLX_PROBE_IDS", "1"}, cli.ExitNoVerdict, `reached no verdict (result "no-verdict")`},
-		{"timed out", []probetest.Option{probetest.WithSteps(1000)}, []string{"SPLX_TIMEOUT", "5s"}, cli.ExitTimeout, `reached no verdict (result "timed-out")`},
-		{"passed", []probetest.Option{probetest.WithSteps(0)}, []string{"SPLX_MAX_FAILED", "1000"}, cli.ExitOK, ""},
-		{"failed", []probetest.Option{probetest.WithSteps(0)}, nil, cli.ExitGateFailed, ""},
+		{"ended ERROR", []fakeapi.Option{fakeapi.WithFinalStatus("ERROR")}, nil, cli.ExitNoVerdict, `reached no verdict (result "no-verdict")`},
+		{"cancelled", []fakeapi.Option{fakeapi.WithFinalStatus("CANCELED")}, nil, cli.ExitNoVerdict, `reached no verdict (result "no-verdict")`},
+		{"failed over total", []fakeapi.Option{fakeapi.WithProbes(fakeapi.Probe{ID: 1, Name: "Odd", Total: 10, Failed: 15})}, []string{"SPLX_PROBE_IDS", "1"}, cli.ExitNoVerdict, `reached no verdict (result "no-verdict")`},
+		{"every case errored", []fakeapi.Option{fakeapi.WithProbes(fakeapi.Probe{ID: 1, Name: "Down", Total: 10, Errors: 10})}, []string{"SPLX_PROBE_IDS", "1"}, cli.ExitNoVerdict, `reached no verdict (result "no-verdict")`},
+		{"timed out", []fakeapi.Option{fakeapi.WithSteps(1000)}, []string{"SPLX_TIMEOUT", "5s"}, cli.ExitTimeout, `reached no verdict (result "timed-out")`},
+		{"passed", []fakeapi.Option{fakeapi.WithSteps(0)}, []string{"SPLX_MAX_FAILED", "1000"}, cli.ExitOK, ""},
+		{"failed", []fakeapi.Option{fakeapi.WithSteps(0)}, nil, cli.ExitGateFailed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,7 +197,7 @@ func TestBaselineFromRunsWithoutVerdict(t *testing.T) {
 					t.Errorf("failedPercent %v is no share", *p.FailedPercent)
 				}
 			}
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_BASELINE_PATH", path))
 			if tt.want == "" {
 				if r.code == cli.ExitInvalidInput || !strings.Contains(r.stdout, "Comparing with the baseline") {
@@ -208,7 +208,7 @@ func TestBaselineFromRunsWithoutVerdict(t *testing.T) {
 			if r.code != cli.ExitInvalidInput || !strings.Contains(r.stdout, tt.want) || !strings.Contains(r.stdout, "only a run that passed or failed is a baseline") {
 				t.Errorf("exit %d, want 2 with %q\n%s", r.code, tt.want, r.stdout)
 			}
-			if api.Count(probetest.OpTrigger) != 0 {
+			if api.Count(fakeapi.OpTrigger) != 0 {
 				t.Error("a refused baseline still triggered a run")
 			}
 		})
@@ -220,10 +220,10 @@ func TestBaselineFromRunsWithoutVerdict(t *testing.T) {
 // neither does the same share from other counts.
 func TestBaselineIdenticalResults(t *testing.T) {
 	t.Parallel()
-	probes := []probetest.Probe{{ID: 1, Name: "Third", Total: 3, Failed: 1}, {ID: 2, Name: "Seventh", Total: 7, Failed: 1}, {ID: 3, Name: "Two sixths", Total: 3, Failed: 1}}
+	probes := []fakeapi.Probe{{ID: 1, Name: "Third", Total: 3, Failed: 1}, {ID: 2, Name: "Seventh", Total: 7, Failed: 1}, {ID: 3, Name: "Two sixths", Total: 3, Failed: 1}}
 	baseline := writeBaseline(t, probes...)
-	probes[2] = probetest.Probe{ID: 3, Name: "Two sixths", Total: 6, Failed: 2}
-	api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+	probes[2] = fakeapi.Probe{ID: 3, Name: "Two sixths", Total: 6, Failed: 2}
+	api := testenv.NewAPI(t, fakeapi.WithProbes(probes...), fakeapi.WithSteps(0))
 	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_PROBE_IDS", "1,2,3", "SPLX_BASELINE_PATH", baseline))
 	if r.code != cli.ExitOK || r.outputs["regressions"] != "0" || strings.Contains(r.summary, "pts") {
 		t.Errorf("identical results: exit %d, regressions %q\n%s\n%s", r.code, r.outputs["regressions"], r.stdout, r.summary)
@@ -235,7 +235,7 @@ func TestBaselineIdenticalResults(t *testing.T) {
 // twice is never merged: it is compared as new, with a warning.
 func TestHostileBaselines(t *testing.T) {
 	t.Parallel()
-	good := writeBaseline(t, probetest.Probe{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}, probetest.Probe{ID: 2, Name: "Leak", Total: 50})
+	good := writeBaseline(t, fakeapi.Probe{ID: 1, Name: "Jailbreak", Total: 100, Failed: 10}, fakeapi.Probe{ID: 2, Name: "Leak", Total: 50})
 	data, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +293,7 @@ func TestHostileBaselines(t *testing.T) {
 			}
 			// The run's Jailbreak has 3 findings of 125: fewer than the
 			// baseline's share, so only a doubled id fails it.
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			r := invoke(t, context.Background(), waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", "1,2", "SPLX_BASELINE_PATH", path}, tt.env...)...))
 			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
 				t.Errorf("exit %d, want %d with %q\n%s%s", r.code, tt.code, tt.want, r.stdout, r.stderr)

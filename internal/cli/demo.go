@@ -6,7 +6,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
 
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 )
 
 // demoToken is the fake API's token in the demo; it is not a secret.
@@ -17,7 +17,7 @@ const demoToken = "demo-token"
 // dropped (no real token or credits are ever involved), and flags given
 // after "demo" still apply.
 func demoEnv(env map[string]string, flags map[string]string) (map[string]string, io.Closer) {
-	api := probetest.NewServer(probetest.WithToken(demoToken), probetest.WithSteps(3))
+	api := fakeapi.NewServer(fakeapi.WithToken(demoToken), fakeapi.WithSteps(3))
 	out := make(map[string]string, len(env)+8)
 	for k, v := range env {
 		if strings.HasPrefix(k, "SPLX_") || strings.HasPrefix(k, "INPUT_") {
@@ -45,6 +45,6 @@ func demoEnv(env map[string]string, flags map[string]string) (map[string]string,
 	return out, closer{api}
 }
 
-type closer struct{ s *probetest.Server }
+type closer struct{ s *fakeapi.Server }
 
 func (c closer) Close() error { c.s.Close(); return nil }

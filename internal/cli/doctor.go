@@ -19,7 +19,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // doctor checks the setup before the first paid run: the settings, the
@@ -73,7 +73,7 @@ func (d *doctor) verdict(ok bool, msg string) {
 	} else {
 		d.rep.Error("SPLX Probe doctor", msg)
 	}
-	d.rep.Summary(report.Checklist(msg, d.lines))
+	d.rep.Summary(render.Checklist(msg, d.lines))
 }
 
 // warn shows a check that a real run would only warn about.
@@ -403,12 +403,12 @@ func (d *doctor) answerShape(st *probe.TestRunStatus) {
 	}
 	probes := gate.Summarise(st, gate.Thresholds{}, "").Probes
 	m := gate.MapProbes(d.cfg.ProbeIDs, probes)
-	ids := report.JoinIDs(d.cfg.ProbeIDs)
+	ids := render.JoinIDs(d.cfg.ProbeIDs)
 	switch {
 	case len(m.Missing) == 0:
 		d.line(markOK, "probe-ids", fmt.Sprintf("%s all match the probe runs' probe ids", ids))
 	case len(m.Matched) > 0:
-		d.warn("probe-ids", fmt.Sprintf("%s: only %s match the probe runs' probe ids (%s); a run would have no verdict", ids, report.JoinIDs(m.Matched), m.RunIDs()))
+		d.warn("probe-ids", fmt.Sprintf("%s: only %s match the probe runs' probe ids (%s); a run would have no verdict", ids, render.JoinIDs(m.Matched), m.RunIDs()))
 	case len(probes) >= len(d.cfg.ProbeIDs):
 		d.line(markSkip, "probe-ids", fmt.Sprintf("%s match none of the probe runs' probe ids (%s): a run is judged by counting probe runs, with a warning", ids, m.RunIDs()))
 	default:

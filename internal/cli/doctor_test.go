@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -28,7 +28,7 @@ func TestDoctor(t *testing.T) {
 		name  string
 		args  []string
 		env   []string
-		fault *probetest.Fault
+		fault *fakeapi.Fault
 		code  cli.ExitCode
 		want  []string
 		// models is how many requests the models list gets.
@@ -47,7 +47,7 @@ func TestDoctor(t *testing.T) {
 			`✗ settings: target-id: "x" is not a positive integer`, `✗ settings: region: "mars" is not a region`, "2 checks failed (exit 2"}},
 		{name: "token rejected", args: []string{"doctor"}, env: []string{"SPLX_API_KEY", "tok-OTHER-REGION"}, code: cli.ExitAuth, models: 1, want: []string{
 			"✓ API: 127.0.0.1:PORT answers", "✗ token: list benchmark models: HTTP 401", "tokens expire", "check that api-url is the API of the platform the token comes from"}},
-		{name: "models list forbidden", args: []string{"doctor"}, fault: &probetest.Fault{Op: probetest.OpModels, Status: 403, Body: `{"error":{"message":"Forbidden","code":"FORBIDDEN"}}`}, code: cli.ExitOK, models: 1, want: []string{
+		{name: "models list forbidden", args: []string{"doctor"}, fault: &fakeapi.Fault{Op: fakeapi.OpModels, Status: 403, Body: `{"error":{"message":"Forbidden","code":"FORBIDDEN"}}`}, code: cli.ExitOK, models: 1, want: []string{
 			"✓ token: accepted (the models list is not allowed for this user: HTTP 403)"}},
 		{name: "API unreachable", args: []string{"doctor"}, env: []string{"SPLX_API_URL", closedURL}, code: cli.ExitAPI, want: []string{
 			"✗ API: list benchmark models: ", "connection refused", "fix: check api-url"}},
@@ -59,7 +59,7 @@ func TestDoctor(t *testing.T) {
 			"! GITHUB_OUTPUT: cannot be written", "a real run warns", "no check failed, with 1 warning (! above)"}, not: []string{"all checks passed"}},
 		{name: "report paths checked, nothing left behind", args: []string{"doctor"}, env: []string{"SPLX_WAIT", "true", "SPLX_JUNIT_PATH", "/dev/null/junit.xml", "SPLX_RESULTS_PATH", "REPORTS/new/results.json"}, code: cli.ExitAPI, models: 1, want: []string{
 			"✗ junit-path: could not write /dev/null/junit.xml: cannot create the folder /dev/null: not a directory", "✓ results-path: writable", "1 check failed (exit 6"}, not: []string{"all checks passed"}},
-		{name: "a hanging API costs one request-timeout", args: []string{"doctor"}, env: []string{"SPLX_REQUEST_TIMEOUT", "1s"}, fault: &probetest.Fault{Op: probetest.OpModels, Hang: true, Times: 10}, code: cli.ExitAPI, models: 1, want: []string{
+		{name: "a hanging API costs one request-timeout", args: []string{"doctor"}, env: []string{"SPLX_REQUEST_TIMEOUT", "1s"}, fault: &fakeapi.Fault{Op: fakeapi.OpModels, Hang: true, Times: 10}, code: cli.ExitAPI, models: 1, want: []string{
 			"✗ API: list benchmark models: "}, not: []string{"all checks passed", "Retrying"}},
 		{name: "usage error: no outputs", args: []string{"doctor", "--no-such-flag"}, code: cli.ExitInvalidInput, want: []string{"flag provided but not defined"}},
 		{name: "interrupted", args: []string{"doctor"}, cancelled: true, code: cli.ExitInterrupted, want: []string{"::error title=Interrupted::the doctor was interrupted"}, not: []string{"all checks passed", "fix: check api-url"}},
@@ -92,10 +92,10 @@ func TestDoctor(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "REPORTS")); err == nil {
 				t.Error("the doctor created a report folder")
 			}
-			if n := api.Count(probetest.OpModels); n != tt.models && !tt.cancelled {
+			if n := api.Count(fakeapi.OpModels); n != tt.models && !tt.cancelled {
 				t.Errorf("%d models requests, want %d", n, tt.models)
 			}
-			for _, op := range []string{probetest.OpTrigger, probetest.OpCancel} {
+			for _, op := range []string{fakeapi.OpTrigger, fakeapi.OpCancel} {
 				if n := api.Count(op); n != 0 {
 					t.Errorf("the doctor sent %d %s requests", n, op)
 				}

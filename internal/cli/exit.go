@@ -9,7 +9,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/exitcode"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // ExitCode is the tool's exit status; the codes, their meanings and their
@@ -182,7 +182,7 @@ func verdictCode(v gate.Verdict) ExitCode {
 
 // problem is what the pull request comment says instead of (or over) a
 // verdict, nil when the exit is the result's verdict or a started run.
-func problem(r *deliver.Run, code ExitCode, err error) *report.Problem {
+func problem(r *deliver.Run, code ExitCode, err error) *render.Problem {
 	switch {
 	case r.Result != nil && code == verdictCode(r.Result.Verdict):
 		return nil
@@ -214,5 +214,5 @@ func problem(r *deliver.Run, code ExitCode, err error) *report.Problem {
 	}
 	// The text is redacted before it is escaped: an escaped secret would
 	// no longer match.
-	return &report.Problem{Headline: head, Detail: r.Redact.String(strings.Join(details, "; ")), Fix: r.Redact.String(strings.Join(fixes, " ")), Exit: int(code)}
+	return &render.Problem{Headline: head, Detail: r.Redact.String(strings.Join(details, "; ")), Fix: r.Redact.String(strings.Join(fixes, " ")), Exit: int(code)}
 }

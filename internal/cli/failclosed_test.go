@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -64,8 +64,8 @@ func TestNoVerdictOnUntrustedResults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
-			api.Fail(probetest.Fault{Op: probetest.OpStatus, Body: tt.doc})
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
+			api.Fail(fakeapi.Fault{Op: fakeapi.OpStatus, Body: tt.doc})
 			env := waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", tt.probes}, tt.env...)...)
 			junit := filepath.Join(t.TempDir(), "junit.xml")
 			env["SPLX_JUNIT_PATH"] = junit
@@ -112,14 +112,14 @@ func TestTokenEchoRedacted(t *testing.T) {
 		base64.StdEncoding.EncodeToString([]byte("user:" + token))}
 	echoes := []struct {
 		name  string
-		fault probetest.Fault
+		fault fakeapi.Fault
 		wait  bool
 	}{
-		{"400 message", probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: `{"error":{"message":"bad key ` + token + `","code":"BAD"}}`}, false},
-		{"400 details, URL-encoded", probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: `{"error":{"message":"x","code":"BAD","key":"` + url.QueryEscape(token) + `"}}`}, false},
-		{"502 HTML page, base64", probetest.Fault{Op: probetest.OpTrigger, Status: 502, Body: "<html>Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("user:"+token)) + "</html>"}, false},
-		{"not JSON 200", probetest.Fault{Op: probetest.OpTrigger, Status: 200, Body: "echo " + base64.URLEncoding.EncodeToString([]byte(token))}, false},
-		{"probe name in the status", probetest.Fault{Op: probetest.OpStatus, Body: finished("[" + probeRun(1, "key="+token, 10, 9, 1, 0, "FINISHED") + "]")}, true},
+		{"400 message", fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 400, Body: `{"error":{"message":"bad key ` + token + `","code":"BAD"}}`}, false},
+		{"400 details, URL-encoded", fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 400, Body: `{"error":{"message":"x","code":"BAD","key":"` + url.QueryEscape(token) + `"}}`}, false},
+		{"502 HTML page, base64", fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 502, Body: "<html>Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("user:"+token)) + "</html>"}, false},
+		{"not JSON 200", fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 200, Body: "echo " + base64.URLEncoding.EncodeToString([]byte(token))}, false},
+		{"probe name in the status", fakeapi.Fault{Op: fakeapi.OpStatus, Body: finished("[" + probeRun(1, "key="+token, 10, 9, 1, 0, "FINISHED") + "]")}, true},
 	}
 	platforms := map[string]func(dir string) map[string]string{
 		"github": func(dir string) map[string]string { return githubEnv(t, dir) },
@@ -133,7 +133,7 @@ func TestTokenEchoRedacted(t *testing.T) {
 		for platform, penv := range platforms {
 			t.Run(e.name+"/"+platform, func(t *testing.T) {
 				t.Parallel()
-				api := testenv.NewAPI(t, probetest.WithToken(token), probetest.WithSteps(0))
+				api := testenv.NewAPI(t, fakeapi.WithToken(token), fakeapi.WithSteps(0))
 				api.Fail(e.fault)
 				dir := t.TempDir()
 				env := testenv.With(baseEnv(api), "SPLX_API_KEY", token, "SPLX_PROBE_IDS", "1", "SPLX_DOTENV_PATH", filepath.Join(dir, "splx.env"))
@@ -184,22 +184,22 @@ func TestBoundedWaits(t *testing.T) {
 	tests := []struct {
 		name     string
 		env      []string
-		faults   []probetest.Fault
+		faults   []fakeapi.Fault
 		code     cli.ExitCode
 		triggers int
 		want     string
 	}{
 		{"503 Retry-After 999999 without wait", nil,
-			[]probetest.Fault{{Op: probetest.OpTrigger, Status: 503, Header: map[string]string{"Retry-After": "999999"}}},
+			[]fakeapi.Fault{{Op: fakeapi.OpTrigger, Status: 503, Header: map[string]string{"Retry-After": "999999"}}},
 			cli.ExitAPI, 1, "retry after 277h46m39s, longer than the 1m0s"},
 		{"503 Retry-After 999999 with wait", []string{"SPLX_WAIT", "true", "SPLX_TIMEOUT", "30m"},
-			[]probetest.Fault{{Op: probetest.OpTrigger, Status: 503, Header: map[string]string{"Retry-After": "999999"}}},
+			[]fakeapi.Fault{{Op: fakeapi.OpTrigger, Status: 503, Header: map[string]string{"Retry-After": "999999"}}},
 			cli.ExitAPI, 1, "retry after 277h46m39s, past the timeout"},
 		{"429 Retry-After 61 without wait", nil,
-			[]probetest.Fault{{Op: probetest.OpTrigger, Status: 429, Header: map[string]string{"Retry-After": "61"}}},
+			[]fakeapi.Fault{{Op: fakeapi.OpTrigger, Status: 429, Header: map[string]string{"Retry-After": "61"}}},
 			cli.ExitAPI, 1, "retry after 1m1s, longer than the 1m0s"},
 		{"Retry-After beyond the timeout while polling", []string{"SPLX_WAIT", "true", "SPLX_TIMEOUT", "20s", "SPLX_POLL_INTERVAL", "1s"},
-			[]probetest.Fault{{Op: probetest.OpStatus, Status: 503, Header: map[string]string{"Retry-After": "3600"}}},
+			[]fakeapi.Fault{{Op: fakeapi.OpStatus, Status: 503, Header: map[string]string{"Retry-After": "3600"}}},
 			cli.ExitAPI, 1, "retry after 1h0m0s, past the timeout"},
 		{"timeout 1ns", []string{"SPLX_WAIT", "true", "SPLX_TIMEOUT", "1ns"}, nil, cli.ExitInvalidInput, 0, "timeout: \"1ns\" is shorter than one poll-interval (15s)"},
 		{"timeout under the poll interval", []string{"SPLX_WAIT", "true", "SPLX_TIMEOUT", "10s"}, nil, cli.ExitInvalidInput, 0, "is shorter than one poll-interval"},
@@ -212,8 +212,8 @@ func TestBoundedWaits(t *testing.T) {
 				api.Fail(f)
 			}
 			r := invoke(t, context.Background(), testenv.With(baseEnv(api), tt.env...))
-			if r.code != tt.code || api.Count(probetest.OpTrigger) != tt.triggers {
-				t.Errorf("exit %d with %d triggers, want %d with %d\n%s%s", r.code, api.Count(probetest.OpTrigger), tt.code, tt.triggers, r.stdout, r.stderr)
+			if r.code != tt.code || api.Count(fakeapi.OpTrigger) != tt.triggers {
+				t.Errorf("exit %d with %d triggers, want %d with %d\n%s%s", r.code, api.Count(fakeapi.OpTrigger), tt.code, tt.triggers, r.stdout, r.stderr)
 			}
 			if !strings.Contains(r.stdout+r.stderr, tt.want) {
 				t.Errorf("output does not say %q:\n%s%s", tt.want, r.stdout, r.stderr)
@@ -268,12 +268,12 @@ func githubEnvPairs(t *testing.T, dir string) []string {
 // included, fits GitHub's 10 per kind; what does not fit stays in the log.
 func TestAnnotationBudget(t *testing.T) {
 	t.Parallel()
-	var probes []probetest.Probe
+	var probes []fakeapi.Probe
 	for i := 1; i <= 12; i++ {
-		probes = append(probes, probetest.Probe{ID: int32(i), Name: fmt.Sprintf("P%d", i), Total: 10, Failed: 1})
+		probes = append(probes, fakeapi.Probe{ID: int32(i), Name: fmt.Sprintf("P%d", i), Total: 10, Failed: 1})
 	}
-	api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
-	api.Fail(probetest.Fault{Op: probetest.OpReport, Status: 500, Times: 10})
+	api := testenv.NewAPI(t, fakeapi.WithProbes(probes...), fakeapi.WithSteps(0))
+	api.Fail(fakeapi.Fault{Op: fakeapi.OpReport, Status: 500, Times: 10})
 	dir := t.TempDir()
 	env := waitEnv(t, api, "SPLX_PROBE_IDS", probeList(12), "SPLX_MAX_FAILED", "100",
 		"SPLX_REPORT_PATH", filepath.Join(dir, "r.pdf"),
@@ -306,25 +306,25 @@ func TestEveryExitSetsResult(t *testing.T) {
 	tests := []struct {
 		name   string
 		env    []string
-		fault  *probetest.Fault
+		fault  *fakeapi.Fault
 		code   cli.ExitCode
 		result string
 	}{
 		{"triggered", nil, nil, cli.ExitOK, "pending"},
 		{"invalid input", []string{"SPLX_TARGET_ID", "x"}, nil, cli.ExitInvalidInput, "error"},
-		{"rejected trigger (400)", nil, &probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: `{"error":{"message":"no","code":"BAD"}}`}, cli.ExitInvalidInput, "error"},
+		{"rejected trigger (400)", nil, &fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 400, Body: `{"error":{"message":"no","code":"BAD"}}`}, cli.ExitInvalidInput, "error"},
 		{"token rejected (401)", []string{"SPLX_API_KEY", "wrong-token"}, nil, cli.ExitAuth, "error"},
-		{"ambiguous trigger (500)", nil, &probetest.Fault{Op: probetest.OpTrigger, Status: 500}, cli.ExitAPI, "error"},
-		{"status poll fails", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s"}, &probetest.Fault{Op: probetest.OpStatus, Status: 500, Times: 5}, cli.ExitAPI, "error"},
+		{"ambiguous trigger (500)", nil, &fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 500}, cli.ExitAPI, "error"},
+		{"status poll fails", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s"}, &fakeapi.Fault{Op: fakeapi.OpStatus, Status: 500, Times: 5}, cli.ExitAPI, "error"},
 		{"run-wide gate fails", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "0", "SPLX_PROBE_IDS", "1"},
-			&probetest.Fault{Op: probetest.OpStatus, Body: finished("[" + probeRun(1, "A", 10, 9, 1, 0, "FINISHED") + "]")}, cli.ExitGateFailed, "failed"},
+			&fakeapi.Fault{Op: fakeapi.OpStatus, Body: finished("[" + probeRun(1, "A", 10, 9, 1, 0, "FINISHED") + "]")}, cli.ExitGateFailed, "failed"},
 		{"run ended in ERROR", []string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s"},
-			&probetest.Fault{Op: probetest.OpStatus, Body: `{"testRunId":1001,"status":"ERROR","probeRuns":[]}`}, cli.ExitNoVerdict, "no-verdict"},
+			&fakeapi.Fault{Op: fakeapi.OpStatus, Body: `{"testRunId":1001,"status":"ERROR","probeRuns":[]}`}, cli.ExitNoVerdict, "no-verdict"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			if tt.fault != nil {
 				api.Fail(*tt.fault)
 			}
@@ -433,7 +433,7 @@ func TestReportPathsCollide(t *testing.T) {
 	}
 	// A report that cannot be written once the run ended names the user's
 	// path, never the temporary file.
-	api := testenv.NewAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 	bad := filepath.Join(real, "existing.xml", "out.xml")
 	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_JUNIT_PATH", bad))
 	if !strings.Contains(r.stdout, "could not write "+bad) || strings.Contains(r.stdout, ".tmp-") {

@@ -13,7 +13,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 	"github.com/splx-ai/splx-probe-action/internal/rerun"
 )
 
@@ -78,7 +78,7 @@ func (f *flow) run(ctx context.Context) error {
 		}
 		f.outputs("triggered", "pending")
 		f.Log.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.Started = &report.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.Settings.RunURL(f.ID), ProbeIDs: f.Settings.ProbeIDs, UI: f.Settings.UIURL, Reused: f.reusedNote()}
+		f.Started = &render.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.Settings.RunURL(f.ID), ProbeIDs: f.Settings.ProbeIDs, UI: f.Settings.UIURL, Reused: f.reusedNote()}
 		return nil
 	}
 	return f.wait(ctx)
@@ -164,7 +164,7 @@ func (f *flow) wait(ctx context.Context) error {
 			f.Log.Debug("status answer shape (first): " + st.Shape.String())
 		}
 		last = st
-		pr := report.ProgressOf(st)
+		pr := render.ProgressOf(st)
 		pr.Elapsed, pr.Timeout = f.Clock.Now().Sub(f.start), time.Duration(f.Settings.Timeout)
 		f.Log.Progress(pr)
 		if probe.PhaseOf(st.Status).Terminal() {
@@ -228,7 +228,7 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	res.Verdict = gate.TimedOut
 	lastStatus, pct := "none read", ""
 	if last != nil {
-		lastStatus, pct = last.Status, fmt.Sprintf(", %.0f%% done", report.ProgressOf(last).Percent)
+		lastStatus, pct = last.Status, fmt.Sprintf(", %.0f%% done", render.ProgressOf(last).Percent)
 	}
 	res.Reason = fmt.Sprintf("the run did not end within the %s timeout (last status %s%s)", time.Duration(f.Settings.Timeout), escape.Line(lastStatus, 40), pct)
 	werr := f.publish(ctx, res, false)

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 )
 
 // BenchmarkEveryDestination is one gating run, in process, with every
@@ -25,13 +25,13 @@ import (
 func BenchmarkEveryDestination(b *testing.B) {
 	for _, n := range []int{200, 2000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			ps := make([]probetest.Probe, n)
+			ps := make([]fakeapi.Probe, n)
 			ids := make([]string, n)
 			for i := range ps {
-				ps[i] = probetest.Probe{ID: int32(i + 1), Name: fmt.Sprintf("Probe %d: jailbreak variant", i+1), Total: 125, Failed: int64(i % 3)}
+				ps[i] = fakeapi.Probe{ID: int32(i + 1), Name: fmt.Sprintf("Probe %d: jailbreak variant", i+1), Total: 125, Failed: int64(i % 3)}
 				ids[i] = strconv.Itoa(i + 1)
 			}
-			api := probetest.NewServer(probetest.WithToken(testToken), probetest.WithProbes(ps...), probetest.WithSteps(0))
+			api := fakeapi.NewServer(fakeapi.WithToken(testToken), fakeapi.WithProbes(ps...), fakeapi.WithSteps(0))
 			b.Cleanup(api.Close)
 			gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, _ = io.Copy(io.Discard, r.Body)

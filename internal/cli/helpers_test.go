@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -152,7 +152,7 @@ func assertNoToken(t *testing.T, r result) {
 }
 
 // assertRequestsClean checks that the token went only in X-Api-Key.
-func assertRequestsClean(t *testing.T, api *probetest.Server) {
+func assertRequestsClean(t *testing.T, api *fakeapi.Server) {
 	t.Helper()
 	for _, req := range api.Requests() {
 		if strings.Contains(req.Path, testToken) || strings.Contains(req.Body, testToken) {
@@ -197,7 +197,7 @@ func checkGolden(t *testing.T, name, got string) {
 }
 
 // baseEnv is the minimum to trigger against api.
-func baseEnv(api *probetest.Server) map[string]string {
+func baseEnv(api *fakeapi.Server) map[string]string {
 	return map[string]string{
 		"SPLX_API_KEY": testToken, "SPLX_API_URL": api.URL,
 		"SPLX_TARGET_ID": "42", "SPLX_PROBE_IDS": "1,2,3",

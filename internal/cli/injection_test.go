@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -40,15 +40,15 @@ var hostile = []string{
 // its consumer does.
 func TestInjectionCorpus(t *testing.T) {
 	t.Parallel()
-	var probes []probetest.Probe
+	var probes []fakeapi.Probe
 	for i, name := range hostile {
-		probes = append(probes, probetest.Probe{ID: int32(i + 1), Name: name, Total: 10, Failed: int64(i % 3)})
+		probes = append(probes, fakeapi.Probe{ID: int32(i + 1), Name: name, Total: 10, Failed: int64(i % 3)})
 	}
 	status := "RUNNING\n::set-output name=x::y $(touch PWNED3) ##[warning]<b>|"
 	for _, platform := range []string{"github", "gitlab", "circleci", "plain"} {
 		t.Run(platform, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0), probetest.WithFinalStatus(status))
+			api := testenv.NewAPI(t, fakeapi.WithProbes(probes...), fakeapi.WithSteps(0), fakeapi.WithFinalStatus(status))
 			dir := t.TempDir()
 			env := map[string]string{
 				"SPLX_API_KEY": testToken, "SPLX_API_URL": api.URL, "SPLX_TARGET_ID": "42",

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/gitlabtest"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -22,7 +22,7 @@ const gitlabToken = gitlabtest.Token
 // mrEnv is a GitLab job of a merge-request pipeline for merge request !9
 // of project 5 (acme/chatbot), whose notes go through gl, with its files
 // in dir.
-func mrEnv(api *probetest.Server, gl *gitlabtest.Server, dir string, kv ...string) map[string]string {
+func mrEnv(api *fakeapi.Server, gl *gitlabtest.Server, dir string, kv ...string) map[string]string {
 	env := testenv.With(baseEnv(api), "GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "9", "CI_PROJECT_ID", "5",
 		"CI_API_V4_URL", gl.APIURL(), "CI_PROJECT_PATH", "acme/chatbot", "CI_PROJECT_URL", "https://gitlab.example.com/acme/chatbot",
 		"CI_COMMIT_SHA", "0123456789abcdef0123", "CI_COMMIT_SHORT_SHA", "01234567", "CI_PIPELINE_IID", "12",
@@ -43,7 +43,7 @@ func TestMergeRequestNote(t *testing.T) {
 	t.Parallel()
 	t.Run("created, then updated in place, then by a refused run", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gl := gitlabtest.Start(t)
 		// Someone copied the marker into a note of their own.
 		marker := "<!-- splx-probe-action comment "
@@ -120,7 +120,7 @@ func TestMergeRequestNote(t *testing.T) {
 			http.StatusForbidden:       "the Reporter role",
 			http.StatusTooManyRequests: "GitLab asked to wait 1m0s",
 		} {
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			gl := gitlabtest.Start(t)
 			gl.FailWith(status)
 			r := invoke(t, context.Background(), mrEnv(api, gl, t.TempDir(), "SPLX_MAX_FAILED", ""))
@@ -139,7 +139,7 @@ func TestMergeRequestNote(t *testing.T) {
 			"not GitLab":       {"SPLX_PLATFORM", "plain"},
 			"no token":         {"SPLX_GITLAB_TOKEN", ""},
 		} {
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			gl := gitlabtest.Start(t)
 			r := invoke(t, context.Background(), mrEnv(api, gl, t.TempDir(), kv...))
 			if r.code != cli.ExitOK || len(gl.Requests()) != 0 {
@@ -177,7 +177,7 @@ func TestCodeQualityOutput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			dir := t.TempDir()
 			path := filepath.Join(dir, "out", "gl-code-quality.json")
 			sarif := filepath.Join(dir, "out", "splx.sarif")
@@ -190,7 +190,7 @@ func TestCodeQualityOutput(t *testing.T) {
 				"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "1,4", "SPLX_MAX_FAILED_PERCENT", "5",
 				"SPLX_CODEQUALITY_PATH", path, "SPLX_SARIF_PATH", sarif, "SPLX_DOTENV_PATH", filepath.Join(dir, "splx-probe.env")}, tt.env...)...)
 			if tt.name == "no verdict, no file" {
-				api = testenv.NewAPI(t, probetest.WithSteps(0), probetest.WithProbes(probetest.Probe{ID: 1, Name: "Jailbreak", Total: 10, Failed: 1, Errors: 5}))
+				api = testenv.NewAPI(t, fakeapi.WithSteps(0), fakeapi.WithProbes(fakeapi.Probe{ID: 1, Name: "Jailbreak", Total: 10, Failed: 1, Errors: 5}))
 				env["SPLX_API_URL"], env["SPLX_PROBE_IDS"] = api.URL, "1"
 			}
 			r := invoke(t, context.Background(), env)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -64,7 +64,7 @@ func TestPlatforms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(1))
 			dir := t.TempDir()
 			env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "3", "SPLX_WORKSPACE_ID", "163")
 			for k, v := range tt.env(dir) {
@@ -93,7 +93,7 @@ func TestPlatforms(t *testing.T) {
 func TestTerminal(t *testing.T) {
 	t.Parallel()
 	for _, noColor := range []bool{false, true} {
-		api := testenv.NewAPI(t, probetest.WithSteps(1))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(1))
 		env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "1")
 		if noColor {
 			env["NO_COLOR"] = "1"

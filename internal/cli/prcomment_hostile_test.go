@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // stepMarker is the marker of prEnv's step, which anyone who reads the
 // workflow can compute.
-var stepMarker = report.CommentMarker("red team / gate / target 42")
+var stepMarker = render.CommentMarker("red team / gate / target 42")
 
 // maxRequestTimeout is request-timeout at its maximum: nothing but a grace
 // can end a hanging request then, and no product of it may overflow.
@@ -29,7 +29,7 @@ func TestPRCommentIdentity(t *testing.T) {
 	t.Parallel()
 	t.Run("planted and quoted markers are ignored, ours is posted", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		planted := gh.add("mallory", stepMarker+"\n### SPLX Probe red team: ✅ passed")
 		quoted := gh.add("alice", "why does the bot write `"+stepMarker+"`?")
@@ -52,7 +52,7 @@ func TestPRCommentIdentity(t *testing.T) {
 
 	t.Run("a personal access token edits only its user's comment", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		gh.pat = "octo-ci"
 		bot := gh.add("github-actions[bot]", stepMarker+"\nold")
@@ -78,20 +78,20 @@ func TestPRCommentNeverStale(t *testing.T) {
 		name string
 		kv   []string
 		// fault is queued on the fake API.
-		fault *probetest.Fault
+		fault *fakeapi.Fault
 		code  cli.ExitCode
 		want  string
 	}{
 		{"invalid settings", []string{"SPLX_MAX_FAILED", "lots"}, nil, cli.ExitInvalidInput, "❓ SPLX Probe red team: no verdict: invalid input"},
 		{"token rejected", []string{"SPLX_API_KEY", "tok-WRONG"}, nil, cli.ExitAuth, "❓ SPLX Probe red team: no verdict: splx probe authentication failed"},
-		{"API failure after the trigger", nil, &probetest.Fault{Op: probetest.OpStatus, Status: 500, Times: 10}, cli.ExitAPI, "❓ SPLX Probe red team: no verdict: splx probe api failure"},
+		{"API failure after the trigger", nil, &fakeapi.Fault{Op: fakeapi.OpStatus, Status: 500, Times: 10}, cli.ExitAPI, "❓ SPLX Probe red team: no verdict: splx probe api failure"},
 		{"passed, report not written", []string{"SPLX_JUNIT_PATH", "/dev/null/junit.xml"}, nil, cli.ExitAPI, "❌ SPLX Probe red team: job failed: report not written"},
 		{"baseline refused", []string{"SPLX_BASELINE_PATH", "prcomment_test.go"}, nil, cli.ExitInvalidInput, "❓ SPLX Probe red team: no verdict: invalid input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			gh := newGitHub(t)
 			invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
 			if body := onlyComment(t, gh); !strings.Contains(body, "### ✅ SPLX Probe red team: passed") {
@@ -127,7 +127,7 @@ func TestPRCommentInterrupted(t *testing.T) {
 	t.Parallel()
 	t.Run("cancelled while waiting", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		api.AddRun(42, 1)
 		gh := newGitHub(t)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -139,7 +139,7 @@ func TestPRCommentInterrupted(t *testing.T) {
 	})
 	t.Run("signal while the comment hangs", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		gh.hang = http.MethodPost
 		ctx, cancel := context.WithCancel(context.Background())
@@ -152,12 +152,12 @@ func TestPRCommentInterrupted(t *testing.T) {
 	})
 	t.Run("signal during the PDF download", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
-		api.Fail(probetest.Fault{Op: probetest.OpReport, Hang: true})
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
+		api.Fail(fakeapi.Fault{Op: fakeapi.OpReport, Hang: true})
 		gh := newGitHub(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
-			testenv.Eventually(t, "the download", func() bool { return api.Count(probetest.OpReport) > 0 })
+			testenv.Eventually(t, "the download", func() bool { return api.Count(fakeapi.OpReport) > 0 })
 			cancel()
 		}()
 		env := prEnv(t, api, gh, "pull_request", "SPLX_REQUEST_TIMEOUT", maxRequestTimeout, "SPLX_PR_COMMENT", "false")
@@ -178,7 +178,7 @@ func TestPRCommentHostileContext(t *testing.T) {
 	t.Parallel()
 	t.Run("rate limited", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		gh.failWith, gh.failHeader = http.StatusForbidden, map[string]string{"X-RateLimit-Remaining": "0"}
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
@@ -206,7 +206,7 @@ func TestPRCommentHostileContext(t *testing.T) {
 			"huge":           {[]string{"GITHUB_EVENT_PATH", huge}, "GITHUB_EVENT_PATH is larger than 25 MiB"},
 		} {
 			kv := tt.kv
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			gh := newGitHub(t)
 			r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", kv...))
 			if r.code != cli.ExitOK || gh.count() != 0 {
@@ -219,7 +219,7 @@ func TestPRCommentHostileContext(t *testing.T) {
 	})
 	t.Run("mentions, references and URLs are inert", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0), probetest.WithProbes(probetest.Probe{ID: 1, Name: "@acme/security see #12, GH-7, https://evil.example/x www.evil.example ops@evil.example", Total: 10, Failed: 1}))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0), fakeapi.WithProbes(fakeapi.Probe{ID: 1, Name: "@acme/security see #12, GH-7, https://evil.example/x www.evil.example ops@evil.example", Total: 10, Failed: 1}))
 		gh := newGitHub(t)
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", "1"))
 		body := onlyComment(t, gh)
@@ -234,7 +234,7 @@ func TestPRCommentHostileContext(t *testing.T) {
 	})
 	t.Run("a run that ended ERROR shows no probe as passed", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0), probetest.WithFinalStatus("ERROR"))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0), fakeapi.WithFinalStatus("ERROR"))
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", "2,3"))
 		body := onlyComment(t, gh)

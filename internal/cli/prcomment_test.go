@@ -15,8 +15,8 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -174,7 +174,7 @@ func (g *fakeGitHub) count() int {
 
 // prEnv is a GitHub job on pull request 17 of acme/chatbot that comments
 // through gh.
-func prEnv(t *testing.T, api *probetest.Server, gh *fakeGitHub, event string, kv ...string) map[string]string {
+func prEnv(t *testing.T, api *fakeapi.Server, gh *fakeGitHub, event string, kv ...string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	eventPath := filepath.Join(dir, "event.json")
@@ -196,7 +196,7 @@ func TestPRComment(t *testing.T) {
 	t.Parallel()
 	t.Run("created, then updated in place", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
 		if r.code != cli.ExitOK || !strings.Contains(r.stdout, "Commented on pull request #17.") {
@@ -226,7 +226,7 @@ func TestPRComment(t *testing.T) {
 
 	t.Run("trigger only, then the verdict edits it", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_WAIT", "false", "SPLX_MAX_FAILED", "", "SPLX_WORKSPACE_ID", "163"))
 		body := onlyComment(t, gh)
@@ -241,14 +241,14 @@ func TestPRComment(t *testing.T) {
 
 	t.Run("past the page limit: a new comment, and a warning", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		// 2 comments a page: 50 pages hold 100 comments, and the step's own
 		// comment from an earlier run comes after 120 others.
 		for i := 0; i < 120; i++ {
 			gh.add("alice", fmt.Sprintf("comment %d", i))
 		}
-		old := gh.add(gh.identity(), report.CommentMarker("red team / gate / target 42")+"\nan earlier verdict")
+		old := gh.add(gh.identity(), render.CommentMarker("red team / gate / target 42")+"\nan earlier verdict")
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
 		lists := 0
 		for _, req := range gh.requests {
@@ -269,7 +269,7 @@ func TestPRComment(t *testing.T) {
 
 	t.Run("a matrix of two targets keeps two comments", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		for round := 0; round < 2; round++ {
 			for _, target := range []string{"42", "43"} {
@@ -283,11 +283,11 @@ func TestPRComment(t *testing.T) {
 
 	t.Run("many probes fold into details", func(t *testing.T) {
 		t.Parallel()
-		var probes []probetest.Probe
+		var probes []fakeapi.Probe
 		for i := 1; i <= 12; i++ {
-			probes = append(probes, probetest.Probe{ID: int32(i), Name: fmt.Sprintf("P%d <b>|x|</b>", i), Total: 10, Failed: int64(i % 2)})
+			probes = append(probes, fakeapi.Probe{ID: int32(i), Name: fmt.Sprintf("P%d <b>|x|</b>", i), Total: 10, Failed: int64(i % 2)})
 		}
-		api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithProbes(probes...), fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", probeList(12), "SPLX_MAX_FAILED", "100"))
 		body := onlyComment(t, gh)
@@ -299,7 +299,7 @@ func TestPRComment(t *testing.T) {
 	t.Run("403 is one warning; the verdict stands", func(t *testing.T) {
 		t.Parallel()
 		for _, status := range []int{http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests} {
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			gh := newGitHub(t)
 			gh.failWith = status
 			r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_MAX_FAILED", ""))
@@ -321,7 +321,7 @@ func TestPRComment(t *testing.T) {
 			"pr-comment false": {"SPLX_PR_COMMENT", "false"},
 			"not GitHub":       {"SPLX_PLATFORM", "plain"},
 		} {
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			gh := newGitHub(t)
 			r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", kv...))
 			if r.code != cli.ExitOK || gh.count() != 0 {
@@ -345,7 +345,7 @@ func onlyComment(t *testing.T, gh *fakeGitHub) string {
 
 // assertTokensApart: the SPLX key went only to the SPLX API and the GitHub
 // token only to GitHub, each in its own header; neither is in a comment.
-func assertTokensApart(t *testing.T, api *probetest.Server, gh *fakeGitHub) {
+func assertTokensApart(t *testing.T, api *fakeapi.Server, gh *fakeGitHub) {
 	t.Helper()
 	for _, r := range api.Requests() {
 		for k, vs := range r.Header {

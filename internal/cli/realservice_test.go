@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -30,8 +30,8 @@ func TestTriggerPathFallback(t *testing.T) {
 	const ambiguous = "a test run may have been started"
 	tests := []struct {
 		name                  string
-		opts                  []probetest.Option
-		fault                 *probetest.Fault
+		opts                  []fakeapi.Option
+		fault                 *fakeapi.Fault
 		env                   []string
 		code                  cli.ExitCode
 		documented, workspace int
@@ -40,22 +40,22 @@ func TestTriggerPathFallback(t *testing.T) {
 	}{
 		{name: "documented path answers", env: []string{"SPLX_WORKSPACE_ID", "163"}, code: cli.ExitOK, documented: 1, runs: 1,
 			want: []string{"debug: trigger answered by POST /api/v2/test-run/trigger"}, notWant: []string{"workspace-scoped"}},
-		{name: "only the workspace path exists", opts: []probetest.Option{probetest.WithoutDocumentedTrigger(), probetest.WithWorkspace("163")},
+		{name: "only the workspace path exists", opts: []fakeapi.Option{fakeapi.WithoutDocumentedTrigger(), fakeapi.WithWorkspace("163")},
 			env: []string{"SPLX_WORKSPACE_ID", "163", "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3"}, code: cli.ExitOK, documented: 1, workspace: 1, runs: 1,
 			want: []string{"The documented trigger path POST /api/v2/test-run/trigger answered 404 or 405 (nothing created); the workspace-scoped POST /api/workspaces/163/test-run/trigger answered.",
 				"debug: trigger answered by POST /api/workspaces/163/test-run/trigger", "gate passed"}},
-		{name: "405 moves on too", opts: []probetest.Option{probetest.WithWorkspace("163")}, fault: &probetest.Fault{Op: probetest.OpTrigger, Status: 405},
+		{name: "405 moves on too", opts: []fakeapi.Option{fakeapi.WithWorkspace("163")}, fault: &fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 405},
 			env: []string{"SPLX_WORKSPACE_ID", "163"}, code: cli.ExitOK, documented: 1, workspace: 1, runs: 1, want: []string{"workspace-scoped POST /api/workspaces/163/test-run/trigger answered"}},
-		{name: "404 without workspace-id names the fix", opts: []probetest.Option{probetest.WithoutDocumentedTrigger(), probetest.WithWorkspace("163")},
+		{name: "404 without workspace-id names the fix", opts: []fakeapi.Option{fakeapi.WithoutDocumentedTrigger(), fakeapi.WithWorkspace("163")},
 			code: cli.ExitInvalidInput, documented: 1,
 			want: []string{"trigger test run: HTTP 404 Not Found", "nothing was created", "set workspace-id (the number in the web UI's URL, /w/163/…)"}, notWant: []string{ambiguous}},
-		{name: "both paths 404", opts: []probetest.Option{probetest.WithoutDocumentedTrigger()}, env: []string{"SPLX_WORKSPACE_ID", "163"},
+		{name: "both paths 404", opts: []fakeapi.Option{fakeapi.WithoutDocumentedTrigger()}, env: []string{"SPLX_WORKSPACE_ID", "163"},
 			code: cli.ExitAPI, documented: 1, workspace: 1, want: []string{"check api-url and workspace-id"}, notWant: []string{ambiguous}},
-		{name: "another workspace's id: 403 is final", opts: []probetest.Option{probetest.WithoutDocumentedTrigger(), probetest.WithWorkspace("7")},
+		{name: "another workspace's id: 403 is final", opts: []fakeapi.Option{fakeapi.WithoutDocumentedTrigger(), fakeapi.WithWorkspace("7")},
 			env: []string{"SPLX_WORKSPACE_ID", "163"}, code: cli.ExitAuth, documented: 1, workspace: 1, want: []string{"HTTP 403"}},
-		{name: "500 after acting is final", opts: []probetest.Option{probetest.WithWorkspace("163")}, fault: &probetest.Fault{Op: probetest.OpTrigger, Status: 500, Act: true},
+		{name: "500 after acting is final", opts: []fakeapi.Option{fakeapi.WithWorkspace("163")}, fault: &fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 500, Act: true},
 			env: []string{"SPLX_WORKSPACE_ID", "163"}, code: cli.ExitAPI, documented: 1, runs: 1, want: []string{ambiguous}},
-		{name: "400 is final", opts: []probetest.Option{probetest.WithWorkspace("163")}, fault: &probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: `{"error":{"message":"no","code":"BAD"}}`},
+		{name: "400 is final", opts: []fakeapi.Option{fakeapi.WithWorkspace("163")}, fault: &fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 400, Body: `{"error":{"message":"no","code":"BAD"}}`},
 			env: []string{"SPLX_WORKSPACE_ID", "163"}, code: cli.ExitInvalidInput, documented: 1},
 	}
 	for _, tt := range tests {
@@ -70,10 +70,10 @@ func TestTriggerPathFallback(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, log)
 			}
-			if n := api.Count(probetest.OpTrigger); n != tt.documented {
+			if n := api.Count(fakeapi.OpTrigger); n != tt.documented {
 				t.Errorf("%d requests to the documented path, want %d", n, tt.documented)
 			}
-			if n := api.Count(probetest.OpWorkspaceTrigger); n != tt.workspace {
+			if n := api.Count(fakeapi.OpWorkspaceTrigger); n != tt.workspace {
 				t.Errorf("%d requests to the workspace path, want %d", n, tt.workspace)
 			}
 			if api.Runs() != tt.runs {
@@ -104,7 +104,7 @@ func TestStatusWords(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithRunningStatus(tt.word), probetest.WithSteps(tt.steps))
+			api := testenv.NewAPI(t, fakeapi.WithRunningStatus(tt.word), fakeapi.WithSteps(tt.steps))
 			r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_TIMEOUT", "30s", "SPLX_PROBE_IDS", "3"))
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s%s", r.code, tt.code, r.stdout, r.stderr)
@@ -177,8 +177,8 @@ func distinct(s []string) bool {
 // probe is no verdict whatever the ids.
 func TestProbeIDMapping(t *testing.T) {
 	t.Parallel()
-	probes := func(edit func(i int, p *probetest.Probe)) probetest.Option {
-		ps := []probetest.Probe{
+	probes := func(edit func(i int, p *fakeapi.Probe)) fakeapi.Option {
+		ps := []fakeapi.Probe{
 			{ID: 1, Name: "Jailbreak", Total: 100, Failed: 2},
 			{ID: 2, Name: "Context Leakage", Total: 80},
 			{ID: 3, Name: "Custom: our policy", Total: 50, Failed: 1},
@@ -186,32 +186,32 @@ func TestProbeIDMapping(t *testing.T) {
 		for i := range ps {
 			edit(i, &ps[i])
 		}
-		return probetest.WithProbes(ps...)
+		return fakeapi.WithProbes(ps...)
 	}
 	tests := []struct {
 		name    string
-		probes  probetest.Option
+		probes  fakeapi.Option
 		code    cli.ExitCode
 		keys    []string
 		want    []string
 		notWant []string
 	}{
-		{"ids match", probes(func(int, *probetest.Probe) {}), cli.ExitGateFailed, []string{"1", "2", "3"}, nil, []string{"warning: Probe ids"}},
-		{"another id space", probes(func(i int, p *probetest.Probe) { p.RunProbeID = int64(9001 + i) }), cli.ExitGateFailed, []string{"9001", "9002", "9003"},
+		{"ids match", probes(func(int, *fakeapi.Probe) {}), cli.ExitGateFailed, []string{"1", "2", "3"}, nil, []string{"warning: Probe ids"}},
+		{"another id space", probes(func(i int, p *fakeapi.Probe) { p.RunProbeID = int64(9001 + i) }), cli.ExitGateFailed, []string{"9001", "9002", "9003"},
 			[]string{"warning: Probe ids: none of the triggered probe ids (1, 2, 3) is a probeId of the run's probe runs (9001, 9002, 9003): the 3 probe runs were judged"}, nil},
-		{"null ids", probes(func(_ int, p *probetest.Probe) { p.NullID = true }), cli.ExitGateFailed, []string{"name-", "name-", "name-"},
+		{"null ids", probes(func(_ int, p *fakeapi.Probe) { p.NullID = true }), cli.ExitGateFailed, []string{"name-", "name-", "name-"},
 			[]string{"(null, null, null)"}, nil},
-		{"repeated ids", probes(func(_ int, p *probetest.Probe) { p.RunProbeID = 15 }), cli.ExitGateFailed, []string{"name-", "name-", "name-"},
+		{"repeated ids", probes(func(_ int, p *fakeapi.Probe) { p.RunProbeID = 15 }), cli.ExitGateFailed, []string{"name-", "name-", "name-"},
 			[]string{"(15, 15, 15)"}, nil},
-		{"a probe dropped, ids match", probes(func(i int, p *probetest.Probe) { p.Dropped = i == 1 }), cli.ExitNoVerdict, nil,
+		{"a probe dropped, ids match", probes(func(i int, p *fakeapi.Probe) { p.Dropped = i == 1 }), cli.ExitNoVerdict, nil,
 			[]string{"probe 2 was triggered but the run has no probe run for it"}, nil},
-		{"a probe dropped, another id space", probes(func(i int, p *probetest.Probe) { p.RunProbeID = int64(9001 + i); p.Dropped = i == 1 }), cli.ExitNoVerdict, nil,
+		{"a probe dropped, another id space", probes(func(i int, p *fakeapi.Probe) { p.RunProbeID = int64(9001 + i); p.Dropped = i == 1 }), cli.ExitNoVerdict, nil,
 			[]string{"3 probes were triggered (1, 2, 3) but the run has only 2 probe runs (probe ids 9001, 9003)"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, tt.probes, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, tt.probes, fakeapi.WithSteps(1))
 			dir := t.TempDir()
 			results, sarif := filepath.Join(dir, "r.json"), filepath.Join(dir, "s.sarif")
 			env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_RESULTS_PATH", results,
@@ -238,7 +238,7 @@ func TestProbeIDMapping(t *testing.T) {
 			}
 			// The next run of the same probes, with this one as its
 			// baseline: every probe matches its own earlier self.
-			api2 := testenv.NewAPI(t, tt.probes, probetest.WithSteps(1))
+			api2 := testenv.NewAPI(t, tt.probes, fakeapi.WithSteps(1))
 			env2 := testenv.With(baseEnv(api2), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_BASELINE_PATH", results,
 				"SPLX_RESULTS_PATH", filepath.Join(dir, "r2.json"), "SPLX_SARIF_PATH", filepath.Join(dir, "s2.sarif"), "SPLX_SARIF_LOCATION", ".github/workflows/red-team.yml")
 			r2 := invoke(t, context.Background(), env2)
@@ -281,7 +281,7 @@ func TestReadAfterTrigger(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithReadLag(tt.lag), probetest.WithSteps(1))
+			api := testenv.NewAPI(t, fakeapi.WithReadLag(tt.lag), fakeapi.WithSteps(1))
 			env := testenv.With(baseEnv(api), append([]string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3"}, tt.env...)...)
 			if tt.attach {
 				env = testenv.With(env, "SPLX_TEST_RUN_ID", itoa(api.AddRun(42, 3)))
@@ -291,13 +291,13 @@ func TestReadAfterTrigger(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, log)
 			}
-			if n := api.Count(probetest.OpStatus); n != tt.polls {
+			if n := api.Count(fakeapi.OpStatus); n != tt.polls {
 				t.Errorf("%d status polls, want %d", n, tt.polls)
 			}
 			if tt.attach && strings.Contains(log, "Retrying") {
 				t.Errorf("retried a given test-run-id's 404:\n%s", log)
 			}
-			if n := api.Count(probetest.OpTrigger); n > 1 {
+			if n := api.Count(fakeapi.OpTrigger); n > 1 {
 				t.Errorf("%d triggers", n)
 			}
 			check(t, log, tt.want, nil)
@@ -325,7 +325,7 @@ func TestWaitEndsOnAPIFailure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			api := testenv.NewAPI(t)
-			api.Fail(probetest.Fault{Op: probetest.OpStatus, Status: 502, Times: 5})
+			api.Fail(fakeapi.Fault{Op: fakeapi.OpStatus, Status: 502, Times: 5})
 			env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_WORKSPACE_ID", "163")
 			if tt.cancel {
 				env = testenv.With(env, "SPLX_CANCEL_ON_TIMEOUT", "true")
@@ -334,7 +334,7 @@ func TestWaitEndsOnAPIFailure(t *testing.T) {
 			if r.code != cli.ExitAPI {
 				t.Errorf("exit %d, want %d", r.code, cli.ExitAPI)
 			}
-			if n := api.Count(probetest.OpCancel); n != tt.cancels {
+			if n := api.Count(fakeapi.OpCancel); n != tt.cancels {
 				t.Errorf("%d cancels, want %d", n, tt.cancels)
 			}
 			check(t, r.stdout+r.stderr, []string{"HTTP 502", tt.want}, nil)
@@ -350,20 +350,20 @@ func TestProcessedCount(t *testing.T) {
 	tests := []struct {
 		name      string
 		processed bool
-		probe     probetest.Probe
+		probe     fakeapi.Probe
 		code      cli.ExitCode
 		want      string
 	}{
-		{"all processed, some unclassified", true, probetest.Probe{ID: 3, Name: "P", Total: 100, Unclassified: 5}, cli.ExitOK, "gate passed"},
-		{"processed short of total", true, probetest.Probe{ID: 3, Name: "P", Total: 100, Unprocessed: 5}, cli.ExitNoVerdict, "processedCount (95) is below totalCount (100)"},
-		{"no processedCount, outcomes short", false, probetest.Probe{ID: 3, Name: "P", Total: 100, Unprocessed: 5}, cli.ExitNoVerdict, "passedCount + failedCount + errorCount (95) are below totalCount (100)"},
+		{"all processed, some unclassified", true, fakeapi.Probe{ID: 3, Name: "P", Total: 100, Unclassified: 5}, cli.ExitOK, "gate passed"},
+		{"processed short of total", true, fakeapi.Probe{ID: 3, Name: "P", Total: 100, Unprocessed: 5}, cli.ExitNoVerdict, "processedCount (95) is below totalCount (100)"},
+		{"no processedCount, outcomes short", false, fakeapi.Probe{ID: 3, Name: "P", Total: 100, Unprocessed: 5}, cli.ExitNoVerdict, "passedCount + failedCount + errorCount (95) are below totalCount (100)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := []probetest.Option{probetest.WithProbes(tt.probe), probetest.WithSteps(1)}
+			opts := []fakeapi.Option{fakeapi.WithProbes(tt.probe), fakeapi.WithSteps(1)}
 			if tt.processed {
-				opts = append(opts, probetest.WithProcessedCount())
+				opts = append(opts, fakeapi.WithProcessedCount())
 			}
 			api := testenv.NewAPI(t, opts...)
 			r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3"))
@@ -393,13 +393,13 @@ func TestReportNotReady(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithReportLag(tt.lag), probetest.WithSteps(1))
+			api := testenv.NewAPI(t, fakeapi.WithReportLag(tt.lag), fakeapi.WithSteps(1))
 			pdf := filepath.Join(t.TempDir(), "report.pdf")
 			r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3", "SPLX_REPORT_PATH", pdf))
 			if r.code != cli.ExitOK {
 				t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
-			if n := api.Count(probetest.OpReport); n != tt.requests {
+			if n := api.Count(fakeapi.OpReport); n != tt.requests {
 				t.Errorf("%d report requests, want %d", n, tt.requests)
 			}
 			for _, req := range api.Requests() {
@@ -420,8 +420,8 @@ func TestReportNotReady(t *testing.T) {
 // the last status answer: field names and types, no values.
 func TestDebugShape(t *testing.T) {
 	t.Parallel()
-	api := testenv.NewAPI(t, probetest.WithRunningStatus(nil), probetest.WithProcessedCount(), probetest.WithSteps(1),
-		probetest.WithProbes(probetest.Probe{ID: 3, Name: "tok-SECRET-7f3a9c", Total: 10, NullID: true}))
+	api := testenv.NewAPI(t, fakeapi.WithRunningStatus(nil), fakeapi.WithProcessedCount(), fakeapi.WithSteps(1),
+		fakeapi.WithProbes(fakeapi.Probe{ID: 3, Name: "tok-SECRET-7f3a9c", Total: 10, NullID: true}))
 	r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", "3", "SPLX_DEBUG", "true"))
 	if r.code != cli.ExitOK {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -508,7 +508,7 @@ func TestDoctorAnswerShape(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		probes []probetest.Probe
+		probes []fakeapi.Probe
 		ids    string
 		want   []string
 	}{
@@ -518,18 +518,18 @@ func TestDoctorAnswerShape(t *testing.T) {
 			`✓ probe runs: probe run 100100: probe id 1, "Jailbreak"; probe run 100101: probe id 2, "Context Leakage"`,
 			"✓ count fields: totalCount, passedCount, failedCount, errorCount, processedCount absent",
 			"✓ probe-ids: 1, 2 all match the probe runs' probe ids"}},
-		{"foreign ids, hostile name", []probetest.Probe{{ID: 1, Name: "x\n::error::owned ##[warning]y", Total: 5, RunProbeID: 9001}, {ID: 2, Name: "B", Total: 5, NullID: true}}, "1,2", []string{
+		{"foreign ids, hostile name", []fakeapi.Probe{{ID: 1, Name: "x\n::error::owned ##[warning]y", Total: 5, RunProbeID: 9001}, {ID: 2, Name: "B", Total: 5, NullID: true}}, "1,2", []string{
 			`probe run 100100: probe id 9001, "x\n::error::owned # #[warning]y"; probe run 100101: probe id null, "B"`,
 			"– probe-ids: 1, 2 match none of the probe runs' probe ids (9001, null): a run is judged by counting probe runs, with a warning"}},
-		{"a probe dropped", []probetest.Probe{{ID: 1, Name: "A", Total: 5}, {ID: 2, Name: "B", Total: 5, Dropped: true}}, "1,2", []string{
+		{"a probe dropped", []fakeapi.Probe{{ID: 1, Name: "A", Total: 5}, {ID: 2, Name: "B", Total: 5, Dropped: true}}, "1,2", []string{
 			"! probe-ids: 1, 2: only 1 match the probe runs' probe ids (1); a run would have no verdict"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var opts []probetest.Option
+			var opts []fakeapi.Option
 			if tt.probes != nil {
-				opts = append(opts, probetest.WithProbes(tt.probes...))
+				opts = append(opts, fakeapi.WithProbes(tt.probes...))
 			}
 			api := testenv.NewAPI(t, opts...)
 			id := api.AddRun(42, 1, 2)
@@ -538,7 +538,7 @@ func TestDoctorAnswerShape(t *testing.T) {
 				t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
 			check(t, r.stdout+r.stderr, tt.want, []string{"\n::error::owned"})
-			for _, op := range []string{probetest.OpTrigger, probetest.OpWorkspaceTrigger, probetest.OpCancel} {
+			for _, op := range []string{fakeapi.OpTrigger, fakeapi.OpWorkspaceTrigger, fakeapi.OpCancel} {
 				if n := api.Count(op); n != 0 {
 					t.Errorf("doctor sent %d %s requests", n, op)
 				}

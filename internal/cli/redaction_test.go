@@ -13,8 +13,8 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/gitlabtest"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -54,9 +54,9 @@ func TestRedactionForms(t *testing.T) {
 	forms := func(tok string) []string {
 		return []string{tok, overEncode(tok), strings.ToLower(overEncode(tok)), strings.ReplaceAll(tok, "_", "%5F"), strings.ReplaceAll(tok, "_", "&#95;"), strings.ReplaceAll(tok, "-", `\u002d`)}
 	}
-	var probes []probetest.Probe
+	var probes []fakeapi.Probe
 	for i, f := range append(forms(githubToken), forms(testToken)...) {
-		probes = append(probes, probetest.Probe{ID: int32(i + 1), Name: "echo " + f + " | *x*", Total: 10, Failed: 1})
+		probes = append(probes, fakeapi.Probe{ID: int32(i + 1), Name: "echo " + f + " | *x*", Total: 10, Failed: 1})
 	}
 	ids := make([]string, len(probes))
 	for i := range probes {
@@ -88,7 +88,7 @@ func TestRedactionForms(t *testing.T) {
 	}
 	t.Run("reports", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithProbes(probes...), fakeapi.WithSteps(0))
 		env := waitEnv(t, api, "SPLX_PROBE_IDS", strings.Join(ids, ","), "SPLX_GITHUB_TOKEN", githubToken)
 		dir := filepath.Dir(env["GITHUB_OUTPUT"])
 		r := invoke(t, context.Background(), testenv.With(env,
@@ -103,7 +103,7 @@ func TestRedactionForms(t *testing.T) {
 		t.Parallel()
 		api := testenv.NewAPI(t)
 		body := append(forms(githubToken), forms(testToken)...)
-		api.Fail(probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: `{"error":{"message":"bad ` + strings.ReplaceAll(strings.Join(body, " "), `\`, `\\`) + `","code":"BAD"}}`})
+		api.Fail(fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 400, Body: `{"error":{"message":"bad ` + strings.ReplaceAll(strings.Join(body, " "), `\`, `\\`) + `","code":"BAD"}}`})
 		r := invoke(t, context.Background(), testenv.With(waitEnv(t, api), "SPLX_GITHUB_TOKEN", githubToken))
 		if r.code == cli.ExitOK || !strings.Contains(r.stdout, "bad ***") {
 			t.Fatalf("exit %d\n%s", r.code, r.stdout)
@@ -114,7 +114,7 @@ func TestRedactionForms(t *testing.T) {
 		t.Parallel()
 		api := testenv.NewAPI(t)
 		body := append(forms(githubToken), forms(testToken)...)
-		api.Fail(probetest.Fault{Op: probetest.OpModels, Status: 502, Times: 10, Body: "<html>gateway echo " + strings.Join(body, " ") + "</html>"})
+		api.Fail(fakeapi.Fault{Op: fakeapi.OpModels, Status: 502, Times: 10, Body: "<html>gateway echo " + strings.Join(body, " ") + "</html>"})
 		r := invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_GITHUB_TOKEN", githubToken), "doctor")
 		if r.code == cli.ExitOK || !strings.Contains(r.stdout+r.stderr, "gateway echo ***") {
 			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -123,11 +123,11 @@ func TestRedactionForms(t *testing.T) {
 	})
 	t.Run("merge request note and Code Quality report", func(t *testing.T) {
 		t.Parallel()
-		var echo []probetest.Probe
+		var echo []fakeapi.Probe
 		for i, f := range append(forms(gitlabToken), forms(testToken)...) {
-			echo = append(echo, probetest.Probe{ID: int32(i + 1), Name: "echo " + f + " | *x*", Total: 10, Failed: 1})
+			echo = append(echo, fakeapi.Probe{ID: int32(i + 1), Name: "echo " + f + " | *x*", Total: 10, Failed: 1})
 		}
-		api := testenv.NewAPI(t, probetest.WithProbes(echo...), probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithProbes(echo...), fakeapi.WithSteps(0))
 		gl := gitlabtest.Start(t)
 		dir := t.TempDir()
 		r := invoke(t, context.Background(), mrEnv(api, gl, dir, "SPLX_PROBE_IDS", strings.Join(ids[:len(echo)], ","),
@@ -144,7 +144,7 @@ func TestRedactionForms(t *testing.T) {
 	})
 	t.Run("pull request comment", func(t *testing.T) {
 		t.Parallel()
-		api := testenv.NewAPI(t, probetest.WithProbes(probes...), probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithProbes(probes...), fakeapi.WithSteps(0))
 		gh := newGitHub(t)
 		r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", strings.Join(ids, ",")))
 		ours := gh.ours()
@@ -170,7 +170,7 @@ func TestEverySecretSettingIsMaskedAndRedacted(t *testing.T) {
 		t.Run(spelling, func(t *testing.T) {
 			t.Parallel()
 			values := map[string]string{}
-			var probes []probetest.Probe
+			var probes []fakeapi.Probe
 			kv := []string{"SPLX_API_KEY", "", "SPLX_GITHUB_TOKEN", ""}
 			for _, s := range config.Settings() {
 				if !s.Secret {
@@ -178,7 +178,7 @@ func TestEverySecretSettingIsMaskedAndRedacted(t *testing.T) {
 				}
 				v := "secret-" + s.Name + "-" + spelling + "-5d1c"
 				values[s.Name] = v
-				probes = append(probes, probetest.Probe{ID: int32(len(probes) + 1), Name: "echo " + v, Total: 10, Failed: 1})
+				probes = append(probes, fakeapi.Probe{ID: int32(len(probes) + 1), Name: "echo " + v, Total: 10, Failed: 1})
 				name := s.EnvName()
 				if spelling == "input" {
 					name = s.InputName()
@@ -189,7 +189,7 @@ func TestEverySecretSettingIsMaskedAndRedacted(t *testing.T) {
 				t.Fatalf("the settings table marks %d settings secret; api-key and github-token at least", len(values))
 			}
 			// The fake API accepts the api-key setting's value as its token.
-			api := probetest.NewServer(probetest.WithToken(values["api-key"]), probetest.WithProbes(probes...), probetest.WithSteps(0))
+			api := fakeapi.NewServer(fakeapi.WithToken(values["api-key"]), fakeapi.WithProbes(probes...), fakeapi.WithSteps(0))
 			t.Cleanup(api.Close)
 			ids := make([]string, len(probes))
 			for i := range probes {

@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // rerunEnv is a GitHub job that records its run in dir/state.json, as the
 // composite action sets it up, at the given attempt of workflow run 555.
-func rerunEnv(t *testing.T, api *probetest.Server, attempt string, kv ...string) map[string]string {
+func rerunEnv(t *testing.T, api *fakeapi.Server, attempt string, kv ...string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s",
@@ -49,7 +49,7 @@ const reattached = "Re-attaching to test run 1001, triggered by attempt 1 of thi
 // judges the same run with its own settings.
 func TestRerunReattaches(t *testing.T) {
 	t.Parallel()
-	api := testenv.NewAPI(t, probetest.WithSteps(1))
+	api := testenv.NewAPI(t, fakeapi.WithSteps(1))
 	state := filepath.Join(t.TempDir(), "state", "splx.json")
 
 	first := invoke(t, context.Background(), rerunEnv(t, api, "1", "SPLX_STATE_PATH", state))
@@ -68,7 +68,7 @@ func TestRerunReattaches(t *testing.T) {
 	if second.code != cli.ExitGateFailed {
 		t.Errorf("attempt 2: exit %d, want %d (the same run's verdict)\n%s", second.code, cli.ExitGateFailed, second.stdout)
 	}
-	if n := api.Count(probetest.OpTrigger); n != 1 {
+	if n := api.Count(fakeapi.OpTrigger); n != 1 {
 		t.Errorf("%d triggers, want 1: attempt 2 paid again", n)
 	}
 	if strings.Count(second.stdout, reattached) != 1 {
@@ -86,8 +86,8 @@ func TestRerunReattaches(t *testing.T) {
 
 	// Attempt 3 raises the threshold: the same run now passes.
 	third := invoke(t, context.Background(), rerunEnv(t, api, "3", "SPLX_STATE_PATH", state, "SPLX_MAX_FAILED", "10"))
-	if third.code != cli.ExitOK || api.Count(probetest.OpTrigger) != 1 {
-		t.Errorf("attempt 3 with max-failed 10: exit %d, %d triggers; want 0 and still 1\n%s", third.code, api.Count(probetest.OpTrigger), third.stdout)
+	if third.code != cli.ExitOK || api.Count(fakeapi.OpTrigger) != 1 {
+		t.Errorf("attempt 3 with max-failed 10: exit %d, %d triggers; want 0 and still 1\n%s", third.code, api.Count(fakeapi.OpTrigger), third.stdout)
 	}
 	assertRequestsClean(t, api)
 }
@@ -101,7 +101,7 @@ func TestRerunTriggersAnew(t *testing.T) {
 		// file, when set, is the state file's content; otherwise attempt 1
 		// runs and records.
 		file string
-		opts []probetest.Option
+		opts []fakeapi.Option
 		// attempt2 changes attempt 2's environment.
 		attempt2 []string
 		want     string
@@ -109,7 +109,7 @@ func TestRerunTriggersAnew(t *testing.T) {
 		// reattached: attempt 2 re-attached first, then found the run dead.
 		reattached bool
 	}{
-		{name: "run ended ERROR", opts: []probetest.Option{probetest.WithFinalStatus("ERROR")}, reattached: true,
+		{name: "run ended ERROR", opts: []fakeapi.Option{fakeapi.WithFinalStatus("ERROR")}, reattached: true,
 			want: "Test run 1001, triggered by attempt 1 of this workflow run, ended ERROR: it produced nothing to judge; triggering a new test run.", code: cli.ExitNoVerdict},
 		{name: "another commit", attempt2: []string{"GITHUB_SHA", "fedcba9876543210"},
 			want: "Not reusing test run 1001 recorded in $STATE: it was triggered for commit 0123456789abcdef, not fedcba9876543210; triggering a new test run.", code: cli.ExitGateFailed},
@@ -138,7 +138,7 @@ func TestRerunTriggersAnew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, append([]probetest.Option{probetest.WithSteps(1)}, tt.opts...)...)
+			api := testenv.NewAPI(t, append([]fakeapi.Option{fakeapi.WithSteps(1)}, tt.opts...)...)
 			state := filepath.Join(t.TempDir(), "splx.json")
 			triggers := 1
 			if tt.file != "" {
@@ -151,7 +151,7 @@ func TestRerunTriggersAnew(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d (the new run's verdict)\n%s", r.code, tt.code, r.stdout)
 			}
-			if n := api.Count(probetest.OpTrigger); n != triggers+1 {
+			if n := api.Count(fakeapi.OpTrigger); n != triggers+1 {
 				t.Errorf("%d triggers, want %d: attempt 2 must trigger anew", n, triggers+1)
 			}
 			want := strings.ReplaceAll(tt.want, "$STATE", state)
@@ -186,14 +186,14 @@ func TestRerunAfterCancel(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(1))
-			api.Fail(probetest.Fault{Op: probetest.OpStatus, Hang: true})
+			api := testenv.NewAPI(t, fakeapi.WithSteps(1))
+			api.Fail(fakeapi.Fault{Op: fakeapi.OpStatus, Hang: true})
 			state := filepath.Join(t.TempDir(), "splx.json")
 			ctx, cancel := context.WithCancel(context.Background())
 			// The first status request hangs until the job is cancelled.
 			go func() {
 				defer cancel()
-				for api.Count(probetest.OpStatus) == 0 && ctx.Err() == nil {
+				for api.Count(fakeapi.OpStatus) == 0 && ctx.Err() == nil {
 					time.Sleep(time.Millisecond)
 				}
 			}()
@@ -203,7 +203,7 @@ func TestRerunAfterCancel(t *testing.T) {
 				t.Fatalf("attempt 1: exit %d, want %d\n%s", first.code, cli.ExitInterrupted, first.stdout)
 			}
 			second := invoke(t, context.Background(), rerunEnv(t, api, "2", "SPLX_STATE_PATH", state, "SPLX_CANCEL_ON_ABORT", tt.cancelOnAbort))
-			if n := api.Count(probetest.OpTrigger); n != tt.triggers {
+			if n := api.Count(fakeapi.OpTrigger); n != tt.triggers {
 				t.Errorf("%d triggers, want %d", n, tt.triggers)
 			}
 			if strings.Count(second.stdout, tt.want) != 1 {
@@ -227,13 +227,13 @@ func TestRerunTriggerOnly(t *testing.T) {
 		t.Fatalf("attempt 1: exit %d\n%s", first.code, first.stdout)
 	}
 	second := invoke(t, context.Background(), rerunEnv(t, api, "2", "SPLX_STATE_PATH", state, "SPLX_WAIT", "false"))
-	if second.code != cli.ExitOK || api.Count(probetest.OpTrigger) != 1 {
-		t.Errorf("attempt 2: exit %d, %d triggers; want 0 and 1\n%s", second.code, api.Count(probetest.OpTrigger), second.stdout)
+	if second.code != cli.ExitOK || api.Count(fakeapi.OpTrigger) != 1 {
+		t.Errorf("attempt 2: exit %d, %d triggers; want 0 and 1\n%s", second.code, api.Count(fakeapi.OpTrigger), second.stdout)
 	}
 	if second.outputs["test-run-id"] != "1001" || second.outputs["result"] != "pending" || !strings.Contains(second.stdout, reattached) {
 		t.Errorf("attempt 2 outputs %v\n%s", second.outputs, second.stdout)
 	}
-	if n := api.Count(probetest.OpStatus); n != 1 {
+	if n := api.Count(fakeapi.OpStatus); n != 1 {
 		t.Errorf("%d status requests, want 1 (to check that the reused run is alive)", n)
 	}
 }
@@ -250,8 +250,8 @@ func TestRerunSettings(t *testing.T) {
 	blocker := filepath.Join(t.TempDir(), "file")
 	testenv.WriteFile(t, blocker, "")
 	r = invoke(t, context.Background(), testenv.With(baseEnv(api), "SPLX_STATE_PATH", filepath.Join(blocker, "state.json")))
-	if r.code != cli.ExitOK || api.Count(probetest.OpTrigger) != 1 || !strings.Contains(r.stdout+r.stderr, "could not record test run 1001 in") {
-		t.Errorf("exit %d, %d triggers\n%s%s", r.code, api.Count(probetest.OpTrigger), r.stdout, r.stderr)
+	if r.code != cli.ExitOK || api.Count(fakeapi.OpTrigger) != 1 || !strings.Contains(r.stdout+r.stderr, "could not record test run 1001 in") {
+		t.Errorf("exit %d, %d triggers\n%s%s", r.code, api.Count(fakeapi.OpTrigger), r.stdout, r.stderr)
 	}
 }
 
@@ -287,7 +287,7 @@ func TestRerunPlatforms(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(1))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(1))
 			dir := t.TempDir()
 			env := testenv.With(baseEnv(api), append([]string{"SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_MAX_FAILED", "10",
 				"SPLX_STATE_PATH", filepath.Join(dir, "state.json"), "SPLX_DOTENV_PATH", filepath.Join(dir, "splx.env"), "BASH_ENV", filepath.Join(dir, "bash_env")}, tt.first...)...)
@@ -295,12 +295,12 @@ func TestRerunPlatforms(t *testing.T) {
 				t.Fatalf("attempt 1: exit %d\n%s", r.code, r.stdout)
 			}
 			r := invoke(t, context.Background(), testenv.With(env, tt.retry...))
-			if r.code != cli.ExitOK || api.Count(probetest.OpTrigger) != 1 || strings.Count(r.stdout, tt.want) != 1 {
-				t.Errorf("retry: exit %d, %d triggers, want 0, 1 and %q once\n%s", r.code, api.Count(probetest.OpTrigger), tt.want, r.stdout)
+			if r.code != cli.ExitOK || api.Count(fakeapi.OpTrigger) != 1 || strings.Count(r.stdout, tt.want) != 1 {
+				t.Errorf("retry: exit %d, %d triggers, want 0, 1 and %q once\n%s", r.code, api.Count(fakeapi.OpTrigger), tt.want, r.stdout)
 			}
 			r = invoke(t, context.Background(), testenv.With(env, tt.otherRun...))
-			if api.Count(probetest.OpTrigger) != 2 || !strings.Contains(r.stdout, tt.otherRunMessage) {
-				t.Errorf("another run: %d triggers, want 2 and %q\n%s", api.Count(probetest.OpTrigger), tt.otherRunMessage, r.stdout)
+			if api.Count(fakeapi.OpTrigger) != 2 || !strings.Contains(r.stdout, tt.otherRunMessage) {
+				t.Errorf("another run: %d triggers, want 2 and %q\n%s", api.Count(fakeapi.OpTrigger), tt.otherRunMessage, r.stdout)
 			}
 		})
 	}

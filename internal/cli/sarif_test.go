@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -35,7 +35,7 @@ func TestSARIFOutput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			env := waitEnv(t, api, "SPLX_PROBE_IDS", "1,4", "SPLX_MAX_FAILED_PERCENT", "5")
 			path := filepath.Join(filepath.Dir(env["GITHUB_OUTPUT"]), "out", "splx.sarif")
 			env = testenv.With(env, append([]string{"SPLX_SARIF_PATH", path}, tt.env...)...)
@@ -85,14 +85,14 @@ func TestSARIFOnlyWithVerdict(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		opts []probetest.Option
+		opts []fakeapi.Option
 		env  []string
 		code cli.ExitCode
 	}{
-		{"ended ERROR", []probetest.Option{probetest.WithFinalStatus("ERROR")}, nil, cli.ExitNoVerdict},
-		{"cancelled", []probetest.Option{probetest.WithFinalStatus("CANCELLED")}, nil, cli.ExitNoVerdict},
-		{"untrusted counts", []probetest.Option{probetest.WithProbes(probetest.Probe{ID: 1, Name: "Odd", Total: 10, Failed: 15})}, []string{"SPLX_PROBE_IDS", "1"}, cli.ExitNoVerdict},
-		{"timed out", []probetest.Option{probetest.WithSteps(1000)}, []string{"SPLX_TIMEOUT", "5s"}, cli.ExitTimeout},
+		{"ended ERROR", []fakeapi.Option{fakeapi.WithFinalStatus("ERROR")}, nil, cli.ExitNoVerdict},
+		{"cancelled", []fakeapi.Option{fakeapi.WithFinalStatus("CANCELLED")}, nil, cli.ExitNoVerdict},
+		{"untrusted counts", []fakeapi.Option{fakeapi.WithProbes(fakeapi.Probe{ID: 1, Name: "Odd", Total: 10, Failed: 15})}, []string{"SPLX_PROBE_IDS", "1"}, cli.ExitNoVerdict},
+		{"timed out", []fakeapi.Option{fakeapi.WithSteps(1000)}, []string{"SPLX_TIMEOUT", "5s"}, cli.ExitTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestSARIFIdentityIgnoresWorkflow(t *testing.T) {
 	t.Parallel()
 	hashes := func(workflow, firstLine string, kv ...string) map[string]string {
 		t.Helper()
-		api := testenv.NewAPI(t, probetest.WithSteps(0))
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 		env := waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", "1,4", "GITHUB_WORKFLOW_REF", "acme/chatbot/" + workflow + "@refs/heads/main"}, kv...)...)
 		dir := filepath.Dir(env["GITHUB_OUTPUT"])
 		testenv.WriteFile(t, filepath.Join(dir, workflow), firstLine+"\non: push\n")

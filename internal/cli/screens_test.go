@@ -11,18 +11,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/splx-ai/splx-probe-action/internal/cli"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/golden"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // manyProbes are 36 probes in API order: five over a 5% gate, scattered
 // (one last), ten with findings within it, the rest clean.
-func manyProbes() []probetest.Probe {
-	var probes []probetest.Probe
+func manyProbes() []fakeapi.Probe {
+	var probes []fakeapi.Probe
 	over := map[int]bool{3: true, 11: true, 20: true, 29: true, 36: true}
 	for i := 1; i <= 36; i++ {
-		p := probetest.Probe{ID: int32(i), Name: fmt.Sprintf("Probe %02d", i), Total: 100}
+		p := fakeapi.Probe{ID: int32(i), Name: fmt.Sprintf("Probe %02d", i), Total: 100}
 		switch {
 		case over[i]:
 			p.Failed = int64(5 + i) // 8% to 41%
@@ -39,7 +39,7 @@ func manyProbes() []probetest.Probe {
 // any <details> block, and every report lists them first, worst first.
 func TestManyProbesWorstFirst(t *testing.T) {
 	t.Parallel()
-	api := testenv.NewAPI(t, probetest.WithProbes(manyProbes()...), probetest.WithSteps(0))
+	api := testenv.NewAPI(t, fakeapi.WithProbes(manyProbes()...), fakeapi.WithSteps(0))
 	gh := newGitHub(t)
 	r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request", "SPLX_PROBE_IDS", probeList(36), "SPLX_MAX_FAILED", "", "SPLX_MAX_FAILED_PERCENT", "5"))
 	if r.code != cli.ExitGateFailed {
@@ -119,14 +119,14 @@ var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[mK]`)
 // TIOCGWINSZ.
 func TestProgressFitsTheTerminal(t *testing.T) {
 	t.Parallel()
-	long := []probetest.Probe{}
+	long := []fakeapi.Probe{}
 	for i := 1; i <= 9; i++ {
-		long = append(long, probetest.Probe{ID: int32(i), Name: fmt.Sprintf("A rather long probe name number %d", i), Total: 125, Failed: 1})
+		long = append(long, fakeapi.Probe{ID: int32(i), Name: fmt.Sprintf("A rather long probe name number %d", i), Total: 125, Failed: 1})
 	}
 	for _, width := range []int{40, 80, 120, 200} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithProbes(long...), probetest.WithSteps(3))
+			api := testenv.NewAPI(t, fakeapi.WithProbes(long...), fakeapi.WithSteps(3))
 			yes := true
 			r := invokeWith(t, context.Background(), testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_PROBE_IDS", probeList(9), "SPLX_MAX_FAILED", "100"),
 				func(c *cli.Command) { c.TTY, c.Width = &yes, func() int { return width } })
@@ -179,7 +179,7 @@ func TestEveryExitWritesASummary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 			env := testenv.With(baseEnv(api), githubEnvPairs(t, t.TempDir())...)
 			r := invoke(t, context.Background(), testenv.With(env, tt.kv...))
 			for _, w := range tt.want {

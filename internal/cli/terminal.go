@@ -8,7 +8,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/deliver"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // width is the terminal's width in columns, for a progress line that must
@@ -58,7 +58,7 @@ func (c *Command) previews(rec *summaryRecorder, r *deliver.Run) {
 	if demo.Settings == nil {
 		demo.Settings = &config.Config{}
 	}
-	comment := demo.Redact.String(report.Comment(deliver.CommentInput(&demo)))
+	comment := demo.Redact.String(render.Comment(deliver.CommentInput(&demo)))
 	for name, text := range map[string]string{previewComment: comment, previewSummary: demo.Redact.String(rec.md)} {
 		path := filepath.Join(c.Dir, name)
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
@@ -148,12 +148,12 @@ func TestAuthFailures(t *testing.T) {
 	tests := []struct {
 		name   string
 		token  string
-		fault  *probetest.Fault
+		fault  *fakeapi.Fault
 		golden string
 	}{
 		{name: "401", token: "tok-WRONG", golden: "github/auth-401.stdout"},
-		{name: "403", token: testToken, golden: "github/auth-403.stdout", fault: &probetest.Fault{
-			Op: probetest.OpTrigger, Status: 403, Body: `{"error":{"message":"Forbidden: you do not have access to this target.","code":"FORBIDDEN"}}`,
+		{name: "403", token: testToken, golden: "github/auth-403.stdout", fault: &fakeapi.Fault{
+			Op: fakeapi.OpTrigger, Status: 403, Body: `{"error":{"message":"Forbidden: you do not have access to this target.","code":"FORBIDDEN"}}`,
 		}},
 	}
 	for _, tt := range tests {
@@ -174,8 +174,8 @@ func TestAuthFailures(t *testing.T) {
 			if !strings.Contains(r.stdout, "::error title=SPLX Probe ") {
 				t.Errorf("no ::error annotation in:\n%s", r.stdout)
 			}
-			if api.Count(probetest.OpTrigger) != 1 {
-				t.Errorf("%d triggers, want 1", api.Count(probetest.OpTrigger))
+			if api.Count(fakeapi.OpTrigger) != 1 {
+				t.Errorf("%d triggers, want 1", api.Count(fakeapi.OpTrigger))
 			}
 			// Every exit path sets result and status, never from API text.
 			if diff := cmp.Diff(map[string]string{"result": "error", "status": "UNKNOWN"}, r.outputs); diff != "" {
@@ -292,7 +292,7 @@ func TestHostileAPIError(t *testing.T) {
 	api := testenv.NewAPI(t)
 	msg := "bad\n::set-output name=result::passed\r\n::add-mask::x ##[error]forged %0A::error::x \x1b[2Khidden"
 	body, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "code": "::warning::X", "errors": map[string]string{"##[group]": "::endgroup::"}}})
-	api.Fail(probetest.Fault{Op: probetest.OpTrigger, Status: 400, Body: string(body)})
+	api.Fail(fakeapi.Fault{Op: fakeapi.OpTrigger, Status: 400, Body: string(body)})
 	env := baseEnv(api)
 	for k, v := range githubEnv(t, t.TempDir()) {
 		env[k] = v

@@ -13,12 +13,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/splx-ai/splx-probe-action/internal/cli"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/testenv"
 )
 
 // waitEnv is a GitHub job that waits for the run and writes every report.
-func waitEnv(t *testing.T, api *probetest.Server, kv ...string) map[string]string {
+func waitEnv(t *testing.T, api *fakeapi.Server, kv ...string) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	env := testenv.With(baseEnv(api), "SPLX_WAIT", "true", "SPLX_POLL_INTERVAL", "1s", "SPLX_WORKSPACE_ID", "163")
@@ -32,7 +32,7 @@ func waitEnv(t *testing.T, api *probetest.Server, kv ...string) map[string]strin
 // checks every place the result goes.
 func TestWaitAndReport(t *testing.T) {
 	t.Parallel()
-	api := testenv.NewAPI(t, probetest.WithSteps(2))
+	api := testenv.NewAPI(t, fakeapi.WithSteps(2))
 	env := waitEnv(t, api, "SPLX_PROBE_IDS", "1,2,3,4", "SPLX_MAX_FAILED_PERCENT", "5")
 	dir := filepath.Dir(env["GITHUB_OUTPUT"])
 	env = testenv.With(env,
@@ -43,10 +43,10 @@ func TestWaitAndReport(t *testing.T) {
 	if r.code != cli.ExitGateFailed {
 		t.Fatalf("exit %d, want %d\n%s%s", r.code, cli.ExitGateFailed, r.stdout, r.stderr)
 	}
-	if got := api.Count(probetest.OpStatus); got != 4 {
+	if got := api.Count(fakeapi.OpStatus); got != 4 {
 		t.Errorf("%d status polls, want 4 (pending, 2 running, finished)", got)
 	}
-	if api.Count(probetest.OpTrigger) != 1 || api.Count(probetest.OpCancel) != 0 {
+	if api.Count(fakeapi.OpTrigger) != 1 || api.Count(fakeapi.OpCancel) != 0 {
 		t.Errorf("requests: %+v", api.Requests())
 	}
 	want := map[string]string{
@@ -112,10 +112,10 @@ func TestWaitAndReport(t *testing.T) {
 // TestGate runs the gate end to end at and around each threshold.
 func TestGate(t *testing.T) {
 	t.Parallel()
-	probes := probetest.WithProbes(
-		probetest.Probe{ID: 1, Name: "Jailbreak", Total: 100, Failed: 5},
-		probetest.Probe{ID: 2, Name: "Leak", Total: 50, Failed: 1},
-		probetest.Probe{ID: 3, Name: "Clean", Total: 10},
+	probes := fakeapi.WithProbes(
+		fakeapi.Probe{ID: 1, Name: "Jailbreak", Total: 100, Failed: 5},
+		fakeapi.Probe{ID: 2, Name: "Leak", Total: 50, Failed: 1},
+		fakeapi.Probe{ID: 3, Name: "Clean", Total: 10},
 	)
 	tests := []struct {
 		name   string
@@ -139,7 +139,7 @@ func TestGate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probes, probetest.WithSteps(0))
+			api := testenv.NewAPI(t, probes, fakeapi.WithSteps(0))
 			r := invoke(t, context.Background(), waitEnv(t, api, append([]string{"SPLX_PROBE_IDS", tt.probes}, tt.env...)...))
 			if r.code != tt.code || r.outputs["result"] != tt.result {
 				t.Errorf("exit %d result %q, want %d %q\n%s", r.code, r.outputs["result"], tt.code, tt.result, r.stdout)
@@ -166,7 +166,7 @@ func TestRunWithoutVerdict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.final, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(0), probetest.WithFinalStatus(tt.final))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(0), fakeapi.WithFinalStatus(tt.final))
 			dir := t.TempDir()
 			r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_TIMEOUT", "3s", "SPLX_JUNIT_PATH", filepath.Join(dir, "j.xml")))
 			if r.code != tt.code {
@@ -207,9 +207,9 @@ func TestTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			api := testenv.NewAPI(t, probetest.WithSteps(1000))
+			api := testenv.NewAPI(t, fakeapi.WithSteps(1000))
 			if tt.cancelFails {
-				api.Fail(probetest.Fault{Op: probetest.OpCancel, Status: 500, Times: 5})
+				api.Fail(fakeapi.Fault{Op: fakeapi.OpCancel, Status: 500, Times: 5})
 			}
 			env := waitEnv(t, api, "SPLX_TIMEOUT", "2s", "SPLX_CANCEL_ON_TIMEOUT", strconv.FormatBool(tt.cancel))
 			r := invoke(t, context.Background(), env)
@@ -237,14 +237,14 @@ func TestTimeout(t *testing.T) {
 // never triggers.
 func TestAttach(t *testing.T) {
 	t.Parallel()
-	api := testenv.NewAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 	id := api.AddRun(42, 3)
 	env := waitEnv(t, api, "SPLX_TEST_RUN_ID", "1001", "SPLX_WAIT", "", "SPLX_TARGET_ID", "", "SPLX_PROBE_IDS", "")
 	r := invoke(t, context.Background(), env)
 	if id != 1001 || r.code != cli.ExitOK {
 		t.Fatalf("run %d exit %d\n%s%s", id, r.code, r.stdout, r.stderr)
 	}
-	if api.Count(probetest.OpTrigger) != 0 {
+	if api.Count(fakeapi.OpTrigger) != 0 {
 		t.Error("attach mode triggered a run")
 	}
 	if r.outputs["result"] != "passed" || r.outputs["test-run-id"] != "1001" {
@@ -256,9 +256,9 @@ func TestAttach(t *testing.T) {
 // server's Retry-After; a 401 during the wait ends it with exit 3.
 func TestPollRetries(t *testing.T) {
 	t.Parallel()
-	api := testenv.NewAPI(t, probetest.WithSteps(0))
-	api.Fail(probetest.Fault{Op: probetest.OpStatus, Status: 429, Header: map[string]string{"Retry-After": "7"}})
-	api.Fail(probetest.Fault{Op: probetest.OpStatus, Status: 503, Header: map[string]string{"Retry-After": "3"}})
+	api := testenv.NewAPI(t, fakeapi.WithSteps(0))
+	api.Fail(fakeapi.Fault{Op: fakeapi.OpStatus, Status: 429, Header: map[string]string{"Retry-After": "7"}})
+	api.Fail(fakeapi.Fault{Op: fakeapi.OpStatus, Status: 503, Header: map[string]string{"Retry-After": "3"}})
 	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_PROBE_IDS", "3"))
 	if r.code != cli.ExitOK {
 		t.Fatalf("exit %d\n%s", r.code, r.stdout)
@@ -272,11 +272,11 @@ func TestPollRetries(t *testing.T) {
 		}
 	}
 
-	api2 := testenv.NewAPI(t, probetest.WithSteps(3))
-	api2.Fail(probetest.Fault{Op: probetest.OpStatus, Status: 401, Body: `{"error":{"message":"Token expired","code":"UNAUTHORIZED"}}`})
+	api2 := testenv.NewAPI(t, fakeapi.WithSteps(3))
+	api2.Fail(fakeapi.Fault{Op: fakeapi.OpStatus, Status: 401, Body: `{"error":{"message":"Token expired","code":"UNAUTHORIZED"}}`})
 	r = invoke(t, context.Background(), waitEnv(t, api2))
-	if r.code != cli.ExitAuth || api2.Count(probetest.OpStatus) != 1 {
-		t.Errorf("401 during wait: exit %d after %d polls, want %d after 1", r.code, api2.Count(probetest.OpStatus), cli.ExitAuth)
+	if r.code != cli.ExitAuth || api2.Count(fakeapi.OpStatus) != 1 {
+		t.Errorf("401 during wait: exit %d after %d polls, want %d after 1", r.code, api2.Count(fakeapi.OpStatus), cli.ExitAuth)
 	}
 }
 
@@ -284,8 +284,8 @@ func TestPollRetries(t *testing.T) {
 // does not change the verdict.
 func TestReportDownloadFailure(t *testing.T) {
 	t.Parallel()
-	api := testenv.NewAPI(t, probetest.WithSteps(0))
-	api.Fail(probetest.Fault{Op: probetest.OpReport, Status: 400, Times: 5, Body: `{"error":{"message":"not ready","code":"X"}}`})
+	api := testenv.NewAPI(t, fakeapi.WithSteps(0))
+	api.Fail(fakeapi.Fault{Op: fakeapi.OpReport, Status: 400, Times: 5, Body: `{"error":{"message":"not ready","code":"X"}}`})
 	env := waitEnv(t, api, "SPLX_PROBE_IDS", "3", "SPLX_REPORT_PATH", filepath.Join(t.TempDir(), "r.pdf"))
 	r := invoke(t, context.Background(), env)
 	if r.code != cli.ExitOK {
@@ -302,7 +302,7 @@ func TestReportDownloadFailure(t *testing.T) {
 // TestResultsJSONShape: the documented fields of the results file.
 func TestResultsJSONShape(t *testing.T) {
 	t.Parallel()
-	api := testenv.NewAPI(t, probetest.WithSteps(0))
+	api := testenv.NewAPI(t, fakeapi.WithSteps(0))
 	path := filepath.Join(t.TempDir(), "r.json")
 	r := invoke(t, context.Background(), waitEnv(t, api, "SPLX_RESULTS_PATH", path, "SPLX_MAX_FAILED", "10"))
 	if r.code != 0 {

@@ -15,7 +15,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // Clock is the time destinations read and wait on (the flow's).
@@ -44,12 +44,12 @@ type Run struct {
 	// for a run that did not end).
 	Verdict *ci.Note
 	// Started is a run triggered without waiting (nil otherwise).
-	Started *report.Started
+	Started *render.Started
 	// Deadline ends the wait; a PDF not ready yet is awaited until then.
 	Deadline time.Time
 	// Problem is how the invocation ended when that is not Result's
 	// verdict (set at exit, for the comment).
-	Problem *report.Problem
+	Problem *render.Problem
 
 	// outs are the outputs of the files written so far.
 	outs []ci.Output

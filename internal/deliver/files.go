@@ -10,7 +10,7 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/atomic"
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // WriteError is a report file the user asked for that could not be
@@ -72,11 +72,11 @@ func (f reportFile) Deliver(_ context.Context, r *Run) error {
 	return nil
 }
 
-func junit(w io.Writer, r *Run) error   { return report.JUnit(w, r.Result) }
-func results(w io.Writer, r *Run) error { return report.JSON(w, r.Result, r.Version) }
+func junit(w io.Writer, r *Run) error   { return render.JUnit(w, r.Result) }
+func results(w io.Writer, r *Run) error { return render.JSON(w, r.Result, r.Version) }
 
 func sarif(w io.Writer, r *Run) error {
-	return report.SARIF(w, r.Result, report.SARIFOptions{Location: sarifLocation(r), Version: r.Version})
+	return render.SARIF(w, r.Result, render.SARIFOptions{Location: sarifLocation(r), Version: r.Version})
 }
 
 // sarifLocation is the file the SARIF results point at: the sarif-location
@@ -95,7 +95,7 @@ func sarifLocation(r *Run) string {
 }
 
 func codeQuality(w io.Writer, r *Run) error {
-	return report.CodeQuality(w, r.Result, codeQualityLocation(r))
+	return render.CodeQuality(w, r.Result, codeQualityLocation(r))
 }
 
 // codeQualityLocation is the file the Code Quality issues point at: the

@@ -14,9 +14,9 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/config"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
 
@@ -37,7 +37,7 @@ func (c *clock) After(d time.Duration) <-chan time.Time {
 // terminal, with settings from env, and its log.
 func newRun(t *testing.T, verdict gate.Verdict, env map[string]string) (*Run, *bytes.Buffer) {
 	t.Helper()
-	api := probetest.NewServer(probetest.WithToken(token), probetest.WithSteps(0))
+	api := fakeapi.NewServer(fakeapi.WithToken(token), fakeapi.WithSteps(0))
 	t.Cleanup(api.Close)
 	env = with(env, "SPLX_API_KEY", token, "SPLX_API_URL", api.URL, "SPLX_TARGET_ID", "42", "SPLX_PROBE_IDS", "1,4", "SPLX_WAIT", "true", "SPLX_WORKSPACE_ID", "163")
 	cfg, err := config.Load(context.Background(), nil, env)

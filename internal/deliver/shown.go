@@ -3,7 +3,7 @@ package deliver
 import (
 	"context"
 
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // logTable prints the result's table in the log.
@@ -13,7 +13,7 @@ func (logTable) Name() string     { return "Log" }
 func (logTable) Stage() Stage     { return AtVerdict }
 func (logTable) Failure() Failure { return Warns }
 func (logTable) Deliver(_ context.Context, r *Run) error {
-	r.Log.Table(report.Table(r.Result))
+	r.Log.Table(render.Table(r.Result))
 	return nil
 }
 
@@ -24,7 +24,7 @@ func (summary) Name() string     { return "Job summary" }
 func (summary) Stage() Stage     { return AtVerdict }
 func (summary) Failure() Failure { return Warns }
 func (summary) Deliver(_ context.Context, r *Run) error {
-	r.Log.Summary(report.Markdown(r.Result, r.Settings.Value("results-path")))
+	r.Log.Summary(render.Markdown(r.Result, r.Settings.Value("results-path")))
 	return nil
 }
 
@@ -37,7 +37,7 @@ func (annotations) Stage() Stage     { return AtVerdict }
 func (annotations) Failure() Failure { return Warns }
 func (annotations) Deliver(_ context.Context, r *Run) error {
 	if r.Ended && r.Verdict != nil {
-		errs, warns := report.Annotations(r.Result)
+		errs, warns := render.Annotations(r.Result)
 		r.Log.Annotate(*r.Verdict, errs, warns)
 	}
 	return nil
@@ -55,13 +55,13 @@ func (exitSummary) Deliver(_ context.Context, r *Run) error {
 	switch {
 	case r.Result != nil:
 	case r.Problem == nil && r.Started != nil:
-		r.Log.Summary(report.StartedSummary(r.Started))
+		r.Log.Summary(render.StartedSummary(r.Started))
 	case r.Problem != nil:
 		url := ""
 		if r.ID != 0 {
 			url = r.URL()
 		}
-		r.Log.Summary(r.Redact.String(report.ExitSummary(r.Problem, r.ID, url)))
+		r.Log.Summary(r.Redact.String(render.ExitSummary(r.Problem, r.ID, url)))
 	}
 	return nil
 }

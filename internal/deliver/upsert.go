@@ -7,7 +7,7 @@ import (
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
 	"github.com/splx-ai/splx-probe-action/internal/grace"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // What the pull request comment and the merge request note share: one
@@ -17,13 +17,13 @@ import (
 
 // CommentInput is what the pull request comment shows (the demo previews
 // it).
-func CommentInput(r *Run) report.CommentInput { return commentInput(r, prComment{}.key(r)) }
+func CommentInput(r *Run) render.CommentInput { return commentInput(r, prComment{}.key(r)) }
 
 // commentInput is what a comment shows under key: the result, the run
 // started or the problem, and the commit, the time and the CI run.
-func commentInput(r *Run, key string) report.CommentInput {
-	return report.CommentInput{
-		Marker: report.CommentMarker(key), Key: key, Version: r.Version,
+func commentInput(r *Run, key string) render.CommentInput {
+	return render.CommentInput{
+		Marker: render.CommentMarker(key), Key: key, Version: r.Version,
 		Result: r.Result, Started: r.Started, Problem: r.Problem,
 		Commit: r.CI.SHA, CommitURL: r.CI.CommitURL, Time: r.Clock.Now(),
 		RunURL: r.CI.RunURL, RunLabel: r.CI.RunLabel,
@@ -44,7 +44,7 @@ func commentKey(cfg *config.Config, step string) string {
 // request timeouts at most, and grace.Signal after a signal.
 func upsert(ctx context.Context, r *Run, key string, post func(ctx context.Context, timeout time.Duration, marker, body string) error) error {
 	in := commentInput(r, key)
-	body := r.Redact.String(report.Comment(in))
+	body := r.Redact.String(render.Comment(in))
 	timeout := time.Duration(r.Settings.RequestTimeout)
 	if timeout <= 0 {
 		timeout = 60 * time.Second // the setting itself was refused

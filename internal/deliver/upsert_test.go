@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/splx-ai/splx-probe-action/internal/ci"
-	"github.com/splx-ai/splx-probe-action/internal/report"
+	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // TestCommentFooter: the pull request comment and the merge request note
@@ -44,7 +44,7 @@ func TestCommentFooter(t *testing.T) {
 			r, _ := newRun(t, "", tt.env)
 			r.CI = ci.Detect(tt.env, string(tt.platform))
 			in := CommentInput(r)
-			if comment := report.Comment(in); !strings.Contains(comment, "<sub>"+tt.footer+" The next run") {
+			if comment := render.Comment(in); !strings.Contains(comment, "<sub>"+tt.footer+" The next run") {
 				t.Errorf("footer, want %q:\n%s", tt.footer, comment)
 			}
 			key := in.Key

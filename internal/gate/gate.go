@@ -552,7 +552,7 @@ func judgeRun(r *Result, t Thresholds) {
 //     with a null probeId keep a stable key too);
 //   - else "run-" and the probeRunId, when unique (it changes every run);
 //   - else "index-" and the probe run's position in the answer.
-func Keys(runs []probe.ProbeRun) []string {
+func Keys(runs []probe.Run) []string {
 	ids := map[int64]int{}
 	names := map[string]int{}
 	runIDs := map[int64]int{}

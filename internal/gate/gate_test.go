@@ -13,12 +13,12 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
-func status(st string, runs ...probe.ProbeRun) *probe.TestRunStatus {
+func status(st string, runs ...probe.Run) *probe.TestRunStatus {
 	return &probe.TestRunStatus{TestRunID: 1, Status: st, ProbeRuns: runs}
 }
 
-func run(name string, total, passed, failed, errs int64) probe.ProbeRun {
-	return probe.ProbeRun{ProbeName: name, TotalCount: total, PassedCount: passed, FailedCount: failed, ErrorCount: errs, Status: "FINISHED"}
+func run(name string, total, passed, failed, errs int64) probe.Run {
+	return probe.Run{ProbeName: name, TotalCount: total, PassedCount: passed, FailedCount: failed, ErrorCount: errs, Status: "FINISHED"}
 }
 
 func TestEvaluate(t *testing.T) {
@@ -122,7 +122,7 @@ func FuzzEvaluate(f *testing.F) {
 func TestUntrustedCounts(t *testing.T) {
 	t.Parallel()
 	big := int64(math.MaxInt64 - 1)
-	withStatus := func(p probe.ProbeRun, st string) probe.ProbeRun { p.Status = st; return p }
+	withStatus := func(p probe.Run, st string) probe.Run { p.Status = st; return p }
 	real := run("Real", 100, 95, 5, 0)
 	tests := []struct {
 		name     string
@@ -167,9 +167,9 @@ func TestUntrustedCounts(t *testing.T) {
 	}
 }
 
-func withID(p probe.ProbeRun, id int64) probe.ProbeRun { p.ProbeID = id; return p }
+func withID(p probe.Run, id int64) probe.Run { p.ProbeID = id; return p }
 
-func processed(p probe.ProbeRun, n int64) probe.ProbeRun { p.ProcessedCount = &n; return p }
+func processed(p probe.Run, n int64) probe.Run { p.ProcessedCount = &n; return p }
 
 // TestProcessedCount: a finished probe whose outcome counts fall short of
 // its total is judged when processedCount says every test case ran.
@@ -193,20 +193,20 @@ func TestProbeIDMapping(t *testing.T) {
 	a, b := run("A", 10, 10, 0, 0), run("B", 10, 10, 0, 0)
 	tests := []struct {
 		name     string
-		runs     []probe.ProbeRun
+		runs     []probe.Run
 		expected []int32
 		want     Verdict
 		warning  string
 		reason   string
 	}{
-		{"all match", []probe.ProbeRun{withID(a, 1), withID(b, 2)}, []int32{1, 2}, Passed, "", ""},
-		{"some match: all must", []probe.ProbeRun{withID(a, 1), withID(b, 9)}, []int32{1, 2}, NoVerdict, "", "probe 2 was triggered but the run has no probe run for it"},
-		{"none match: judged by count", []probe.ProbeRun{withID(a, 15), withID(b, 16)}, []int32{1, 2}, Passed,
+		{"all match", []probe.Run{withID(a, 1), withID(b, 2)}, []int32{1, 2}, Passed, "", ""},
+		{"some match: all must", []probe.Run{withID(a, 1), withID(b, 9)}, []int32{1, 2}, NoVerdict, "", "probe 2 was triggered but the run has no probe run for it"},
+		{"none match: judged by count", []probe.Run{withID(a, 15), withID(b, 16)}, []int32{1, 2}, Passed,
 			"none of the triggered probe ids (1, 2) is a probeId of the run's probe runs (15, 16)", ""},
-		{"null ids: judged by count", []probe.ProbeRun{a, b}, []int32{1, 2}, Passed, "(null, null)", ""},
-		{"more probe runs than triggered", []probe.ProbeRun{withID(a, 15), withID(b, 16), run("C", 10, 10, 0, 0)}, []int32{1, 2}, Passed, "the 3 probe runs were judged", ""},
-		{"fewer probe runs, none match", []probe.ProbeRun{withID(a, 15)}, []int32{1, 2}, NoVerdict, "", "2 probes were triggered (1, 2) but the run has only 1 probe runs"},
-		{"findings still fail by count", []probe.ProbeRun{withID(run("A", 10, 9, 1, 0), 15)}, []int32{1}, Failed, "(1)", ""},
+		{"null ids: judged by count", []probe.Run{a, b}, []int32{1, 2}, Passed, "(null, null)", ""},
+		{"more probe runs than triggered", []probe.Run{withID(a, 15), withID(b, 16), run("C", 10, 10, 0, 0)}, []int32{1, 2}, Passed, "the 3 probe runs were judged", ""},
+		{"fewer probe runs, none match", []probe.Run{withID(a, 15)}, []int32{1, 2}, NoVerdict, "", "2 probes were triggered (1, 2) but the run has only 1 probe runs"},
+		{"findings still fail by count", []probe.Run{withID(run("A", 10, 9, 1, 0), 15)}, []int32{1}, Failed, "(1)", ""},
 	}
 	for _, tt := range tests {
 		r := Evaluate(status("FINISHED", tt.runs...), Thresholds{}, tt.expected, "")
@@ -225,20 +225,20 @@ func TestProbeIDMapping(t *testing.T) {
 // across runs.
 func TestKeys(t *testing.T) {
 	t.Parallel()
-	pr := func(id int64, name string, runID int64) probe.ProbeRun {
-		return probe.ProbeRun{ProbeID: id, ProbeName: name, ProbeRunID: runID}
+	pr := func(id int64, name string, runID int64) probe.Run {
+		return probe.Run{ProbeID: id, ProbeName: name, ProbeRunID: runID}
 	}
 	tests := []struct {
 		name string
-		runs []probe.ProbeRun
+		runs []probe.Run
 		want []string
 	}{
-		{"unique ids", []probe.ProbeRun{pr(1, "A", 10), pr(2, "B", 11)}, []string{"1", "2"}},
-		{"null ids, names", []probe.ProbeRun{pr(0, "Custom A", 10), pr(0, "Custom B", 11)}, []string{"name-" + nameHash("Custom A"), "name-" + nameHash("Custom B")}},
-		{"repeated ids, names", []probe.ProbeRun{pr(5, "A", 10), pr(5, "B", 11), pr(6, "C", 12)}, []string{"name-" + nameHash("A"), "name-" + nameHash("B"), "6"}},
-		{"repeated ids and names, run ids", []probe.ProbeRun{pr(5, "A", 10), pr(5, "A", 11)}, []string{"run-10", "run-11"}},
-		{"nothing usable", []probe.ProbeRun{pr(0, "", 0), pr(0, " ", 0)}, []string{"index-0", "index-1"}},
-		{"negative id", []probe.ProbeRun{pr(-3, "N", 1)}, []string{"name-" + nameHash("N")}},
+		{"unique ids", []probe.Run{pr(1, "A", 10), pr(2, "B", 11)}, []string{"1", "2"}},
+		{"null ids, names", []probe.Run{pr(0, "Custom A", 10), pr(0, "Custom B", 11)}, []string{"name-" + nameHash("Custom A"), "name-" + nameHash("Custom B")}},
+		{"repeated ids, names", []probe.Run{pr(5, "A", 10), pr(5, "B", 11), pr(6, "C", 12)}, []string{"name-" + nameHash("A"), "name-" + nameHash("B"), "6"}},
+		{"repeated ids and names, run ids", []probe.Run{pr(5, "A", 10), pr(5, "A", 11)}, []string{"run-10", "run-11"}},
+		{"nothing usable", []probe.Run{pr(0, "", 0), pr(0, " ", 0)}, []string{"index-0", "index-1"}},
+		{"negative id", []probe.Run{pr(-3, "N", 1)}, []string{"name-" + nameHash("N")}},
 	}
 	for _, tt := range tests {
 		got := Keys(tt.runs)
@@ -248,7 +248,7 @@ func TestKeys(t *testing.T) {
 	}
 	// The same custom probe in the next run keeps its key, whatever its
 	// probe run id.
-	if a, b := Keys([]probe.ProbeRun{pr(0, "Custom", 10)}), Keys([]probe.ProbeRun{pr(0, "Custom", 99)}); a[0] != b[0] {
+	if a, b := Keys([]probe.Run{pr(0, "Custom", 10)}), Keys([]probe.Run{pr(0, "Custom", 99)}); a[0] != b[0] {
 		t.Errorf("keys %s and %s differ across runs", a[0], b[0])
 	}
 	// Baselines match by key: two null-id probes do not share one entry.
@@ -266,8 +266,8 @@ func nameHash(name string) string {
 
 // bigRuns are n probe runs each with sound counts just under MaxCount:
 // their sum overflows int64.
-func bigRuns(n int) []probe.ProbeRun {
-	runs := make([]probe.ProbeRun, n)
+func bigRuns(n int) []probe.Run {
+	runs := make([]probe.Run, n)
 	for i := range runs {
 		runs[i] = run("Big", MaxCount, MaxCount, 0, 0)
 	}
@@ -280,26 +280,26 @@ func bigRuns(n int) []probe.ProbeRun {
 // thresholds still apply.
 func TestBaseline(t *testing.T) {
 	t.Parallel()
-	withID := func(p probe.ProbeRun, id int64) probe.ProbeRun { p.ProbeID = id; return p }
+	withID := func(p probe.Run, id int64) probe.Run { p.ProbeID = id; return p }
 	known := withID(run("Known", 100, 90, 10, 0), 1) // 10%
 	base := &Baseline{TestRunID: 900, Probes: map[string]BaselineProbe{"1": {Failed: 8, Total: 100}, "2": {Failed: 5, Total: 100}}}
 	tests := []struct {
 		name        string
-		runs        []probe.ProbeRun
+		runs        []probe.Run
 		th          Thresholds
 		want        Verdict
 		change      Change
 		regressions int
 	}{
-		{"rise under the allowance", []probe.ProbeRun{known}, Thresholds{Baseline: base, MaxRegressionPercent: 2.5}, Passed, Unchanged, 0},
-		{"rise at the allowance", []probe.ProbeRun{known}, Thresholds{Baseline: base, MaxRegressionPercent: 2}, Passed, Unchanged, 0},
-		{"rise just over the allowance", []probe.ProbeRun{known}, Thresholds{Baseline: base, MaxRegressionPercent: 1.99}, Failed, Regressed, 1},
-		{"any rise with the default 0", []probe.ProbeRun{known}, Thresholds{Baseline: base}, Failed, Regressed, 1},
-		{"known findings, no rise", []probe.ProbeRun{withID(run("Known", 100, 92, 8, 0), 1)}, Thresholds{Baseline: base}, Passed, Unchanged, 0},
-		{"improvement", []probe.ProbeRun{withID(run("Known", 100, 95, 5, 0), 1)}, Thresholds{Baseline: base}, Passed, Improved, 0},
-		{"new probe with findings", []probe.ProbeRun{withID(run("New", 10, 9, 1, 0), 7)}, Thresholds{Baseline: base}, Failed, New, 1},
-		{"new probe, clean", []probe.ProbeRun{withID(run("New", 10, 10, 0, 0), 7)}, Thresholds{Baseline: base}, Passed, New, 0},
-		{"explicit threshold still applies", []probe.ProbeRun{withID(run("Known", 100, 92, 8, 0), 1)}, Thresholds{Baseline: base, MaxFailedPercent: ptr(5.0)}, Failed, Unchanged, 0},
+		{"rise under the allowance", []probe.Run{known}, Thresholds{Baseline: base, MaxRegressionPercent: 2.5}, Passed, Unchanged, 0},
+		{"rise at the allowance", []probe.Run{known}, Thresholds{Baseline: base, MaxRegressionPercent: 2}, Passed, Unchanged, 0},
+		{"rise just over the allowance", []probe.Run{known}, Thresholds{Baseline: base, MaxRegressionPercent: 1.99}, Failed, Regressed, 1},
+		{"any rise with the default 0", []probe.Run{known}, Thresholds{Baseline: base}, Failed, Regressed, 1},
+		{"known findings, no rise", []probe.Run{withID(run("Known", 100, 92, 8, 0), 1)}, Thresholds{Baseline: base}, Passed, Unchanged, 0},
+		{"improvement", []probe.Run{withID(run("Known", 100, 95, 5, 0), 1)}, Thresholds{Baseline: base}, Passed, Improved, 0},
+		{"new probe with findings", []probe.Run{withID(run("New", 10, 9, 1, 0), 7)}, Thresholds{Baseline: base}, Failed, New, 1},
+		{"new probe, clean", []probe.Run{withID(run("New", 10, 10, 0, 0), 7)}, Thresholds{Baseline: base}, Passed, New, 0},
+		{"explicit threshold still applies", []probe.Run{withID(run("Known", 100, 92, 8, 0), 1)}, Thresholds{Baseline: base, MaxFailedPercent: ptr(5.0)}, Failed, Unchanged, 0},
 	}
 	for _, tt := range tests {
 		r := Evaluate(status("FINISHED", tt.runs...), tt.th, nil, "")
@@ -322,7 +322,7 @@ func TestBaseline(t *testing.T) {
 func TestBaselineSameCounts(t *testing.T) {
 	t.Parallel()
 	base := &Baseline{Probes: map[string]BaselineProbe{"1": {Failed: 1, Total: 3}, "2": {Failed: 2, Total: 7}}}
-	runs := []probe.ProbeRun{run("Third", 6, 4, 2, 0), run("Sevenths", 7, 5, 2, 0)}
+	runs := []probe.Run{run("Third", 6, 4, 2, 0), run("Sevenths", 7, 5, 2, 0)}
 	runs[0].ProbeID, runs[1].ProbeID = 1, 2
 	r := Evaluate(status("FINISHED", runs...), Thresholds{Baseline: base}, nil, "")
 	if r.Verdict != Passed || r.Probes[0].Change != Unchanged || r.Probes[1].Change != Unchanged || r.Probes[0].DeltaPoints != 0 {

@@ -16,7 +16,7 @@ func bigRun(n int) (*probe.TestRunStatus, []int32, *Baseline) {
 	base := &Baseline{TestRunID: 0, Probes: make(map[string]BaselineProbe, n)}
 	for i := range n {
 		id := int64(i + 1)
-		st.ProbeRuns = append(st.ProbeRuns, probe.ProbeRun{ProbeName: fmt.Sprintf("Probe %d", id), ProbeID: id, ProbeRunID: 100 + id,
+		st.ProbeRuns = append(st.ProbeRuns, probe.Run{ProbeName: fmt.Sprintf("Probe %d", id), ProbeID: id, ProbeRunID: 100 + id,
 			TotalCount: 125, PassedCount: 125 - int64(i%3), FailedCount: int64(i % 3), Status: "FINISHED"})
 		ids[i] = int32(id)
 		base.Probes[strconv.FormatInt(id, 10)] = BaselineProbe{Failed: int64(i % 3), Total: 125}

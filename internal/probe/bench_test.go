@@ -16,7 +16,7 @@ import (
 func statusDocument(n int) []byte {
 	st := TestRunStatus{TestRunID: 1, Status: "RUNNING", ExecutionDate: "2026-11-27T10:00:00.000Z"}
 	for i := 0; i < n; i++ {
-		st.ProbeRuns = append(st.ProbeRuns, ProbeRun{ProbeName: fmt.Sprintf("Probe %d: jailbreak variant", i), ProbeRunID: int64(i), ProbeID: int64(i),
+		st.ProbeRuns = append(st.ProbeRuns, Run{ProbeName: fmt.Sprintf("Probe %d: jailbreak variant", i), ProbeRunID: int64(i), ProbeID: int64(i),
 			TotalCount: 125, PassedCount: 100, FailedCount: 20, ErrorCount: 5, Status: "RUNNING"})
 	}
 	b, _ := json.Marshal(st)

@@ -94,7 +94,7 @@ func testStatusDecoding(t *testing.T, shapes bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &TestRunStatus{TestRunID: 12, ExecutionDate: "2025-06-22T00:33:01.127Z", Status: "RUNNING", ProbeRuns: []ProbeRun{
+	want := &TestRunStatus{TestRunID: 12, ExecutionDate: "2025-06-22T00:33:01.127Z", Status: "RUNNING", ProbeRuns: []Run{
 		{ProbeName: "Jailbreak", ProbeRunID: 123, ProbeID: 15, TotalCount: 125, ErrorCount: 1, PassedCount: 110, FailedCount: 14, Status: "FINISHED"},
 		{ProbeName: "Bare"},
 	}}

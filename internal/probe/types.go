@@ -23,19 +23,19 @@ type TriggerResponse struct {
 // TestRunStatus is the document served by GET /api/v2/test-run/{id}/status.
 // Unknown fields are ignored; missing ones stay zero.
 type TestRunStatus struct {
-	TestRunID     int32      `json:"testRunId"`
-	ExecutionDate string     `json:"executionDate"`
-	Status        string     `json:"status"`
-	ProbeRuns     []ProbeRun `json:"probeRuns"`
+	TestRunID     int32  `json:"testRunId"`
+	ExecutionDate string `json:"executionDate"`
+	Status        string `json:"status"`
+	ProbeRuns     []Run  `json:"probeRuns"`
 	// Shape is what the answer looked like: field names and types.
 	Shape Shape `json:"-"`
 }
 
-// ProbeRun is one probe's part of a test run. Failed counts successful
+// Run is a probe run: one probe's part of a test run. Failed counts successful
 // attacks (findings); Error counts test cases that could not be evaluated.
 // ProbeID is 0 when null (custom probes): it may also be in another id space
 // than the trigger's probeIds, so nothing relies on it alone.
-type ProbeRun struct {
+type Run struct {
 	ProbeName   string `json:"probeName"`
 	ProbeRunID  int64  `json:"probeRunId"`
 	ProbeID     int64  `json:"probeId"`
@@ -50,7 +50,7 @@ type ProbeRun struct {
 }
 
 // Done is the number of evaluated test cases.
-func (p ProbeRun) Done() int64 { return p.PassedCount + p.FailedCount + p.ErrorCount }
+func (p Run) Done() int64 { return p.PassedCount + p.FailedCount + p.ErrorCount }
 
 // Phase is a test run status reduced to what the tool acts on.
 type Phase int

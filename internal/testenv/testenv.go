@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/splx-ai/splx-probe-action/internal/probetest"
+	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 )
 
 // Token is the SPLX token of every test. No output may contain it except
@@ -24,16 +24,16 @@ import (
 const Token = "tok-SECRET-7f3a9c"
 
 // NewAPI starts a fake Probe API that accepts Token; it stops when t ends.
-func NewAPI(t testing.TB, opts ...probetest.Option) *probetest.Server {
+func NewAPI(t testing.TB, opts ...fakeapi.Option) *fakeapi.Server {
 	t.Helper()
-	api := probetest.NewServer(append([]probetest.Option{probetest.WithToken(Token)}, opts...)...)
+	api := fakeapi.NewServer(append([]fakeapi.Option{fakeapi.WithToken(Token)}, opts...)...)
 	t.Cleanup(api.Close)
 	return api
 }
 
 // AssertCancel checks the cancel requests the run got: the documented GET
 // on /api/v2/test-run/1001/cancel, with the token, want times.
-func AssertCancel(t testing.TB, api *probetest.Server, want int) {
+func AssertCancel(t testing.TB, api *fakeapi.Server, want int) {
 	t.Helper()
 	n := 0
 	for _, r := range api.Requests() {

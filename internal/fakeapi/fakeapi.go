@@ -1,11 +1,12 @@
-// Package probetest is a fake SPLX Probe Platform API for tests and the demo.
+// Package fakeapi is a fake SPLX Probe Platform API on 127.0.0.1: the demo
+// runs against it (so it ships in the binary), and so do the tests.
 //
 // It serves the documented operations, checks X-Api-Key, answers 401
 // with the documented body, moves each run through PENDING, RUNNING and a
 // final status with per-probe counts, records every request, and can be told
 // to misbehave: any status code, delays, Retry-After, broken bodies, hung or
 // reset connections.
-package probetest
+package fakeapi
 
 import (
 	"context"
@@ -192,7 +193,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		panic(fmt.Sprintf("probetest: listen on 127.0.0.1: %v", err))
+		panic(fmt.Sprintf("fakeapi: listen on 127.0.0.1: %v", err))
 	}
 	s.URL = "http://" + ln.Addr().String()
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}

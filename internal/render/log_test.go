@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"strings"
@@ -26,7 +26,7 @@ func TestLogViews(t *testing.T) {
 	if len(errs)+len(warns) == 0 {
 		t.Error("no annotations for a run with findings")
 	}
-	st := &probe.TestRunStatus{Status: "RUNNING", ProbeRuns: []probe.ProbeRun{{ProbeName: "Jailbreak", TotalCount: 10, PassedCount: 3, FailedCount: 2}}}
+	st := &probe.TestRunStatus{Status: "RUNNING", ProbeRuns: []probe.Run{{ProbeName: "Jailbreak", TotalCount: 10, PassedCount: 3, FailedCount: 2}}}
 	if p := ProgressOf(st); p.Percent != 50 || len(p.Probes) != 1 {
 		t.Errorf("progress %+v", p)
 	}

@@ -1,7 +1,7 @@
-// Package report renders a judged test run for the places CI users read
+// Package render renders a judged test run for the places CI users read
 // results: a JUnit XML file, a versioned JSON document and a Markdown job
 // summary. All text from the API is escaped for each format.
-package report
+package render
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // hostileResult is a judged run whose probe names attack each format.
 func hostileResult() *gate.Result {
 	five := 5.0
-	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ExecutionDate: "2026-11-27T10:00:00Z", ProbeRuns: []probe.ProbeRun{
+	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ExecutionDate: "2026-11-27T10:00:00Z", ProbeRuns: []probe.Run{
 		{ProbeName: `</testcase><testcase name="x">]]>&amp;`, ProbeID: 1, TotalCount: 100, PassedCount: 90, FailedCount: 10, Status: "FINISHED"},
 		{ProbeName: "<img src=x onerror=alert(1)> | `tick` [l](javascript:x) **b**", ProbeID: 2, TotalCount: 10, PassedCount: 10, Status: "FINISHED"},
 		{ProbeName: "ctrl\x01\x1b[31m\x00nul\ufffe\nline", ProbeID: 3, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
@@ -33,11 +33,11 @@ func hostileResult() *gate.Result {
 func TestJUnitTellsTheJobsStory(t *testing.T) {
 	t.Parallel()
 	maxFailed, five := int64(10), 5.0
-	st := func(status string, runs ...probe.ProbeRun) *probe.TestRunStatus {
+	st := func(status string, runs ...probe.Run) *probe.TestRunStatus {
 		return &probe.TestRunStatus{TestRunID: 1, Status: status, ExecutionDate: "2026-11-27T10:00:00.123+01:00", ProbeRuns: runs}
 	}
-	within := probe.ProbeRun{ProbeName: "A", ProbeID: 1, TotalCount: 100, PassedCount: 95, FailedCount: 5, Status: "FINISHED"}
-	other := probe.ProbeRun{ProbeName: "B", ProbeID: 2, TotalCount: 100, PassedCount: 94, FailedCount: 6, Status: "FINISHED"}
+	within := probe.Run{ProbeName: "A", ProbeID: 1, TotalCount: 100, PassedCount: 95, FailedCount: 5, Status: "FINISHED"}
+	other := probe.Run{ProbeName: "B", ProbeID: 2, TotalCount: 100, PassedCount: 94, FailedCount: 6, Status: "FINISHED"}
 	timedOut := gate.Summarise(st("RUNNING", within), gate.Thresholds{}, "")
 	timedOut.Verdict, timedOut.Reason = gate.TimedOut, "the run did not end"
 	tests := []struct {
@@ -48,7 +48,7 @@ func TestJUnitTellsTheJobsStory(t *testing.T) {
 	}{
 		{"passed", gate.Evaluate(st("FINISHED", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 0, "pass"},
 		{"run-wide gate failed, no probe over", gate.Evaluate(st("FINISHED", within, other), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 1, 0, "failure"},
-		{"no verdict: untrusted counts", gate.Evaluate(st("FINISHED", probe.ProbeRun{ProbeName: "N", TotalCount: 5, FailedCount: -1, Status: "FINISHED"}), gate.Thresholds{}, nil, ""), 0, 1, "skipped"},
+		{"no verdict: untrusted counts", gate.Evaluate(st("FINISHED", probe.Run{ProbeName: "N", TotalCount: 5, FailedCount: -1, Status: "FINISHED"}), gate.Thresholds{}, nil, ""), 0, 1, "skipped"},
 		{"no verdict: run ERROR", gate.Evaluate(st("ERROR", within), gate.Thresholds{MaxFailed: &maxFailed}, nil, ""), 0, 1, "skipped"},
 		{"no verdict: finished without probe runs", gate.Evaluate(st("FINISHED"), gate.Thresholds{}, nil, ""), 0, 1, "error"},
 		{"one probe over the gate counts once", gate.Evaluate(st("FINISHED", other), gate.Thresholds{MaxFailedPercent: &five}, nil, ""), 1, 0, "skipped"},
@@ -168,7 +168,7 @@ func TestMarkdownSizeCap(t *testing.T) {
 	t.Parallel()
 	st := &probe.TestRunStatus{Status: "FINISHED"}
 	for i := 0; i < 20000; i++ {
-		st.ProbeRuns = append(st.ProbeRuns, probe.ProbeRun{ProbeName: strings.Repeat("n", 150), TotalCount: 10, PassedCount: 10, Status: "FINISHED"})
+		st.ProbeRuns = append(st.ProbeRuns, probe.Run{ProbeName: strings.Repeat("n", 150), TotalCount: 10, PassedCount: 10, Status: "FINISHED"})
 	}
 	r := gate.Evaluate(st, gate.Thresholds{}, nil, "")
 	for _, tt := range []struct{ path, want string }{
@@ -196,7 +196,7 @@ func TestFormatPercent(t *testing.T) {
 func TestComment(t *testing.T) {
 	t.Parallel()
 	five := 5.0
-	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ProbeRuns: []probe.ProbeRun{
+	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ProbeRuns: []probe.Run{
 		{ProbeName: "Jailbreak", ProbeID: 1, TotalCount: 100, PassedCount: 88, FailedCount: 12, Status: "FINISHED"},
 		{ProbeName: "<img src=x> | **Leak**", ProbeID: 2, TotalCount: 50, PassedCount: 50, Status: "FINISHED"},
 		{ProbeName: "Fresh", ProbeID: 3, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
@@ -223,7 +223,7 @@ func TestComment(t *testing.T) {
 // stay apart in the comment, the results file and SARIF, by their keys.
 func TestNamelessProbes(t *testing.T) {
 	t.Parallel()
-	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ProbeRuns: []probe.ProbeRun{
+	st := &probe.TestRunStatus{TestRunID: 7, Status: "FINISHED", ProbeRuns: []probe.Run{
 		{ProbeRunID: 700, TotalCount: 10, PassedCount: 9, FailedCount: 1, Status: "FINISHED"},
 		{ProbeRunID: 701, TotalCount: 10, PassedCount: 8, FailedCount: 2, Status: "FINISHED"},
 	}}

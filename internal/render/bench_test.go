@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 func bigResult(n int) *gate.Result {
 	st := &probe.TestRunStatus{TestRunID: 1, Status: "FINISHED"}
 	for i := 0; i < n; i++ {
-		st.ProbeRuns = append(st.ProbeRuns, probe.ProbeRun{ProbeName: fmt.Sprintf("Probe <%d> | jailbreak", i), TotalCount: 125, PassedCount: 100, FailedCount: 20, ErrorCount: 5, Status: "FINISHED"})
+		st.ProbeRuns = append(st.ProbeRuns, probe.Run{ProbeName: fmt.Sprintf("Probe <%d> | jailbreak", i), TotalCount: 125, PassedCount: 100, FailedCount: 20, ErrorCount: 5, Status: "FINISHED"})
 	}
 	return gate.Evaluate(st, gate.Thresholds{}, nil, "https://probe.splx.ai/w/ws/target/1/test-runs/1")
 }
