@@ -196,10 +196,14 @@ func Settings() []Setting {
 		_, wait := f.Tag.Lookup("wait")
 		_, rep := f.Tag.Lookup("report")
 		_, writes := f.Tag.Lookup("writes")
+		help := f.Tag.Get("help")
+		if strings.Contains(help, "{platforms}") {
+			help = strings.ReplaceAll(help, "{platforms}", platformChoices())
+		}
 		out = append(out, Setting{
 			Name:      strings.ToLower(strings.ReplaceAll(key, "_", "-")),
 			Default:   f.Tag.Get("default"),
-			Help:      strings.ReplaceAll(f.Tag.Get("help"), "{platforms}", platformChoices()),
+			Help:      help,
 			Secret:    secret,
 			Bool:      f.Type == reflect.TypeFor[Bool](),
 			EnvOnly:   envOnly,
@@ -430,9 +434,10 @@ func (e Errors) Error() string {
 // invalid; the Config is returned even then (with Platform always valid), so
 // that errors can be reported the way the platform expects.
 func Load(ctx context.Context, flags map[string]string, env map[string]string) (*Config, error) {
+	all := Settings()
 	settings := map[string]Setting{}
 	rank := map[string]int{}
-	for i, s := range Settings() {
+	for i, s := range all {
 		settings[s.key] = s
 		rank[s.Name] = i
 	}
@@ -464,7 +469,7 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 		c.Wait = true
 	}
 	for _, rule := range rules() {
-		rule(c, &errs)
+		rule(c, &errs, all)
 	}
 	if len(errs) > 0 {
 		// In the order of Settings; errors of no single setting come last.
@@ -483,8 +488,8 @@ func Load(ctx context.Context, flags map[string]string, env map[string]string) (
 // rules check what no single value can: required settings, the rules
 // between settings, and the tokens without ever echoing them. Each adds
 // its errors; a rule skips a setting that already has one.
-func rules() []func(c *Config, errs *Errors) {
-	return []func(c *Config, errs *Errors){
+func rules() []func(c *Config, errs *Errors, settings []Setting) {
+	return []func(c *Config, errs *Errors, settings []Setting){
 		(*Config).checkToken,
 		(*Config).checkRequired,
 		(*Config).checkHosts,
@@ -497,7 +502,7 @@ func rules() []func(c *Config, errs *Errors) {
 }
 
 // checkToken refuses an api-key that cannot be a Personal Access Token.
-func (c *Config) checkToken(errs *Errors) {
+func (c *Config) checkToken(errs *Errors, _ []Setting) {
 	switch {
 	case strings.TrimSpace(string(c.APIKey)) == "":
 		*errs = append(*errs, &InputError{Name: "api-key", Reason: "is empty; " + setToken, MissingToken: true})
@@ -511,7 +516,7 @@ func (c *Config) checkToken(errs *Errors) {
 }
 
 // checkRequired asks for what a trigger needs (attaching needs neither).
-func (c *Config) checkRequired(errs *Errors) {
+func (c *Config) checkRequired(errs *Errors, _ []Setting) {
 	if c.Attach() {
 		return
 	}
@@ -525,7 +530,7 @@ func (c *Config) checkRequired(errs *Errors) {
 
 // checkHosts resolves the region's hosts and api-url, and the workspace
 // that goes into the trigger's path.
-func (c *Config) checkHosts(errs *Errors) {
+func (c *Config) checkHosts(errs *Errors, _ []Setting) {
 	reg, ok := regions[string(c.Region)]
 	if !ok {
 		errs.add("region", "%s is not a region; use eu or us", quote(c.Raw["region"]))
@@ -552,7 +557,7 @@ func (c *Config) checkHosts(errs *Errors) {
 }
 
 // checkTimes keeps the durations workable.
-func (c *Config) checkTimes(errs *Errors) {
+func (c *Config) checkTimes(errs *Errors, _ []Setting) {
 	if !errs.failed("poll-interval") && c.PollInterval < Duration(time.Second) {
 		errs.add("poll-interval", "%s is shorter than the minimum of 1s", quote(time.Duration(c.PollInterval).String()))
 	}
@@ -566,7 +571,7 @@ func (c *Config) checkTimes(errs *Errors) {
 }
 
 // checkChoices refuses words that are not among a setting's choices.
-func (c *Config) checkChoices(errs *Errors) {
+func (c *Config) checkChoices(errs *Errors, _ []Setting) {
 	if c.Rerun != "reuse" && c.Rerun != "trigger" {
 		errs.add("rerun", "%s is not a choice; use reuse (re-attach to the run an earlier attempt triggered) or trigger (always a new run)", quote(c.Raw["rerun"]))
 	}
@@ -585,9 +590,9 @@ func platformChoices() string {
 
 // checkNeedsWait refuses the settings that only mean something after a
 // wait, rather than let a gate silently not run.
-func (c *Config) checkNeedsWait(errs *Errors) {
+func (c *Config) checkNeedsWait(errs *Errors, settings []Setting) {
 	if !bool(c.Wait) && !errs.failed("wait") {
-		for _, s := range Settings() {
+		for _, s := range settings {
 			if s.NeedsWait && c.Set(s.Name) {
 				errs.add(s.Name, "only applies when waiting for the run; set wait: true as well, or remove it")
 			}
@@ -600,9 +605,9 @@ func (c *Config) checkNeedsWait(errs *Errors) {
 
 // checkOtherTokens refuses a pasted newline in the other secret settings
 // (api-key has its own rule); a header would not carry it.
-func (c *Config) checkOtherTokens(errs *Errors) {
+func (c *Config) checkOtherTokens(errs *Errors, settings []Setting) {
 	v := reflect.ValueOf(c).Elem()
-	for _, s := range Settings() {
+	for _, s := range settings {
 		token, ok := v.Field(s.field).Interface().(Secret)
 		if !ok || s.Name == "api-key" {
 			continue
@@ -615,7 +620,7 @@ func (c *Config) checkOtherTokens(errs *Errors) {
 
 // checkPerTarget asks for target-id where findings are kept per target and
 // probe (code scanning, Code Quality).
-func (c *Config) checkPerTarget(errs *Errors) {
+func (c *Config) checkPerTarget(errs *Errors, _ []Setting) {
 	for _, name := range []string{"sarif-path", "codequality-path"} {
 		if c.Set(name) && c.Sources["target-id"] == SourceUnset {
 			errs.add(name, "needs target-id as well: the findings are kept per target and probe")
