@@ -34,7 +34,7 @@ const maxSize = 64 << 10
 // for the run to be reused: the same CI run, job and step, commit, API
 // host, target, probes and name.
 type Identity struct {
-	// Platform is github, gitlab, circleci or plain.
+	// Platform is the CI platform's name (internal/ci's registry).
 	Platform string `json:"platform"`
 	// Repository is owner/name or the project path.
 	Repository string `json:"repository"`
