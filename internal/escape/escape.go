@@ -88,7 +88,7 @@ func isBidi(r rune) bool {
 
 // MarkdownCell makes s safe inside a cell of a GitHub-flavoured Markdown
 // table: HTML is written as entities, and the characters that end a cell, start
-// code, emphasis, links or images are backslash-escaped.
+// code, emphasis, links, images or math ($) are backslash-escaped.
 func MarkdownCell(s string, max int) string {
 	s = Line(s, max)
 	var b strings.Builder
@@ -103,7 +103,7 @@ func MarkdownCell(s string, max int) string {
 			b.WriteString("&gt;")
 		case '"':
 			b.WriteString("&quot;")
-		case '|', '`', '*', '_', '[', ']', '(', ')', '!', '#', '~', '\\', '@':
+		case '|', '`', '*', '_', '[', ']', '(', ')', '!', '#', '~', '\\', '@', '$':
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:
@@ -139,6 +139,10 @@ var (
 	// mentions is built once: a Replacer builds its tables on first use,
 	// which cost 6 KB for every comment cell when it was made per call.
 	mentions = strings.NewReplacer("@", "@"+zwj, "#", "#"+zwj)
+	// glRef is the start of a GitLab milestone (%v1, %"name") or epic (&12)
+	// reference in MarkdownCell's output; GitLab leaves a backslash-escaped
+	// one alone (since 14.0), as it does \!12, \~label and \$12.
+	glRef = regexp.MustCompile(`%[\pL\pN]|%&quot;|&amp;\pN`)
 )
 
 // CommentCell is MarkdownCell for a pull request comment, where GitHub
@@ -146,7 +150,9 @@ var (
 // a zero-width joiner after every @ and # keeps @user, @org/team and
 // e-mail addresses from notifying anyone and #123 from linking an issue,
 // and one inside "://", "www." and "GH-123" keeps URLs and references
-// inert. The text reads the same; it cannot be clicked.
+// inert; GitLab's references (!12, ~label, $12, %milestone, &12) are
+// backslash-escaped, which GitLab honours. The text reads the same; it
+// cannot be clicked.
 func CommentCell(s string, max int) string {
 	s = MarkdownCell(s, max)
 	s = mentions.Replace(s)
@@ -156,5 +162,11 @@ func CommentCell(s string, max int) string {
 		}
 		return m[:3] + zwj + m[3:]
 	})
-	return ghRef.ReplaceAllStringFunc(s, func(m string) string { return m[:2] + zwj + m[2:] })
+	s = ghRef.ReplaceAllStringFunc(s, func(m string) string { return m[:2] + zwj + m[2:] })
+	return glRef.ReplaceAllStringFunc(s, func(m string) string {
+		if rest, ok := strings.CutPrefix(m, "&amp;"); ok {
+			return `\&` + rest // CommonMark: an escaped & starts no entity either
+		}
+		return `\` + m
+	})
 }

@@ -74,3 +74,26 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+// TestCommentCell: what GitHub or GitLab would turn into a mention, a
+// reference, a link or math is inert in a comment, and reads the same once
+// rendered; ordinary percentages and ampersands stay as they were.
+func TestCommentCell(t *testing.T) {
+	t.Parallel()
+	const j = "\u200d"
+	tests := []struct{ in, want string }{
+		{"ping @org/team", `ping \@` + j + `org/team`},
+		{"fixes #12 and GH-3", `fixes \#` + j + `12 and GH` + j + `-3`},
+		{"see https://x.example", `see https:` + j + `//x.example`},
+		{"merge !12 under ~security", `merge \!12 under \~security`},
+		{"snippet $12, costs $5 to $10", `snippet \$12, costs \$5 to \$10`},
+		{"milestone %v1.0 and %\"Q4 release\"", `milestone \%v1.0 and \%&quot;Q4 release&quot;`},
+		{"epic &12", `epic \&12`},
+		{"20% failed, over the 5% allowed; R&D", `20% failed, over the 5% allowed; R&amp;D`},
+	}
+	for _, tt := range tests {
+		if got := CommentCell(tt.in, 0); got != tt.want {
+			t.Errorf("CommentCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
