@@ -66,6 +66,26 @@ func TestPRCommentIdentity(t *testing.T) {
 			t.Errorf("the bot's comment was edited with a personal access token")
 		}
 	})
+
+	t.Run("a GitHub App's token keeps one comment of its own bot", func(t *testing.T) {
+		t.Parallel()
+		api := testenv.NewAPI(t, fakeapi.WithSteps(0))
+		gh := newGitHub(t)
+		gh.app = "splx-reviewer[bot]"
+		bot := gh.add("github-actions[bot]", stepMarker+"\nold")
+		for round := 0; round < 3; round++ {
+			r := invoke(t, context.Background(), prEnv(t, api, gh, "pull_request"))
+			if strings.Contains(r.stdout, "::warning title=Pull request comment") {
+				t.Fatalf("round %d:\n%s", round, r.stdout)
+			}
+		}
+		onlyComment(t, gh) // three runs, one comment: the app's own, edited
+		gh.mu.Lock()
+		defer gh.mu.Unlock()
+		if gh.comments[bot] != stepMarker+"\nold" {
+			t.Errorf("github-actions[bot]'s comment was edited with the app's token")
+		}
+	})
 }
 
 // TestPRCommentNeverStale: every exit after the pull request context was

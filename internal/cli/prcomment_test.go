@@ -25,10 +25,11 @@ import (
 const githubToken = "ghs_GITHUB-TOKEN-4c2e"
 
 // fakeGitHub is GitHub's issue comments API on 127.0.0.1: paginated
-// listings (2 per page, with Link headers), create, update, GET /user, and
-// a status to answer everything with. Each comment has an author: the
-// token writes as github-actions[bot] (GET /user refused, as for
-// GITHUB_TOKEN) unless pat names a user.
+// listings (2 per page, with Link headers), create, update, GET /user,
+// GraphQL's viewer, and a status to answer everything with. Each comment
+// has an author: the token writes as github-actions[bot] (GET /user
+// refused, as for GITHUB_TOKEN) unless pat names a user or app a GitHub
+// App's bot.
 type fakeGitHub struct {
 	*httptest.Server
 	mu       sync.Mutex
@@ -41,6 +42,10 @@ type fakeGitHub struct {
 	failHeader map[string]string
 	// pat is the token's user for a personal access token ("": GITHUB_TOKEN).
 	pat string
+	// app is a GitHub App's bot login, for an installation token of that
+	// app ("": GITHUB_TOKEN's github-actions[bot]); GraphQL's viewer names
+	// it, GET /user is refused.
+	app string
 	// hang holds requests of this method until the client gives up;
 	// hung is closed when the first arrives.
 	hang string
@@ -68,8 +73,11 @@ func (g *fakeGitHub) add(author, body string) int64 {
 
 // identity is the login the token writes as.
 func (g *fakeGitHub) identity() string {
-	if g.pat != "" {
+	switch {
+	case g.pat != "":
 		return g.pat
+	case g.app != "":
+		return g.app
 	}
 	return "github-actions[bot]"
 }
@@ -115,6 +123,14 @@ func (g *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fmt.Fprintf(w, `{"login":%q}`, g.pat)
+	case r.Method == http.MethodPost && r.URL.Path == "/graphql":
+		var in struct{ Query string }
+		json.NewDecoder(r.Body).Decode(&in)
+		if strings.ReplaceAll(in.Query, " ", "") != "query{viewer{login}}" {
+			fmt.Fprint(w, `{"errors":[{"message":"unexpected query"}]}`)
+			return
+		}
+		fmt.Fprintf(w, `{"data":{"viewer":{"login":%q}}}`, g.identity())
 	case r.Method == http.MethodGet && r.URL.Path == list:
 		ids, page, next := testenv.Page(g.comments, r, 2)
 		var out []map[string]any

@@ -29,12 +29,17 @@ import (
 // Client talks to the GitHub REST API. Create it with New.
 type Client struct {
 	rest *rest.Client
+	// graphql is GitHub's GraphQL endpoint on the same host: /graphql
+	// beside api.github.com's REST API, /api/graphql beside GHES's /api/v3.
+	graphql *url.URL
 }
 
 // New returns a client for the API at base (GITHUB_API_URL) that
 // authenticates with token.
 func New(base *url.URL, token, userAgent string, timeout time.Duration) *Client {
-	return &Client{rest: rest.New(rest.Config{
+	gql := *base
+	gql.Path, gql.RawPath = strings.TrimSuffix(strings.TrimRight(base.Path, "/"), "/v3")+"/graphql", ""
+	return &Client{graphql: &gql, rest: rest.New(rest.Config{
 		API: "GitHub", Variable: "GITHUB_API_URL", Base: base,
 		AuthHeader: "Authorization", AuthValue: "Bearer " + token,
 		UserAgent: userAgent, Timeout: timeout,
@@ -98,7 +103,8 @@ func (c *Client) UpdateComment(ctx context.Context, repo string, id int64, body 
 
 // Identity is the login that comments written with the token carry: the
 // user of a personal access token (GET /user), else, for an installation
-// token that may not read it (403), GitHubActionsBot.
+// token that may not read it (403), the GraphQL viewer (a GitHub App's
+// "name[bot]"), else GitHubActionsBot (the workflow's GITHUB_TOKEN).
 func (c *Client) Identity(ctx context.Context) (string, error) {
 	var user struct {
 		Login string `json:"login"`
@@ -107,6 +113,9 @@ func (c *Client) Identity(ctx context.Context) (string, error) {
 	var er *ErrorResponse
 	switch {
 	case errors.As(err, &er) && er.StatusCode == http.StatusForbidden && !er.RateLimited:
+		if login := c.viewer(ctx); login != "" {
+			return login, nil
+		}
 		return GitHubActionsBot, nil
 	case err != nil:
 		return "", err
@@ -114,6 +123,23 @@ func (c *Client) Identity(ctx context.Context) (string, error) {
 		return "", errors.New("read the token's user: the answer has no login")
 	}
 	return user.Login, nil
+}
+
+// viewer is the GraphQL viewer's login, which an installation token may
+// read: "" when GraphQL does not answer with one (then the token is taken
+// for the workflow's GITHUB_TOKEN, as before GraphQL was asked).
+func (c *Client) viewer(ctx context.Context) string {
+	var out struct {
+		Data struct {
+			Viewer struct {
+				Login string `json:"login"`
+			} `json:"viewer"`
+		} `json:"data"`
+	}
+	if _, err := c.rest.Do(ctx, "read the token's identity", http.MethodPost, c.graphql, map[string]string{"query": "query{viewer{login}}"}, &out); err != nil {
+		return ""
+	}
+	return strings.TrimSpace(out.Data.Viewer.Login)
 }
 
 // Upserted is what UpsertComment did.

@@ -221,3 +221,49 @@ func TestUpsertStopsAtItsComment(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentityOfAnApp: an installation token that may not read /user asks
+// GraphQL's viewer beside the REST API (/graphql on api.github.com,
+// /api/graphql on GHES), with the token, and takes its bot's login; when
+// GraphQL gives none it is the workflow's GITHUB_TOKEN.
+func TestIdentityOfAnApp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, base, graphql, answer, want string
+	}{
+		{"app on github.com", "", "/graphql", `{"data":{"viewer":{"login":"splx-reviewer[bot]"}}}`, "splx-reviewer[bot]"},
+		{"app on GHES", "/api/v3", "/api/graphql", `{"data":{"viewer":{"login":"splx-reviewer[bot]"}}}`, "splx-reviewer[bot]"},
+		{"GraphQL error", "/api/v3", "/api/graphql", `{"errors":[{"message":"Resource not accessible by integration"}]}`, GitHubActionsBot},
+		{"not JSON", "", "/graphql", `<html>`, GitHubActionsBot},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var asked []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				asked = append(asked, r.Method+" "+r.URL.Path+" "+string(body))
+				if r.Header.Get("Authorization") != "Bearer gh-token" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				if r.URL.Path == tt.graphql {
+					io.WriteString(w, tt.answer)
+					return
+				}
+				w.WriteHeader(http.StatusForbidden)
+				io.WriteString(w, `{"message":"Resource not accessible by integration"}`)
+			}))
+			t.Cleanup(srv.Close)
+			u, _ := url.Parse(srv.URL + tt.base)
+			got, err := New(u, "gh-token", "test-agent", 5*time.Second).Identity(context.Background())
+			if err != nil || got != tt.want {
+				t.Errorf("identity %q, %v; want %q", got, err, tt.want)
+			}
+			want := []string{"GET " + tt.base + "/user ", "POST " + tt.graphql + ` {"query":"query{viewer{login}}"}`}
+			if strings.Join(asked, "\n") != strings.Join(want, "\n") {
+				t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(asked, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
