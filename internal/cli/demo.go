@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/splx-ai/splx-probe-action/internal/config"
-
 	"github.com/splx-ai/splx-probe-action/internal/fakeapi"
 )
 
