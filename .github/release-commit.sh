@@ -13,14 +13,8 @@ if [ "${1:-}" = --check ]; then
   shift
 fi
 tag=${1:?usage: release-commit.sh [--check] vX.Y.Z [sha256:digest]}
-version=${tag#v}
-case "$version" in
-  [0-9]*.[0-9]*.[0-9]*) ;;
-  *) echo "::error::$tag is not a vX.Y.Z tag"; exit 1 ;;
-esac
-major=${version%%.*}
-minor=${version#*.}
-minor=$major.${minor%%.*}
+# shellcheck source=.github/release-tag.sh
+. "$(dirname "$0")/release-tag.sh"
 
 # A re-run after the tags moved would build a second release commit on top of the source
 # commit; finishing such a release is release-publish.sh's job.

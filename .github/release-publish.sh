@@ -9,14 +9,8 @@
 set -euo pipefail
 tag=${1:?usage: release-publish.sh vX.Y.Z [sha256:digest]}
 image=ghcr.io/splx-ai/splx-probe-action
-version=${tag#v}
-case "$version" in
-  [0-9]*.[0-9]*.[0-9]*) ;;
-  *) echo "::error::$tag is not a vX.Y.Z tag"; exit 1 ;;
-esac
-major=${version%%.*}
-minor=${version#*.}
-minor=$major.${minor%%.*}
+# shellcheck source=.github/release-tag.sh
+. "$(dirname "$0")/release-tag.sh"
 
 git fetch -q --force origin "refs/tags/$tag:refs/tags/$tag"
 commit=$(git rev-parse "refs/tags/$tag^{commit}")

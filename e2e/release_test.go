@@ -191,6 +191,7 @@ func TestReleaseCommit(t *testing.T) {
 	work := t.TempDir()
 	copyFile(t, "docker/action.yml", filepath.Join(work, "docker", "action.yml"), 0o644)
 	copyFile(t, ".github/release-commit.sh", filepath.Join(work, ".github", "release-commit.sh"), 0o755)
+	copyFile(t, ".github/release-tag.sh", filepath.Join(work, ".github", "release-tag.sh"), 0o644)
 	testenv.WriteFile(t, filepath.Join(work, "dist", "checksums.txt"), strings.Repeat("a", 64)+"  splx-probe_1.2.3_linux_amd64.tar.gz\n")
 	testenv.WriteFile(t, filepath.Join(work, ".gitignore"), "dist/\n")
 	mustGit(t, work, "init", "-q")
