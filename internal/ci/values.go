@@ -27,11 +27,8 @@ type Progress struct {
 // Key is what a progress line says of the run itself, without the time:
 // a log shows a new line only when it changes.
 func (p Progress) Key() string {
-	s := fmt.Sprintf("%s %5.1f%%", escape.Line(p.Status, 40), p.Percent)
-	if len(p.Probes) > 0 {
-		s += " | " + strings.Join(p.Probes, ", ")
-	}
-	return escape.Line(s, 300)
+	p.Timeout = 0 // Line shows no time without a timeout
+	return p.Line()
 }
 
 // Line is the one-line form of a progress update for a log: the state, the

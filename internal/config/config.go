@@ -254,9 +254,10 @@ func ParseFlags(args []string) (*Flags, error) {
 			f.Doctor, args = true, args[1:]
 		}
 	}
+	settings := Settings()
 	fs := flag.NewFlagSet("splx-probe", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	for _, s := range Settings() {
+	for _, s := range settings {
 		if s.Secret {
 			continue
 		}
@@ -274,7 +275,7 @@ func ParseFlags(args []string) (*Flags, error) {
 	fs.BoolVar(&f.PrintConfig, "print-config", false, "print every effective setting and its source, then exit")
 	if err := fs.Parse(args); err != nil {
 		msg := err.Error()
-		for _, s := range Settings() {
+		for _, s := range settings {
 			if s.Secret && strings.Contains(msg, "-"+s.Name) {
 				return nil, &InputError{Name: s.Name, Reason: "is never taken as a flag (flags show in process lists); set " + s.EnvName() + " or the " + s.Name + " input"}
 			}
