@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,22 +23,16 @@ import (
 // request that takes one comment and edits it, for a GITHUB_TOKEN that may
 // not read /user.
 type fakeGitHub struct {
-	URL      string
-	srv      *http.Server
 	mu       sync.Mutex
 	comments []map[string]any
 	writes   int
 }
 
-func newGitHub() (*fakeGitHub, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	g := &fakeGitHub{URL: "http://" + ln.Addr().String()}
-	g.srv = &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = g.srv.Serve(ln) }()
-	return g, nil
+// written is how many comments were created or edited so far.
+func (g *fakeGitHub) written() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.writes
 }
 
 func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -68,18 +62,14 @@ func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"id": 1, "body": in.Body})
 }
 
-func (g *fakeGitHub) close() { _ = g.srv.Close() }
-
 // destinations measures peak RSS of a gating run with every destination
 // on: JUnit, results, SARIF, the job summary, the outputs, the pull
 // request comment (a fake GitHub on 127.0.0.1) and a baseline of the same
 // size, for each number of probe runs.
 func destinations(ctx context.Context, out io.Writer, dir, bin string, sizes []int, samples int, without string, extra []string) error {
-	gh, err := newGitHub()
-	if err != nil {
-		return err
-	}
-	defer gh.close()
+	gh := &fakeGitHub{}
+	ghSrv := httptest.NewServer(gh)
+	defer ghSrv.Close()
 	event := filepath.Join(dir, "event.json")
 	if err := os.WriteFile(event, []byte(`{"pull_request":{"number":17}}`), 0o644); err != nil {
 		return err
@@ -107,7 +97,7 @@ func destinations(ctx context.Context, out io.Writer, dir, bin string, sizes []i
 			"SPLX_JUNIT_PATH=" + files["j.xml"], "SPLX_RESULTS_PATH=" + files["r.json"], "SPLX_SARIF_PATH=" + files["s.sarif"],
 			"SPLX_SARIF_LOCATION=.github/workflows/red-team.yml",
 			"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + files["out"], "GITHUB_STEP_SUMMARY=" + files["summary"],
-			"GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH=" + event, "GITHUB_API_URL=" + gh.URL,
+			"GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH=" + event, "GITHUB_API_URL=" + ghSrv.URL,
 			"GITHUB_REPOSITORY=acme/chatbot", "GITHUB_WORKFLOW=red team", "GITHUB_JOB=gate", "SPLX_GITHUB_TOKEN=ghs_bench-github-token"}
 		// The baseline is an earlier run's results file of the same size.
 		if _, err := peakRSS(ctx, env, bin); err != nil {
@@ -126,7 +116,7 @@ func destinations(ctx context.Context, out io.Writer, dir, bin string, sizes []i
 		}
 		var rss []int64
 		for i := 0; i < samples; i++ {
-			writes := gh.writes
+			writes := gh.written()
 			k, err := peakRSS(ctx, env, bin)
 			if err != nil {
 				return err
@@ -136,7 +126,7 @@ func destinations(ctx context.Context, out io.Writer, dir, bin string, sizes []i
 					return fmt.Errorf("%d probe runs: %s was not written", size, f)
 				}
 			}
-			if gh.writes == writes && without == "" {
+			if gh.written() == writes && without == "" {
 				return fmt.Errorf("%d probe runs: no pull request comment was written", size)
 			}
 			rss = append(rss, k)

@@ -89,27 +89,27 @@ func blockHash(name, sources string) (string, error) {
 	return sourceHash(strings.Split(sources, ","), name == "go")
 }
 
-// publishBlocks replaces the blocks named in fresh and re-checks the rest.
+// publishBlocks replaces the blocks named in fresh, with their sources'
+// hash now, and re-checks the rest.
 func publishBlocks(path string, fresh map[string]string, out io.Writer) error {
-	return rewrite(path, out, func(name, sources, hash, body string) (string, string, error) {
-		text, ok := fresh[name]
-		if !ok {
-			return hash, body, nil
+	return rewrite(path, out, func(name, hash, now, body string) (string, string) {
+		if text, ok := fresh[name]; ok {
+			return now, text
 		}
-		h, err := blockHash(name, sources)
-		return h, text, err
+		return hash, body
 	})
 }
 
 // markStale marks the blocks whose sources changed since they were
 // measured, and unmarks those that match again.
 func markStale(path string, out io.Writer) error {
-	return rewrite(path, out, func(_, _, hash, body string) (string, string, error) { return hash, body, nil })
+	return rewrite(path, out, func(_, hash, _, body string) (string, string) { return hash, body })
 }
 
-// rewrite passes each block through f, then puts the stale note on the
-// blocks whose hash does not match their sources.
-func rewrite(path string, out io.Writer, f func(name, sources, hash, body string) (string, string, error)) error {
+// rewrite passes each block through f, with the block's hash and its
+// sources' hash now (taken once: it reads every source file), then puts the
+// stale note on the blocks whose hash does not match their sources.
+func rewrite(path string, out io.Writer, f func(name, hash, now, body string) (string, string)) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -126,16 +126,12 @@ func rewrite(path string, out io.Writer, f func(name, sources, hash, body string
 		if i := strings.Index(body, staleNote); i == 0 {
 			_, body, _ = strings.Cut(body, "\n\n")
 		}
-		hash, body, err := f(name, sources, hash, body)
-		if err != nil {
-			ferr = err
-			return block
-		}
 		now, err := blockHash(name, sources)
 		if err != nil {
 			ferr = err
 			return block
 		}
+		hash, body = f(name, hash, now, body)
 		if now != hash {
 			stale = append(stale, name)
 			again := "rerun `bench/publish.sh`"

@@ -36,9 +36,7 @@ const (
 type Server struct {
 	*httptest.Server
 	mu       sync.Mutex
-	notes    map[int64]string
-	authors  map[int64]int64
-	system   map[int64]bool
+	notes    map[int64]*note
 	nextID   int64
 	requests []*http.Request
 	failWith int
@@ -47,12 +45,11 @@ type Server struct {
 // Start starts a fake GitLab that stops when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	g := &Server{notes: map[int64]string{}, authors: map[int64]int64{}, system: map[int64]bool{}, nextID: 500}
+	g := &Server{notes: map[int64]*note{}, nextID: 500}
 	for i := 0; i < 3; i++ {
 		g.add(3, fmt.Sprintf("an unrelated note %d", i))
 	}
-	g.add(1, "added 1 commit")
-	g.system[g.nextID] = true
+	g.add(1, "added 1 commit").system = true
 	g.Server = httptest.NewServer(http.HandlerFunc(g.serve))
 	t.Cleanup(g.Close)
 	return g
@@ -68,9 +65,18 @@ func (g *Server) Add(author int64, body string) {
 	g.add(author, body)
 }
 
-func (g *Server) add(author int64, body string) {
+// note is one note as the fake keeps it, by id.
+type note struct {
+	author int64
+	body   string
+	system bool
+}
+
+func (g *Server) add(author int64, body string) *note {
 	g.nextID++
-	g.notes[g.nextID], g.authors[g.nextID] = body, author
+	n := &note{author: author, body: body}
+	g.notes[g.nextID] = n
+	return n
 }
 
 // FailWith makes every request with the right token answer status (429
@@ -106,7 +112,8 @@ func (g *Server) serve(w http.ResponseWriter, r *http.Request) {
 		ids, page, next := testenv.Page(g.notes, r, 2)
 		out := []map[string]any{}
 		for _, id := range ids {
-			out = append(out, map[string]any{"id": id, "body": g.notes[id], "system": g.system[id], "author": map[string]any{"id": g.authors[id], "username": fmt.Sprint("user", g.authors[id])}})
+			n := g.notes[id]
+			out = append(out, map[string]any{"id": id, "body": n.body, "system": n.system, "author": map[string]any{"id": n.author, "username": fmt.Sprint("user", n.author)}})
 		}
 		if next {
 			w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
@@ -121,11 +128,12 @@ func (g *Server) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"id": g.nextID, "body": in.Body})
 	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, list+"/"):
 		id, _ := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, list+"/"), 10, 64)
-		if _, ok := g.notes[id]; !ok {
+		n, ok := g.notes[id]
+		if !ok {
 			w.WriteHeader(http.StatusNotFound)
 			return
 		}
-		if g.authors[id] != UserID {
+		if n.author != UserID {
 			// GitLab lets a user edit only their own notes; the tool must
 			// not even try someone else's.
 			w.WriteHeader(http.StatusForbidden)
@@ -134,7 +142,7 @@ func (g *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		var in struct{ Body string }
 		_ = json.NewDecoder(r.Body).Decode(&in)
-		g.notes[id] = in.Body
+		n.body = in.Body
 		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "body": in.Body})
 	default:
 		w.WriteHeader(http.StatusNotFound)
@@ -148,15 +156,15 @@ func (g *Server) Ours() map[int64]string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := map[int64]string{}
-	for id, body := range g.notes {
-		if strings.Contains(body, "<!-- splx-probe-action comment ") && g.authors[id] == UserID {
-			out[id] = body
+	for id, n := range g.notes {
+		if strings.Contains(n.body, "<!-- splx-probe-action comment ") && n.author == UserID {
+			out[id] = n.body
 		}
 	}
 	return out
 }
 
-// Note is one note as the fake keeps it.
+// Note is one note as Notes returns it.
 type Note struct {
 	ID, Author int64
 	Body       string
@@ -167,8 +175,8 @@ func (g *Server) Notes() []Note {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var out []Note
-	for id, body := range g.notes {
-		out = append(out, Note{ID: id, Author: g.authors[id], Body: body})
+	for id, n := range g.notes {
+		out = append(out, Note{ID: id, Author: n.author, Body: n.body})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

@@ -172,17 +172,9 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// The trigger paths. The API reference documents TriggerPath; the vendor's
-// newer CI templates use the workspace-scoped one (same body).
-const (
-	TriggerPath          = "/api/v2/test-run/trigger"
-	workspaceTriggerPath = "/api/workspaces/%s/test-run/trigger"
-)
-
-// WorkspaceTriggerPath is the workspace-scoped trigger path.
-func WorkspaceTriggerPath(workspaceID string) string {
-	return fmt.Sprintf(workspaceTriggerPath, url.PathEscape(workspaceID))
-}
+// TriggerPath is the trigger path the API reference documents; the
+// vendor's newer CI templates use a workspace-scoped one (same body).
+const TriggerPath = "/api/v2/test-run/trigger"
 
 // TriggerTestRun starts a new test run. It is sent at most once unless the
 // server certainly did not act on it (no connection was made, or it
@@ -206,7 +198,7 @@ func (c *Client) TriggerTestRun(ctx context.Context, req *TriggerRequest, worksp
 	if workspaceID == "" {
 		return nil, &TriggerPathError{Err: err}
 	}
-	path := WorkspaceTriggerPath(workspaceID)
+	path := "/api/workspaces/" + url.PathEscape(workspaceID) + "/test-run/trigger"
 	out, err = c.trigger(ctx, path, body)
 	if noSuchRoute(err) {
 		return nil, fmt.Errorf("%w (POST %s answered the same as POST %s: check api-url and workspace-id)", err, path, TriggerPath)
