@@ -16,16 +16,17 @@ const Signal = 2 * time.Second
 
 // After returns a context that is cancelled grace after ctx is, and not
 // before: a request in flight at a signal, or sent after it, gets a short
-// grace, never the whole request timeout. The grace is real time (it
-// bounds real network I/O before the runner's kill). stop releases it.
+// grace, never the whole request timeout. Its cause is ctx's (net/http
+// reports it in its error). The grace is real time (it bounds real network
+// I/O before the runner's kill). stop releases it.
 func After(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
-	out, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	out, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	var mu sync.Mutex
 	var timer *time.Timer
 	stop := context.AfterFunc(ctx, func() {
 		mu.Lock()
 		defer mu.Unlock()
-		timer = time.AfterFunc(grace, cancel)
+		timer = time.AfterFunc(grace, func() { cancel(context.Cause(ctx)) })
 	})
 	return out, func() {
 		stop()
@@ -34,7 +35,7 @@ func After(ctx context.Context, grace time.Duration) (context.Context, context.C
 			timer.Stop()
 		}
 		mu.Unlock()
-		cancel()
+		cancel(context.Canceled)
 	}
 }
 

@@ -2,6 +2,7 @@ package grace
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -22,11 +23,15 @@ func TestAfter(t *testing.T) {
 	stop()
 	<-ctx.Done() // released by stop; a hang here fails the test's timeout
 
-	parent, cancel = context.WithCancel(context.Background())
+	signalled := errors.New("interrupt signal received")
+	parent, cancelCause := context.WithCancelCause(context.Background())
 	ctx, stop = After(parent, 0)
 	defer stop()
-	cancel()
+	cancelCause(signalled)
 	<-ctx.Done() // a zero grace ends at once after the signal
+	if !errors.Is(context.Cause(ctx), signalled) {
+		t.Errorf("cause %v, want the parent's (a request's error names it)", context.Cause(ctx))
+	}
 }
 
 // TestMulDuration saturates instead of overflowing.

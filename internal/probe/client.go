@@ -22,10 +22,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/grace"
 	"github.com/splx-ai/splx-probe-action/internal/redact"
 )
 
@@ -508,7 +508,7 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, acc
 	if method == http.MethodPost && c.abortGrace > 0 {
 		// A trigger in flight is not dropped when the job is cancelled: its
 		// answer names a run that would otherwise spend credits unseen.
-		ctx, stop = graceful(ctx, c.abortGrace)
+		ctx, stop = grace.After(ctx, c.abortGrace)
 	}
 	rctx, cancelTimeout := context.WithTimeout(ctx, c.requestTimeout)
 	cancel := func() { cancelTimeout(); stop() }
@@ -544,28 +544,6 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte, acc
 	}
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, connected, nil
-}
-
-// graceful returns a context that is not cancelled with ctx (nor by its
-// deadline) but grace after it. stop releases it.
-func graceful(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
-	out, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	var timer *time.Timer
-	var mu sync.Mutex
-	stopAfter := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		timer = time.AfterFunc(grace, func() { cancel(context.Cause(ctx)) })
-	})
-	return out, func() {
-		stopAfter()
-		mu.Lock()
-		if timer != nil {
-			timer.Stop()
-		}
-		mu.Unlock()
-		cancel(context.Canceled)
-	}
 }
 
 // scrubURLError drops the URL from *url.Error: it holds nothing secret, but
