@@ -76,21 +76,28 @@ var toneMark = map[Tone]string{ToneBad: "❌", ToneUnknown: "❓", ToneWarn: "�
 func Short(p gate.Probe, t gate.Thresholds) string {
 	switch ToneOf(p) {
 	case ToneBad:
-		switch {
-		case p.Change == gate.Regressed:
-			return "regressed"
-		case p.Change == gate.New:
-			return "new, with findings"
-		case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
-			return "over " + FormatPercent(*t.MaxFailedPercent) + "%"
-		}
-		return "findings, none allowed"
+		short, _ := whyBad(p, t)
+		return short
 	case ToneUnknown:
 		return "no verdict"
 	case ToneWarn:
 		return "within the gate"
 	}
 	return "no findings"
+}
+
+// whyBad says why a probe breaks the gate: in a few words for a narrow
+// cell (Short), and as an annotation's title.
+func whyBad(p gate.Probe, t gate.Thresholds) (short, title string) {
+	switch {
+	case p.Change == gate.Regressed:
+		return "regressed", "Probe regressed"
+	case p.Change == gate.New:
+		return "new, with findings", "New probe with findings"
+	case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
+		return "over " + FormatPercent(*t.MaxFailedPercent) + "%", "Probe over threshold"
+	}
+	return "findings, none allowed", "Probe with findings (none allowed)"
 }
 
 // barCells is the width of a share's bar.

@@ -56,25 +56,13 @@ func Annotations(res *gate.Result) (errs, warns []Note) {
 		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
 		switch p.Verdict {
 		case gate.Failed:
-			errs = append(errs, Note{Title: failTitle(p, res.Thresholds) + ": " + escape.Line(nameOf(p), 100), Msg: p.Reason + "; " + counts})
+			_, title := whyBad(p, res.Thresholds)
+			errs = append(errs, Note{Title: title + ": " + escape.Line(nameOf(p), 100), Msg: p.Reason + "; " + counts})
 		case gate.Findings:
 			warns = append(warns, Note{Title: "Findings within the gate: " + escape.Line(nameOf(p), 100), Msg: counts + ", within the gate"})
 		}
 	}
 	return errs, warns
-}
-
-// failTitle names why a probe breaks the gate.
-func failTitle(p gate.Probe, t gate.Thresholds) string {
-	switch {
-	case p.Change == gate.Regressed:
-		return "Probe regressed"
-	case p.Change == gate.New:
-		return "New probe with findings"
-	case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
-		return "Probe over threshold"
-	}
-	return "Probe with findings (none allowed)"
 }
 
 // maxTableRows bounds the log's result table; the files have every probe.
