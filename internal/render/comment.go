@@ -165,18 +165,14 @@ func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 		shown = all[:n]
 	}
 	if len(shown) > 0 {
-		if n := commentTable(b, shown, r.Thresholds, budget); n < len(shown) {
-			fmt.Fprintf(b, "\n…and %s (cut to fit a comment: see the job summary).\n", gate.Plural(int64(len(shown)-n), "more probe"))
-		}
+		commentTable(b, shown, r.Thresholds, budget)
 	}
 	if rest := all[len(shown):]; len(rest) > 0 {
 		if len(shown) > 0 {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(b, "<details><summary>%s</summary>\n\n", foldSummary(rest, len(shown) > 0))
-		if n := commentTable(b, rest, r.Thresholds, budget); n < len(rest) {
-			fmt.Fprintf(b, "\n…and %s (cut to fit a comment: see the job summary).\n", gate.Plural(int64(len(rest)-n), "more probe"))
-		}
+		commentTable(b, rest, r.Thresholds, budget)
 		b.WriteString("\n</details>\n")
 	}
 	var unknown []string
@@ -223,8 +219,8 @@ func foldSummary(rest []gate.Probe, more bool) string {
 
 // commentTable is a compact table for narrow screens: the mark and a short
 // verdict first, then the probe, its findings and errors; as many rows as
-// keep the comment within budget. It returns how many rows it wrote.
-func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, budget int) int {
+// keep the comment within budget, then a line that counts the rest.
+func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, budget int) {
 	baseline := t.Baseline != nil
 	if baseline {
 		b.WriteString("| Verdict | Probe | Failed | Errors | vs baseline |\n|---|---|---:|---:|---|\n")
@@ -247,7 +243,9 @@ func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, bu
 		b.WriteString(row.String())
 		n++
 	}
-	return n
+	if n < len(probes) {
+		fmt.Fprintf(b, "\n…and %s (cut to fit a comment: see the job summary).\n", gate.Plural(int64(len(probes)-n), "more probe"))
+	}
 }
 
 // reused adds the line that says the run was reused (none when it was not).
