@@ -108,7 +108,7 @@ func Comment(in CommentInput) string {
 		b.WriteString("### ⏳ SPLX Probe red team: started, not waited for\n\n")
 		fmt.Fprintf(&b, "%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`), so this comment will not change when it ends: its verdict will appear %s. Set `wait: true` to have the verdict here.\n",
 			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict())
-		reused(&b, s.Reused)
+		b.WriteString(reusedLine(s.Reused, escape.CommentCell))
 	case r != nil:
 		fmt.Fprintf(&b, "### %s\n\n", Title(r.Verdict))
 	}
@@ -153,7 +153,7 @@ func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 		fmt.Fprintf(b, " Against %s: %s, %d improved.", baselineRun(base), plural(r.Regressions, "probe regressed", "probes regressed"), r.Improvements)
 	}
 	b.WriteString("\n")
-	reused(b, r.Reused)
+	b.WriteString(reusedLine(r.Reused, escape.CommentCell))
 	b.WriteString("\n")
 	all := Ordered(r.Probes)
 	shown := all
@@ -248,13 +248,6 @@ func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, bu
 	}
 }
 
-// reused adds the line that says the run was reused (none when it was not).
-func reused(b *strings.Builder, note string) {
-	if note != "" {
-		fmt.Fprintf(b, "\n♻️ Test run %s.\n", escape.CommentCell(note, 200))
-	}
-}
-
 func runLink(id int32, url string) string {
 	if url != "" {
 		return fmt.Sprintf("[Test run %d](%s)", id, url)
@@ -301,15 +294,16 @@ func JoinIDs(ids []int32) string {
 // that this job does not wait, and where the verdict will appear.
 func StartedSummary(s *Started) string {
 	return fmt.Sprintf("## ⏳ SPLX Probe red team: started, not waited for\n\n%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`) and passed on the trigger alone: its verdict will appear %s. Set `wait: true` to gate the job on its findings.\n",
-		runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict()) + reusedLine(s.Reused)
+		runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict()) + reusedLine(s.Reused, escape.MarkdownCell)
 }
 
-// reusedLine is the summary's line that says the run was reused.
-func reusedLine(note string) string {
+// reusedLine is the line that says the run was reused ("" when it was
+// not), its note escaped by cell for the comment or the summary.
+func reusedLine(note string, cell func(string, int) string) string {
 	if note == "" {
 		return ""
 	}
-	return "\n♻️ Test run " + escape.MarkdownCell(note, 200) + ".\n"
+	return "\n♻️ Test run " + cell(note, 200) + ".\n"
 }
 
 // ExitSummary is the job summary of an exit without results (settings
