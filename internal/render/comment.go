@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 )
@@ -159,7 +160,7 @@ func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 	shown := all
 	if len(all) > commentProbes {
 		n := 0
-		for n < len(all) && (ToneOf(all[n]) == ToneBad || n < commentProbes && ToneOf(all[n]) != ToneGood) {
+		for n < len(all) && (ToneOf(all[n]) == ci.ToneBad || n < commentProbes && ToneOf(all[n]) != ci.ToneGood) {
 			n++
 		}
 		shown = all[:n]
@@ -178,7 +179,7 @@ func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 	var unknown []string
 	size := b.Len()
 	for _, p := range shown {
-		if ToneOf(p) == ToneUnknown && p.Reason != "" {
+		if ToneOf(p) == ci.ToneUnknown && p.Reason != "" {
 			line := fmt.Sprintf("- ❓ %s: %s", escape.CommentCell(nameOf(p), 100), escape.CommentCell(p.Reason, 300))
 			if size += len(line) + 1; size > budget {
 				break
@@ -197,15 +198,15 @@ func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 // foldSummary says what a fold holds: "32 more probes: 3 with findings
 // within the gate, 29 clean".
 func foldSummary(rest []gate.Probe, more bool) string {
-	counts := map[Tone]int{}
+	counts := map[ci.Tone]int{}
 	for _, p := range rest {
 		counts[ToneOf(p)]++
 	}
 	var parts []string
 	for _, t := range []struct {
-		tone Tone
+		tone ci.Tone
 		one  string
-	}{{ToneUnknown, "without a verdict"}, {ToneWarn, "with findings within the gate"}, {ToneGood, "clean"}} {
+	}{{ci.ToneUnknown, "without a verdict"}, {ci.ToneWarn, "with findings within the gate"}, {ci.ToneGood, "clean"}} {
 		if n := counts[t.tone]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, t.one))
 		}
