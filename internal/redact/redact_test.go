@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/splx-ai/splx-probe-action/internal/escape"
 )
 
 func TestRedact(t *testing.T) {
@@ -75,8 +77,8 @@ func TestRedactEscapedForms(t *testing.T) {
 	}
 	for _, secret := range []string{gh, splx} {
 		forms := map[string]string{
-			"Markdown":         mixed(secret, func(_ int, c byte) string { return md(c) }),
-			"Markdown in JSON": strings.ReplaceAll(mixed(secret, func(_ int, c byte) string { return md(c) }), `\`, `\\`),
+			"Markdown":         escape.MarkdownCell(secret, 0),
+			"Markdown in JSON": strings.ReplaceAll(escape.MarkdownCell(secret, 0), `\`, `\\`),
 			"over-encoded URL": mixed(secret, func(_ int, c byte) string { return fmt.Sprintf("%%%02X", c) }),
 			"lower-case %xx": mixed(secret, func(i int, c byte) string {
 				return map[bool]string{true: fmt.Sprintf("%%%02x", c), false: string(c)}[i%2 == 0]
@@ -106,23 +108,6 @@ func TestRedactEscapedForms(t *testing.T) {
 			t.Errorf("plain text %q changed to %q", plain, got)
 		}
 	}
-}
-
-// md escapes a byte as escape.MarkdownCell does.
-func md(c byte) string {
-	switch c {
-	case '&':
-		return "&amp;"
-	case '<':
-		return "&lt;"
-	case '>':
-		return "&gt;"
-	case '"':
-		return "&quot;"
-	case '|', '`', '*', '_', '[', ']', '(', ')', '!', '#', '~', '\\', '@':
-		return `\` + string(c)
-	}
-	return string(c)
 }
 
 func BenchmarkRedactSummary(b *testing.B) {

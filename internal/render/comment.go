@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 )
@@ -108,7 +109,7 @@ func Comment(in CommentInput) string {
 		b.WriteString("### ⏳ SPLX Probe red team: started, not waited for\n\n")
 		fmt.Fprintf(&b, "%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`), so this comment will not change when it ends: its verdict will appear %s. Set `wait: true` to have the verdict here.\n",
 			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict())
-		reused(&b, s.Reused)
+		b.WriteString(reusedLine(s.Reused, escape.CommentCell))
 	case r != nil:
 		fmt.Fprintf(&b, "### %s\n\n", Title(r.Verdict))
 	}
@@ -153,36 +154,32 @@ func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 		fmt.Fprintf(b, " Against %s: %s, %d improved.", baselineRun(base), plural(r.Regressions, "probe regressed", "probes regressed"), r.Improvements)
 	}
 	b.WriteString("\n")
-	reused(b, r.Reused)
+	b.WriteString(reusedLine(r.Reused, escape.CommentCell))
 	b.WriteString("\n")
 	all := Ordered(r.Probes)
 	shown := all
 	if len(all) > commentProbes {
 		n := 0
-		for n < len(all) && (ToneOf(all[n]) == ToneBad || n < commentProbes && ToneOf(all[n]) != ToneGood) {
+		for n < len(all) && (ToneOf(all[n]) == ci.ToneBad || n < commentProbes && ToneOf(all[n]) != ci.ToneGood) {
 			n++
 		}
 		shown = all[:n]
 	}
 	if len(shown) > 0 {
-		if n := commentTable(b, shown, r.Thresholds, budget); n < len(shown) {
-			fmt.Fprintf(b, "\n…and %s (cut to fit a comment: see the job summary).\n", gate.Plural(int64(len(shown)-n), "more probe"))
-		}
+		commentTable(b, shown, r.Thresholds, budget)
 	}
 	if rest := all[len(shown):]; len(rest) > 0 {
 		if len(shown) > 0 {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(b, "<details><summary>%s</summary>\n\n", foldSummary(rest, len(shown) > 0))
-		if n := commentTable(b, rest, r.Thresholds, budget); n < len(rest) {
-			fmt.Fprintf(b, "\n…and %s (cut to fit a comment: see the job summary).\n", gate.Plural(int64(len(rest)-n), "more probe"))
-		}
+		commentTable(b, rest, r.Thresholds, budget)
 		b.WriteString("\n</details>\n")
 	}
 	var unknown []string
 	size := b.Len()
 	for _, p := range shown {
-		if ToneOf(p) == ToneUnknown && p.Reason != "" {
+		if ToneOf(p) == ci.ToneUnknown && p.Reason != "" {
 			line := fmt.Sprintf("- ❓ %s: %s", escape.CommentCell(nameOf(p), 100), escape.CommentCell(p.Reason, 300))
 			if size += len(line) + 1; size > budget {
 				break
@@ -201,15 +198,15 @@ func resultBody(b *strings.Builder, r *gate.Result, budget int) {
 // foldSummary says what a fold holds: "32 more probes: 3 with findings
 // within the gate, 29 clean".
 func foldSummary(rest []gate.Probe, more bool) string {
-	counts := map[Tone]int{}
+	counts := map[ci.Tone]int{}
 	for _, p := range rest {
 		counts[ToneOf(p)]++
 	}
 	var parts []string
 	for _, t := range []struct {
-		tone Tone
+		tone ci.Tone
 		one  string
-	}{{ToneUnknown, "without a verdict"}, {ToneWarn, "with findings within the gate"}, {ToneGood, "clean"}} {
+	}{{ci.ToneUnknown, "without a verdict"}, {ci.ToneWarn, "with findings within the gate"}, {ci.ToneGood, "clean"}} {
 		if n := counts[t.tone]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, t.one))
 		}
@@ -223,8 +220,8 @@ func foldSummary(rest []gate.Probe, more bool) string {
 
 // commentTable is a compact table for narrow screens: the mark and a short
 // verdict first, then the probe, its findings and errors; as many rows as
-// keep the comment within budget. It returns how many rows it wrote.
-func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, budget int) int {
+// keep the comment within budget, then a line that counts the rest.
+func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, budget int) {
 	baseline := t.Baseline != nil
 	if baseline {
 		b.WriteString("| Verdict | Probe | Failed | Errors | vs baseline |\n|---|---|---:|---:|---|\n")
@@ -247,13 +244,8 @@ func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, bu
 		b.WriteString(row.String())
 		n++
 	}
-	return n
-}
-
-// reused adds the line that says the run was reused (none when it was not).
-func reused(b *strings.Builder, note string) {
-	if note != "" {
-		fmt.Fprintf(b, "\n♻️ Test run %s.\n", escape.CommentCell(note, 200))
+	if n < len(probes) {
+		fmt.Fprintf(b, "\n…and %s (cut to fit a comment: see the job summary).\n", gate.Plural(int64(len(probes)-n), "more probe"))
 	}
 }
 
@@ -303,15 +295,16 @@ func JoinIDs(ids []int32) string {
 // that this job does not wait, and where the verdict will appear.
 func StartedSummary(s *Started) string {
 	return fmt.Sprintf("## ⏳ SPLX Probe red team: started, not waited for\n\n%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`) and passed on the trigger alone: its verdict will appear %s. Set `wait: true` to gate the job on its findings.\n",
-		runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict()) + reusedLine(s.Reused)
+		runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict()) + reusedLine(s.Reused, escape.MarkdownCell)
 }
 
-// reusedLine is the summary's line that says the run was reused.
-func reusedLine(note string) string {
+// reusedLine is the line that says the run was reused ("" when it was
+// not), its note escaped by cell for the comment or the summary.
+func reusedLine(note string, cell func(string, int) string) string {
 	if note == "" {
 		return ""
 	}
-	return "\n♻️ Test run " + escape.MarkdownCell(note, 200) + ".\n"
+	return "\n♻️ Test run " + cell(note, 200) + ".\n"
 }
 
 // ExitSummary is the job summary of an exit without results (settings

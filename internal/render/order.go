@@ -9,32 +9,19 @@ import (
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 )
 
-// Tone is how much a probe's row matters, for marks and colour (ci's, so
-// that the reporters can colour by it).
-type Tone = ci.Tone
-
-// Tones, worst first: the order every report lists probes in.
-const (
-	ToneBad     = ci.ToneBad
-	ToneUnknown = ci.ToneUnknown
-	ToneWarn    = ci.ToneWarn
-	ToneGood    = ci.ToneGood
-	ToneNone    = ci.ToneNone
-)
-
 // ToneOf places a probe in the order: over the gate or regressed, then no
 // verdict (also a probe of a run that did not end), then findings within
 // the gate, then clean.
-func ToneOf(p gate.Probe) Tone {
+func ToneOf(p gate.Probe) ci.Tone {
 	switch {
 	case p.Verdict == gate.Failed:
-		return ToneBad
+		return ci.ToneBad
 	case p.Verdict == gate.NoVerdict || p.Verdict == "":
-		return ToneUnknown
+		return ci.ToneUnknown
 	case p.Failed > 0:
-		return ToneWarn
+		return ci.ToneWarn
 	}
-	return ToneGood
+	return ci.ToneGood
 }
 
 // Ordered returns the probes worst first, the order of every report: by
@@ -43,7 +30,7 @@ func ToneOf(p gate.Probe) Tone {
 func Ordered(probes []gate.Probe) []gate.Probe {
 	// Each probe's sort key is computed once, not in every comparison.
 	type key struct {
-		tone  Tone
+		tone  ci.Tone
 		share float64
 		i     int
 	}
@@ -69,28 +56,35 @@ func Mark(p gate.Probe) string {
 	return toneMark[ToneOf(p)]
 }
 
-var toneMark = map[Tone]string{ToneBad: "❌", ToneUnknown: "❓", ToneWarn: "⚠️", ToneGood: "✅"}
+var toneMark = map[ci.Tone]string{ci.ToneBad: "❌", ci.ToneUnknown: "❓", ci.ToneWarn: "⚠️", ci.ToneGood: "✅"}
 
 // Short is a probe's verdict in a few plain words, for a narrow cell:
 // "over 5%", "regressed", "no verdict", "within the gate", "no findings".
 func Short(p gate.Probe, t gate.Thresholds) string {
 	switch ToneOf(p) {
-	case ToneBad:
-		switch {
-		case p.Change == gate.Regressed:
-			return "regressed"
-		case p.Change == gate.New:
-			return "new, with findings"
-		case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
-			return "over " + FormatPercent(*t.MaxFailedPercent) + "%"
-		}
-		return "findings, none allowed"
-	case ToneUnknown:
+	case ci.ToneBad:
+		short, _ := whyBad(p, t)
+		return short
+	case ci.ToneUnknown:
 		return "no verdict"
-	case ToneWarn:
+	case ci.ToneWarn:
 		return "within the gate"
 	}
 	return "no findings"
+}
+
+// whyBad says why a probe breaks the gate: in a few words for a narrow
+// cell (Short), and as an annotation's title.
+func whyBad(p gate.Probe, t gate.Thresholds) (short, title string) {
+	switch {
+	case p.Change == gate.Regressed:
+		return "regressed", "Probe regressed"
+	case p.Change == gate.New:
+		return "new, with findings", "New probe with findings"
+	case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
+		return "over " + FormatPercent(*t.MaxFailedPercent) + "%", "Probe over threshold"
+	}
+	return "findings, none allowed", "Probe with findings (none allowed)"
 }
 
 // barCells is the width of a share's bar.
@@ -141,15 +135,15 @@ func baselineRun(b *gate.Baseline) string {
 
 // legend explains the marks that appear among the probes.
 func legend(probes []gate.Probe) string {
-	seen := map[Tone]bool{}
+	seen := map[ci.Tone]bool{}
 	for _, p := range probes {
 		seen[ToneOf(p)] = true
 	}
 	var parts []string
 	for _, t := range []struct {
-		tone Tone
+		tone ci.Tone
 		says string
-	}{{ToneBad, "breaks the gate"}, {ToneUnknown, "has no verdict"}, {ToneWarn, "has findings within the gate"}, {ToneGood, "has none"}} {
+	}{{ci.ToneBad, "breaks the gate"}, {ci.ToneUnknown, "has no verdict"}, {ci.ToneWarn, "has findings within the gate"}, {ci.ToneGood, "has none"}} {
 		if seen[t.tone] {
 			parts = append(parts, toneMark[t.tone]+" "+t.says)
 		}

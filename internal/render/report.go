@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/splx-ai/splx-probe-action/internal/ci"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
@@ -559,7 +560,7 @@ func nameOf(p gate.Probe) string {
 // probeVerdict is a probe's verdict cell in the summary: short words, and
 // for a probe without a verdict, why.
 func probeVerdict(p gate.Probe, t gate.Thresholds) string {
-	if ToneOf(p) == ToneUnknown && p.Reason != "" {
+	if ToneOf(p) == ci.ToneUnknown && p.Reason != "" {
 		return "no verdict: " + escape.MarkdownCell(p.Reason, 300)
 	}
 	return Short(p, t)

@@ -16,8 +16,8 @@ import (
 const maxProgressProbes = 6
 
 // ProgressOf summarises a status document for the log.
-func ProgressOf(st *probe.TestRunStatus) Progress {
-	p := Progress{Status: st.Status}
+func ProgressOf(st *probe.TestRunStatus) ci.Progress {
+	p := ci.Progress{Status: st.Status}
 	var done, total int64
 	for i, pr := range st.ProbeRuns {
 		done += max(min(pr.Done(), pr.TotalCount), 0)
@@ -37,44 +37,22 @@ func ProgressOf(st *probe.TestRunStatus) Progress {
 	return p
 }
 
-// The platform's values, which ci defines (it is a leaf) and report fills.
-type (
-	// Progress is the state of a run being waited on, for the log.
-	Progress = ci.Progress
-	// Note is one annotation: a title and a message.
-	Note = ci.Note
-	// TableLine is one line of the log's result table, with its tone.
-	TableLine = ci.TableLine
-)
-
 // Annotations are one note per probe that breaks the gate (errs) and per
 // probe with findings within it (warns), worst first; the reporter fits
 // them in what its platform shows, after (GitHub) or before (a log) the
 // verdict.
-func Annotations(res *gate.Result) (errs, warns []Note) {
+func Annotations(res *gate.Result) (errs, warns []ci.Note) {
 	for _, p := range Ordered(res.Probes) {
 		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
 		switch p.Verdict {
 		case gate.Failed:
-			errs = append(errs, Note{Title: failTitle(p, res.Thresholds) + ": " + escape.Line(nameOf(p), 100), Msg: p.Reason + "; " + counts})
+			_, title := whyBad(p, res.Thresholds)
+			errs = append(errs, ci.Note{Title: title + ": " + escape.Line(nameOf(p), 100), Msg: p.Reason + "; " + counts})
 		case gate.Findings:
-			warns = append(warns, Note{Title: "Findings within the gate: " + escape.Line(nameOf(p), 100), Msg: counts + ", within the gate"})
+			warns = append(warns, ci.Note{Title: "Findings within the gate: " + escape.Line(nameOf(p), 100), Msg: counts + ", within the gate"})
 		}
 	}
 	return errs, warns
-}
-
-// failTitle names why a probe breaks the gate.
-func failTitle(p gate.Probe, t gate.Thresholds) string {
-	switch {
-	case p.Change == gate.Regressed:
-		return "Probe regressed"
-	case p.Change == gate.New:
-		return "New probe with findings"
-	case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
-		return "Probe over threshold"
-	}
-	return "Probe with findings (none allowed)"
 }
 
 // maxTableRows bounds the log's result table; the files have every probe.
@@ -82,14 +60,14 @@ const maxTableRows = 200
 
 // Table is the plain-text table of results for the log, worst first: text
 // columns left-aligned, numbers right-aligned, no trailing spaces.
-func Table(res *gate.Result) []TableLine {
+func Table(res *gate.Result) []ci.TableLine {
 	probes := Ordered(res.Probes)
 	rows := [][]string{{"Probe", "Status", "Passed", "Failed", "Errors", "Failed %", "Verdict"}}
-	tones := []Tone{ToneNone}
+	tones := []ci.Tone{ci.ToneNone}
 	for i, p := range probes {
 		if i == maxTableRows {
 			rows = append(rows, []string{fmt.Sprintf("(+%d more)", len(probes)-i), "", "", "", "", "", ""})
-			tones = append(tones, ToneNone)
+			tones = append(tones, ci.ToneNone)
 			break
 		}
 		rows = append(rows, []string{escape.Line(nameOf(p), 40), escape.Line(p.Status, 16),
@@ -99,14 +77,14 @@ func Table(res *gate.Result) []TableLine {
 	}
 	rows = append(rows, []string{"Total", "", strconv.FormatInt(res.Passed, 10), strconv.FormatInt(res.Failed, 10),
 		strconv.FormatInt(res.Errors, 10), FormatPercent(gate.Percent(res.Failed, res.Total)) + "%", string(res.Verdict)})
-	tones = append(tones, ToneNone)
+	tones = append(tones, ci.ToneNone)
 	width := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
 			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
 	}
-	lines := make([]TableLine, len(rows))
+	lines := make([]ci.TableLine, len(rows))
 	for n, r := range rows {
 		var b strings.Builder
 		for i, c := range r {
@@ -120,7 +98,7 @@ func Table(res *gate.Result) []TableLine {
 				b.WriteString("  ")
 			}
 		}
-		lines[n] = TableLine{Text: strings.TrimRight(b.String(), " "), Tone: tones[n]}
+		lines[n] = ci.TableLine{Text: strings.TrimRight(b.String(), " "), Tone: tones[n]}
 	}
 	return lines
 }
