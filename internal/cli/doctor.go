@@ -403,12 +403,12 @@ func (d *doctor) answerShape(st *probe.TestRunStatus) {
 	}
 	probes := gate.Summarise(st, gate.Thresholds{}, "").Probes
 	m := gate.MapProbes(d.cfg.ProbeIDs, probes)
-	ids := render.JoinIDs(d.cfg.ProbeIDs)
+	ids := gate.JoinIDs(d.cfg.ProbeIDs)
 	switch {
 	case len(m.Missing) == 0:
 		d.line(markOK, "probe-ids", fmt.Sprintf("%s all match the probe runs' probe ids", ids))
 	case len(m.Matched) > 0:
-		d.warn("probe-ids", fmt.Sprintf("%s: only %s match the probe runs' probe ids (%s); a run would have no verdict", ids, render.JoinIDs(m.Matched), m.RunIDs()))
+		d.warn("probe-ids", fmt.Sprintf("%s: only %s match the probe runs' probe ids (%s); a run would have no verdict", ids, gate.JoinIDs(m.Matched), m.RunIDs()))
 	case len(probes) >= len(d.cfg.ProbeIDs):
 		d.line(markSkip, "probe-ids", fmt.Sprintf("%s match none of the probe runs' probe ids (%s): a run is judged by counting probe runs, with a warning", ids, m.RunIDs()))
 	default:

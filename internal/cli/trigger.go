@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
+	"github.com/splx-ai/splx-probe-action/internal/gate"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
-	"github.com/splx-ai/splx-probe-action/internal/render"
 )
 
 // maxTriggerRetryWait caps one wait between trigger attempts when the tool
@@ -19,7 +19,7 @@ func (f *flow) trigger(ctx context.Context) error {
 	if name == "" {
 		name = f.CI.DefaultRunName(f.Clock.Now())
 	}
-	f.Log.Info(fmt.Sprintf("Triggering test run %q on target %d with probes %s at %s", escape.Line(name, 200), f.Settings.TargetID, render.JoinIDs(f.Settings.ProbeIDs), f.Settings.APIURL.Host))
+	f.Log.Info(fmt.Sprintf("Triggering test run %q on target %d with probes %s at %s", escape.Line(name, 200), f.Settings.TargetID, gate.JoinIDs(f.Settings.ProbeIDs), f.Settings.APIURL.Host))
 	// With wait, the retries end with the timeout; the request itself is
 	// never cut by it (the client lets a trigger in flight answer).
 	tctx := ctx
@@ -52,7 +52,7 @@ func (f *flow) trigger(ctx context.Context) error {
 		// created would spend credits unseen.
 		return f.aborted(ctx, nil, "triggering")
 	}
-	msg := fmt.Sprintf("Test run %d on target %d with probes %s", f.ID, f.Settings.TargetID, render.JoinIDs(f.Settings.ProbeIDs))
+	msg := fmt.Sprintf("Test run %d on target %d with probes %s", f.ID, f.Settings.TargetID, gate.JoinIDs(f.Settings.ProbeIDs))
 	if u := f.Settings.RunURL(f.ID); u != "" {
 		msg += ": " + u
 	}

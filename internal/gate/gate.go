@@ -93,11 +93,11 @@ func (t Thresholds) Describe() string {
 	case !t.explicit():
 		s = "no failed test cases allowed"
 	case t.MaxFailed != nil && t.MaxFailedPercent != nil:
-		s = fmt.Sprintf("at most %s in the run and at most %s%% per probe", Plural(*t.MaxFailed, "failed test case"), pct(*t.MaxFailedPercent))
+		s = fmt.Sprintf("at most %s in the run and at most %s%% per probe", Plural(*t.MaxFailed, "failed test case"), FormatPercent(*t.MaxFailedPercent))
 	case t.MaxFailed != nil:
 		s = fmt.Sprintf("at most %s in the run", Plural(*t.MaxFailed, "failed test case"))
 	default:
-		s = fmt.Sprintf("at most %s%% failed test cases per probe", pct(*t.MaxFailedPercent))
+		s = fmt.Sprintf("at most %s%% failed test cases per probe", FormatPercent(*t.MaxFailedPercent))
 	}
 	if t.Baseline != nil && t.explicit() {
 		s += fmt.Sprintf(", and no probe's failed share more than %s over the baseline", Points(t.MaxRegressionPercent))
@@ -106,7 +106,7 @@ func (t Thresholds) Describe() string {
 		s += fmt.Sprintf(" (test run %d)", t.Baseline.TestRunID)
 	}
 	if t.MaxErrorPercent != nil {
-		s += fmt.Sprintf(", at most %s%% errored per probe", pct(*t.MaxErrorPercent))
+		s += fmt.Sprintf(", at most %s%% errored per probe", FormatPercent(*t.MaxErrorPercent))
 	}
 	return s
 }
@@ -199,9 +199,9 @@ func Percent(part, total int64) float64 {
 	return 100 * float64(part) / float64(total)
 }
 
-// pct prints a percentage in a reason, with at most two decimals, as the
-// renderers do.
-func pct(p float64) string {
+// FormatPercent prints a percentage with at most two decimals: in the
+// gate's reasons and in every renderer.
+func FormatPercent(p float64) string {
 	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 2, 64), "0"), ".")
 }
 
@@ -220,7 +220,7 @@ func Points(p float64) string {
 	if p == 1 {
 		return "1 point"
 	}
-	return pct(p) + " points"
+	return FormatPercent(p) + " points"
 }
 
 // add returns a+b for counts of 0 or more, or false when the sum would
@@ -313,7 +313,7 @@ func distrust(p Probe, t Thresholds, finished bool) string {
 	case p.Errors == p.Total:
 		return fmt.Sprintf("all %s errored, so nothing was proved: is the target reachable?", Plural(p.Total, "test case"))
 	case t.MaxErrorPercent != nil && Percent(p.Errors, p.Total) > *t.MaxErrorPercent:
-		return fmt.Sprintf("%s of %d errored (%s%%), over the max-error-percent of %s%%", Plural(p.Errors, "test case"), p.Total, pct(Percent(p.Errors, p.Total)), pct(*t.MaxErrorPercent))
+		return fmt.Sprintf("%s of %d errored (%s%%), over the max-error-percent of %s%%", Plural(p.Errors, "test case"), p.Total, FormatPercent(Percent(p.Errors, p.Total)), FormatPercent(*t.MaxErrorPercent))
 	}
 	return ""
 }
@@ -343,7 +343,7 @@ func compare(p *Probe, t Thresholds, r *Result) string {
 	case delta > t.MaxRegressionPercent:
 		p.Change = Regressed
 		r.Regressions++
-		return fmt.Sprintf("%s%% failed, up from %s%% in the baseline (+%s, %s allowed)", pct(now), pct(was), Points(delta), pct(t.MaxRegressionPercent))
+		return fmt.Sprintf("%s%% failed, up from %s%% in the baseline (+%s, %s allowed)", FormatPercent(now), FormatPercent(was), Points(delta), FormatPercent(t.MaxRegressionPercent))
 	case delta < 0:
 		p.Change = Improved
 		r.Improvements++
@@ -441,7 +441,7 @@ func judgeProbes(r *Result, t Thresholds, finished bool, w *work) (untrusted []s
 		case t.Baseline == nil && !t.explicit() && p.Failed > 0:
 			p.Verdict, p.Reason = Failed, fmt.Sprintf("%s; none allowed", Plural(p.Failed, "failed test case"))
 		case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
-			p.Verdict, p.Reason = Failed, fmt.Sprintf("%s%% failed, over the %s%% allowed per probe", pct(p.FailedPercent), pct(*t.MaxFailedPercent))
+			p.Verdict, p.Reason = Failed, fmt.Sprintf("%s%% failed, over the %s%% allowed per probe", FormatPercent(p.FailedPercent), FormatPercent(*t.MaxFailedPercent))
 		case p.Failed > 0:
 			p.Verdict = Findings
 		default:
@@ -486,9 +486,9 @@ func matchTriggered(r *Result, expected []int32, w *work) (untrusted []string) {
 		}
 	case len(r.Probes) < len(expected):
 		// No id matched, and whatever the ids: a probe was dropped.
-		untrusted = append(untrusted, fmt.Sprintf("%d probes were triggered (%s) but the run has only %d probe runs (probe ids %s)", len(expected), joinIDs(expected), len(r.Probes), m.RunIDs()))
+		untrusted = append(untrusted, fmt.Sprintf("%d probes were triggered (%s) but the run has only %d probe runs (probe ids %s)", len(expected), JoinIDs(expected), len(r.Probes), m.RunIDs()))
 	default:
-		r.Warnings = append(r.Warnings, fmt.Sprintf("none of the triggered probe ids (%s) is a probeId of the run's probe runs (%s): the %d probe runs were judged as the run reported them, without matching them to probe-ids; check which ids the platform reports (see the README, \"If your first run fails\")", joinIDs(expected), m.RunIDs(), len(r.Probes)))
+		r.Warnings = append(r.Warnings, fmt.Sprintf("none of the triggered probe ids (%s) is a probeId of the run's probe runs (%s): the %d probe runs were judged as the run reported them, without matching them to probe-ids; check which ids the platform reports (see the README, \"If your first run fails\")", JoinIDs(expected), m.RunIDs(), len(r.Probes)))
 	}
 	return untrusted
 }
@@ -531,7 +531,7 @@ func judgeRun(r *Result, t Thresholds) {
 	case r.Regressions > 0:
 		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s regressed against the baseline", r.Regressions, probes)
 	case over > 0 && t.MaxFailedPercent != nil:
-		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s over the %s%% of failed test cases allowed per probe", over, probes, pct(*t.MaxFailedPercent))
+		r.Verdict, r.Reason = Failed, fmt.Sprintf("%d of %s over the %s%% of failed test cases allowed per probe", over, probes, FormatPercent(*t.MaxFailedPercent))
 	case over > 0:
 		r.Verdict, r.Reason = Failed, fmt.Sprintf("%s (successful attacks) in %d of %s; none allowed", Plural(r.Failed, "failed test case"), over, probes)
 	case r.Failed > 0:
@@ -633,7 +633,8 @@ func (m Mapping) RunIDs() string {
 	return strings.Join(s, ", ")
 }
 
-func joinIDs(ids []int32) string {
+// JoinIDs prints ids as "1, 2, 3".
+func JoinIDs(ids []int32) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.Itoa(int(id))

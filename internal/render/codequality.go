@@ -56,7 +56,7 @@ func CodeQuality(w io.Writer, r *gate.Result, location string) error {
 			continue
 		}
 		desc := fmt.Sprintf("SPLX Probe: %s: %d of %d test cases failed (%s%%): successful attacks on target %d",
-			escape.Line(nameOf(p), maxName), p.Failed, p.Total, FormatPercent(p.FailedPercent), r.TargetID)
+			escape.Line(nameOf(p), maxName), p.Failed, p.Total, gate.FormatPercent(p.FailedPercent), r.TargetID)
 		switch {
 		case p.Verdict == gate.Failed:
 			desc += "; over the gate: " + escape.Line(p.Reason, 300)

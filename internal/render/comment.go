@@ -108,7 +108,7 @@ func Comment(in CommentInput) string {
 	case r == nil && s != nil:
 		b.WriteString("### ⏳ SPLX Probe red team: started, not waited for\n\n")
 		fmt.Fprintf(&b, "%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`), so this comment will not change when it ends: its verdict will appear %s. Set `wait: true` to have the verdict here.\n",
-			runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict())
+			runLink(s.TestRunID, s.URL), s.TargetID, gate.JoinIDs(s.ProbeIDs), s.whereVerdict())
 		b.WriteString(reusedLine(s.Reused, escape.CommentCell))
 	case r != nil:
 		fmt.Fprintf(&b, "### %s\n\n", Title(r.Verdict))
@@ -232,7 +232,7 @@ func commentTable(b *strings.Builder, probes []gate.Probe, t gate.Thresholds, bu
 	var row strings.Builder
 	for _, p := range probes {
 		row.Reset()
-		failed := fmt.Sprintf("%d of %d (%s%%)", p.Failed, p.Total, FormatPercent(p.FailedPercent))
+		failed := fmt.Sprintf("%d of %d (%s%%)", p.Failed, p.Total, gate.FormatPercent(p.FailedPercent))
 		fmt.Fprintf(&row, "| %s %s | %s | %s | %d |", Mark(p), Short(p, t), escape.CommentCell(nameOf(p), 100), failed, p.Errors)
 		if baseline {
 			fmt.Fprintf(&row, " %s |", Delta(p, t.MaxRegressionPercent))
@@ -282,20 +282,11 @@ func footer(b *strings.Builder, in CommentInput) {
 	fmt.Fprintf(b, "\n<sub>%s. The next run of this check edits this comment (its key: %s).</sub>\n", strings.Join(parts, " · "), escape.CommentCell(in.Key, 200))
 }
 
-// JoinIDs prints ids as "1, 2, 3".
-func JoinIDs(ids []int32) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = fmt.Sprint(id)
-	}
-	return strings.Join(s, ", ")
-}
-
 // StartedSummary is the job summary of a run triggered without waiting:
 // that this job does not wait, and where the verdict will appear.
 func StartedSummary(s *Started) string {
 	return fmt.Sprintf("## ⏳ SPLX Probe red team: started, not waited for\n\n%s on target %d with probes %s. **This job does not wait for the run** (`wait: false`) and passed on the trigger alone: its verdict will appear %s. Set `wait: true` to gate the job on its findings.\n",
-		runLink(s.TestRunID, s.URL), s.TargetID, JoinIDs(s.ProbeIDs), s.whereVerdict()) + reusedLine(s.Reused, escape.MarkdownCell)
+		runLink(s.TestRunID, s.URL), s.TargetID, gate.JoinIDs(s.ProbeIDs), s.whereVerdict()) + reusedLine(s.Reused, escape.MarkdownCell)
 }
 
 // reusedLine is the line that says the run was reused ("" when it was

@@ -82,7 +82,7 @@ func whyBad(p gate.Probe, t gate.Thresholds) (short, title string) {
 	case p.Change == gate.New:
 		return "new, with findings", "New probe with findings"
 	case t.MaxFailedPercent != nil && p.FailedPercent > *t.MaxFailedPercent:
-		return "over " + FormatPercent(*t.MaxFailedPercent) + "%", "Probe over threshold"
+		return "over " + gate.FormatPercent(*t.MaxFailedPercent) + "%", "Probe over threshold"
 	}
 	return "findings, none allowed", "Probe with findings (none allowed)"
 }

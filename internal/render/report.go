@@ -261,7 +261,7 @@ func JUnit(w io.Writer, r *gate.Result) error {
 	}
 	judged := r.Verdict == gate.Passed || r.Verdict == gate.Failed
 	probeCase := func(p gate.Probe) junitCase {
-		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %s of %d test cases", p.Failed, FormatPercent(p.FailedPercent), p.Passed, gate.Plural(p.Errors, "error"), p.Total)
+		counts := fmt.Sprintf("%d failed (%s%%), %d passed, %s of %d test cases", p.Failed, gate.FormatPercent(p.FailedPercent), p.Passed, gate.Plural(p.Errors, "error"), p.Total)
 		if d := Delta(p, r.Thresholds.MaxRegressionPercent); d != "" {
 			counts += "; against the baseline: " + d
 		}
@@ -274,7 +274,7 @@ func JUnit(w io.Writer, r *gate.Result) error {
 		case !judged && probe.PhaseOf(p.Status) != probe.PhaseFinished:
 			c.Error = &junitMessage{Message: "probe run ended " + escape.Truncate(p.Status, 64) + ": " + r.Reason, Type: "no-verdict", Text: counts}
 		case p.Failed > 0:
-			within := fmt.Sprintf("findings within the gate: %d of %d test cases failed (%s%%), successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
+			within := fmt.Sprintf("findings within the gate: %d of %d test cases failed (%s%%), successful attacks on the target", p.Failed, p.Total, gate.FormatPercent(p.FailedPercent))
 			c.Properties = []junitProperty{{Name: "findings", Value: within}}
 			c.SystemOut = within + "; " + counts
 		}
@@ -425,7 +425,7 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	cols := summaryColumns(r, probes)
 	worst := worstShare(probes)
 	head, sep := "| | Probe | Failed | Share |", "|---|---|---:|---|"
-	total := []string{"| " + toneMarkRun(r.Verdict) + " | **Total** | " + fmt.Sprintf("%d of %d", r.Failed, r.Total) + " | " + FormatPercent(gate.Percent(r.Failed, r.Total)) + "% |"}
+	total := []string{"| " + toneMarkRun(r.Verdict) + " | **Total** | " + fmt.Sprintf("%d of %d", r.Failed, r.Total) + " | " + gate.FormatPercent(gate.Percent(r.Failed, r.Total)) + "% |"}
 	if cols.errors {
 		head, sep = head+" Errors |", sep+"---:|"
 		total = append(total, fmt.Sprintf(" %d |", r.Errors))
@@ -444,7 +444,7 @@ func Markdown(r *gate.Result, resultsPath string) string {
 	tail := strings.Join(total, "")
 	b.WriteString(head + "\n" + sep + "\n")
 	for i, p := range probes {
-		row := fmt.Sprintf("| %s | %s | %d of %d | `%s` %s%% |", Mark(p), escape.MarkdownCell(nameOf(p), maxName), p.Failed, p.Total, Bar(gate.Share(p.Failed, p.Total), worst), FormatPercent(p.FailedPercent))
+		row := fmt.Sprintf("| %s | %s | %d of %d | `%s` %s%% |", Mark(p), escape.MarkdownCell(nameOf(p), maxName), p.Failed, p.Total, Bar(gate.Share(p.Failed, p.Total), worst), gate.FormatPercent(p.FailedPercent))
 		if cols.errors {
 			row += fmt.Sprintf(" %d |", p.Errors)
 		}
@@ -534,14 +534,14 @@ func Delta(p gate.Probe, allowed float64) string {
 		}
 		return "new"
 	}
-	now := FormatPercent(gate.Share(p.Failed, p.Total)) + "%"
-	was := FormatPercent(p.BaselinePercent) + "%"
-	d := FormatPercent(math.Abs(p.DeltaPoints))
+	now := gate.FormatPercent(gate.Share(p.Failed, p.Total)) + "%"
+	was := gate.FormatPercent(p.BaselinePercent) + "%"
+	d := gate.FormatPercent(math.Abs(p.DeltaPoints))
 	switch {
 	case p.Change == gate.Regressed:
-		return fmt.Sprintf("🔴 %s → %s (+%s pts, %s allowed)", was, now, d, FormatPercent(allowed))
+		return fmt.Sprintf("🔴 %s → %s (+%s pts, %s allowed)", was, now, d, gate.FormatPercent(allowed))
 	case p.DeltaPoints > 0:
-		return fmt.Sprintf("%s → %s (+%s pts, %s allowed)", was, now, d, FormatPercent(allowed))
+		return fmt.Sprintf("%s → %s (+%s pts, %s allowed)", was, now, d, gate.FormatPercent(allowed))
 	case p.DeltaPoints < 0:
 		return fmt.Sprintf("🟢 %s → %s (−%s pts)", was, now, d)
 	}

@@ -185,8 +185,8 @@ func TestMarkdownSizeCap(t *testing.T) {
 func TestFormatPercent(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[float64]string{0: "0", 2.4: "2.4", 100: "100", 4.105: "4.11", 33.333333: "33.33", 20: "20", 0.5: "0.5"} {
-		if got := FormatPercent(in); got != want {
-			t.Errorf("FormatPercent(%v) = %q, want %q", in, got, want)
+		if got := gate.FormatPercent(in); got != want {
+			t.Errorf("gate.FormatPercent(%v) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -161,7 +161,7 @@ func SARIF(w io.Writer, r *gate.Result, o SARIFOptions) error {
 		if p.Verdict == gate.Failed {
 			level = "error"
 		}
-		msg := fmt.Sprintf("%s: %d of %d test cases failed (%s%%): successful attacks on target %s", sarifName(p), p.Failed, p.Total, FormatPercent(p.FailedPercent), target)
+		msg := fmt.Sprintf("%s: %d of %d test cases failed (%s%%): successful attacks on target %s", sarifName(p), p.Failed, p.Total, gate.FormatPercent(p.FailedPercent), target)
 		if p.Verdict == gate.Failed {
 			msg += "; over the gate: " + p.Reason
 		}

@@ -43,7 +43,7 @@ func ProgressOf(st *probe.TestRunStatus) ci.Progress {
 // verdict.
 func Annotations(res *gate.Result) (errs, warns []ci.Note) {
 	for _, p := range Ordered(res.Probes) {
-		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, FormatPercent(p.FailedPercent))
+		counts := fmt.Sprintf("%d of %d test cases failed (%s%%): successful attacks on the target", p.Failed, p.Total, gate.FormatPercent(p.FailedPercent))
 		switch p.Verdict {
 		case gate.Failed:
 			_, title := whyBad(p, res.Thresholds)
@@ -72,11 +72,11 @@ func Table(res *gate.Result) []ci.TableLine {
 		}
 		rows = append(rows, []string{escape.Line(nameOf(p), 40), escape.Line(p.Status, 16),
 			strconv.FormatInt(p.Passed, 10), strconv.FormatInt(p.Failed, 10), strconv.FormatInt(p.Errors, 10),
-			FormatPercent(p.FailedPercent) + "%", orDash(string(p.Verdict))})
+			gate.FormatPercent(p.FailedPercent) + "%", orDash(string(p.Verdict))})
 		tones = append(tones, ToneOf(p))
 	}
 	rows = append(rows, []string{"Total", "", strconv.FormatInt(res.Passed, 10), strconv.FormatInt(res.Failed, 10),
-		strconv.FormatInt(res.Errors, 10), FormatPercent(gate.Percent(res.Failed, res.Total)) + "%", string(res.Verdict)})
+		strconv.FormatInt(res.Errors, 10), gate.FormatPercent(gate.Percent(res.Failed, res.Total)) + "%", string(res.Verdict)})
 	tones = append(tones, ci.ToneNone)
 	width := make([]int, len(rows[0]))
 	for _, r := range rows {
@@ -110,7 +110,3 @@ func orDash(s string) string {
 	return s
 }
 
-// FormatPercent prints a percentage with at most two decimals.
-func FormatPercent(p float64) string {
-	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(p, 'f', 2, 64), "0"), ".")
-}
