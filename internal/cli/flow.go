@@ -186,8 +186,7 @@ func (f *flow) wait(ctx context.Context) error {
 // most 15 s), never past the grace. For a run given by test-run-id a 400 or
 // 404 is final.
 func (f *flow) lagRetry(err error, retries int) (time.Duration, bool) {
-	var er *probe.ErrorResponse
-	if f.triggeredAt.IsZero() || !errors.As(err, &er) || (er.StatusCode != http.StatusBadRequest && er.StatusCode != http.StatusNotFound) {
+	if f.triggeredAt.IsZero() || !unknownRun(err) {
 		return 0, false
 	}
 	left := f.triggeredAt.Add(freshRunGrace).Sub(f.Clock.Now())
@@ -195,6 +194,13 @@ func (f *flow) lagRetry(err error, retries int) (time.Duration, bool) {
 		return 0, false
 	}
 	return min(time.Second<<min(retries, 4), 15*time.Second, left), true
+}
+
+// unknownRun reports a status read answered 400 or 404: the API does not
+// know the run (not yet, or no longer).
+func unknownRun(err error) bool {
+	var er *probe.ErrorResponse
+	return errors.As(err, &er) && (er.BadRequest() || er.StatusCode == http.StatusNotFound)
 }
 
 func statusOf(st *probe.TestRunStatus) string {

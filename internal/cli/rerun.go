@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"time"
 
 	"github.com/splx-ai/splx-probe-action/internal/escape"
@@ -99,7 +98,6 @@ func (f *flow) stale(st *probe.TestRunStatus, err error) bool {
 		return false
 	}
 	var why string
-	var er *probe.ErrorResponse
 	switch {
 	case err == nil:
 		f.reuseChecked = true
@@ -107,7 +105,7 @@ func (f *flow) stale(st *probe.TestRunStatus, err error) bool {
 			return false
 		}
 		why = fmt.Sprintf("ended %s: it produced nothing to judge", escape.Line(st.Status, 40))
-	case errors.As(err, &er) && (er.BadRequest() || er.StatusCode == http.StatusNotFound):
+	case unknownRun(err):
 		why = fmt.Sprintf("is not known to the API (%v)", err)
 	default:
 		return false
