@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/splx-ai/splx-probe-action/internal/atomic"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/rerun"
@@ -34,16 +35,12 @@ func (f *flow) reusable() *rerun.Record {
 	}
 	shown := escape.Line(path, 200)
 	rec, err := rerun.Read(path)
-	var pe *fs.PathError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		f.Log.Debug(fmt.Sprintf("No re-run record in %s: this is the step's first attempt.", shown))
 		return nil
-	case errors.As(err, &pe):
-		err = pe.Err
-	}
-	if err != nil {
-		f.Log.Warning("Re-run record ignored", fmt.Sprintf("ignoring the state file %s: %v; triggering a new test run", shown, err))
+	case err != nil:
+		f.Log.Warning("Re-run record ignored", fmt.Sprintf("ignoring the state file %s: %v; triggering a new test run", shown, atomic.Cause(err)))
 		return nil
 	}
 	if why := rec.Identity.Mismatch(f.identity()); why != "" {
