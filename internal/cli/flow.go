@@ -51,12 +51,12 @@ type flow struct {
 	reuseChecked bool
 }
 
-// runRef names a run for a message: its link when there is one.
-func (f *flow) runRef(id int32) string {
-	if u := f.Settings.RunURL(id); u != "" {
-		return fmt.Sprintf("test run %d (%s)", id, u)
+// runRef names the run for a message: its link when there is one.
+func (f *flow) runRef() string {
+	if u := f.URL(); u != "" {
+		return fmt.Sprintf("test run %d (%s)", f.ID, u)
 	}
-	return fmt.Sprintf("test run %d", id)
+	return fmt.Sprintf("test run %d", f.ID)
 }
 
 func (f *flow) run(ctx context.Context) error {
@@ -78,7 +78,7 @@ func (f *flow) run(ctx context.Context) error {
 		}
 		f.outputs("triggered", "pending")
 		f.Log.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.Started = &render.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.Settings.RunURL(f.ID), ProbeIDs: f.Settings.ProbeIDs, UI: f.Settings.UIURL, Reused: f.reusedNote()}
+		f.Started = &render.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.URL(), ProbeIDs: f.Settings.ProbeIDs, UI: f.Settings.UIURL, Reused: f.reusedNote()}
 		return nil
 	}
 	return f.wait(ctx)
@@ -227,7 +227,7 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	}
 	res := &gate.Result{TestRunID: f.ID, Thresholds: f.thresholds()}
 	if last != nil {
-		res = gate.Summarise(last, f.thresholds(), f.Settings.RunURL(f.ID))
+		res = gate.Summarise(last, f.thresholds(), f.URL())
 	}
 	res.TargetID = int32(f.Settings.TargetID)
 	res.Reused = f.reusedNote()
@@ -243,14 +243,14 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	case cancelled:
 		advice = "raise timeout; the run was cancelled"
 	case bool(f.Settings.CancelOnTimeout):
-		advice = "raise timeout; cancelling the run failed, so it may still be spending credits: cancel " + f.runRef(f.ID) + " in the SPLX Probe web UI"
+		advice = "raise timeout; cancelling the run failed, so it may still be spending credits: cancel " + f.runRef() + " in the SPLX Probe web UI"
 	}
 	return errors.Join(werr, &VerdictError{Verdict: gate.TimedOut, Msg: fmt.Sprintf("test run %d: %s; %s", f.ID, res.Reason, advice)})
 }
 
 // finish judges a run that ended and reports it everywhere.
 func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
-	res := gate.Evaluate(st, f.thresholds(), f.Settings.ProbeIDs, f.Settings.RunURL(f.ID))
+	res := gate.Evaluate(st, f.thresholds(), f.Settings.ProbeIDs, f.URL())
 	res.TestRunID = f.ID
 	res.TargetID = int32(f.Settings.TargetID)
 	for _, w := range res.Warnings {

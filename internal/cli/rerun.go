@@ -69,7 +69,7 @@ func (f *flow) triggeredBy(rec *rerun.Record) string {
 func (f *flow) reuse(rec *rerun.Record) {
 	f.ID, f.reused = rec.TestRunID, rec
 	msg := fmt.Sprintf("Re-attaching to test run %d, triggered by %s: no credits spent", f.ID, f.triggeredBy(rec))
-	if u := f.Settings.RunURL(f.ID); u != "" {
+	if u := f.URL(); u != "" {
 		msg += ": " + u
 	}
 	f.Log.Notice("SPLX Probe test run reused", msg)
