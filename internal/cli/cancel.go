@@ -17,9 +17,9 @@ func (f *flow) waitFailed(ctx context.Context, err error) error {
 		return err
 	}
 	if bool(f.Settings.CancelOnTimeout) && f.cancelRun(ctx, 30*time.Second) {
-		return fmt.Errorf("%w; the wait for %s ended on this failure, so the run was cancelled (cancel-on-timeout)", err, f.runRef(f.ID))
+		return fmt.Errorf("%w; the wait for %s ended on this failure, so the run was cancelled (cancel-on-timeout)", err, f.runRef())
 	}
-	return fmt.Errorf("%w; the wait for %s ended on this failure, but the run may still be going on and spending credits: attach to it later with test-run-id: %d, or cancel it in the SPLX Probe web UI", err, f.runRef(f.ID), f.ID)
+	return fmt.Errorf("%w; the wait for %s ended on this failure, but the run may still be going on and spending credits: attach to it later with test-run-id: %d, or cancel it in the SPLX Probe web UI", err, f.runRef(), f.ID)
 }
 
 // cancelRun asks the platform to cancel the run, bounded by limit even when
@@ -34,7 +34,7 @@ func (f *flow) cancelRun(ctx context.Context, limit time.Duration) bool {
 	cctx, cancel := context.WithTimeout(sctx, limit)
 	defer cancel()
 	if err := f.Client.CancelTestRun(cctx, f.ID); err != nil {
-		f.Log.Warning("Cancel failed", fmt.Sprintf("could not cancel %s: %v; it may still be spending credits: cancel it in the SPLX Probe web UI", f.runRef(f.ID), err))
+		f.Log.Warning("Cancel failed", fmt.Sprintf("could not cancel %s: %v; it may still be spending credits: cancel it in the SPLX Probe web UI", f.runRef(), err))
 		return false
 	}
 	f.Log.Info(fmt.Sprintf("Cancelled test run %d (results so far are kept).", f.ID))

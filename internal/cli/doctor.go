@@ -111,7 +111,7 @@ func (d *doctor) settings(cfgErr error) bool {
 			set = append(set, s.Name)
 		}
 	}
-	d.line(markOK, "settings", fmt.Sprintf("valid (%s given: %s)", plural(len(set), "setting"), strings.Join(set, ", ")))
+	d.line(markOK, "settings", fmt.Sprintf("valid (%s given: %s)", gate.Plural(int64(len(set)), "setting"), strings.Join(set, ", ")))
 	return true
 }
 
@@ -305,7 +305,7 @@ func (d *doctor) token(ctx context.Context) bool {
 	switch {
 	case err == nil:
 		d.line(markOK, "API", d.cfg.APIURL.Host+" answers "+over)
-		d.line(markOK, "token", fmt.Sprintf("accepted (GET /api/v2/benchmarks/models: %s)", plural(n, "model")))
+		d.line(markOK, "token", fmt.Sprintf("accepted (GET /api/v2/benchmarks/models: %s)", gate.Plural(int64(n), "model")))
 		return true
 	case !errors.As(err, &er):
 		d.fail("API", err, "check api-url, the network, any proxy (HTTPS_PROXY) and custom CA certificates (SSL_CERT_FILE)")
@@ -350,7 +350,7 @@ func (d *doctor) testRun(ctx context.Context) {
 		d.fail("test run", err, "check test-run-id against the SPLX Probe web UI")
 		return
 	}
-	d.line(markOK, "test run", fmt.Sprintf("%d is readable (status %s, %s)", d.cfg.TestRunID, st.Status, plural(len(st.ProbeRuns), "probe run")))
+	d.line(markOK, "test run", fmt.Sprintf("%d is readable (status %s, %s)", d.cfg.TestRunID, st.Status, gate.Plural(int64(len(st.ProbeRuns)), "probe run")))
 	d.answerShape(st)
 }
 
@@ -446,17 +446,10 @@ func (d *doctor) run(ctx context.Context, cfgErr error) ExitCode {
 		d.verdict(true, "all checks passed: the setup is ready for a test run")
 		return ExitOK
 	case d.first == nil:
-		d.verdict(true, fmt.Sprintf("no check failed, with %s (! above): the setup is ready for a test run", plural(d.warned, "warning")))
+		d.verdict(true, fmt.Sprintf("no check failed, with %s (! above): the setup is ready for a test run", gate.Plural(int64(d.warned), "warning")))
 		return ExitOK
 	}
 	code := exitCode(d.first)
-	d.verdict(false, fmt.Sprintf("%s failed (exit %d, as a real run would); fix the first: %s", plural(d.failed, "check"), code, split(d.first)[0]))
+	d.verdict(false, fmt.Sprintf("%s failed (exit %d, as a real run would); fix the first: %s", gate.Plural(int64(d.failed), "check"), code, split(d.first)[0]))
 	return code
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -167,17 +167,13 @@ func split(err error) []error {
 	return []error{err}
 }
 
-// verdictCode is the exit code a verdict alone gives.
+// verdictCode is the exit code a verdict alone gives: the table's for the
+// error of a verdict that is not a pass.
 func verdictCode(v gate.Verdict) ExitCode {
-	switch v {
-	case gate.Passed:
+	if v == gate.Passed {
 		return ExitOK
-	case gate.Failed:
-		return ExitGateFailed
-	case gate.TimedOut:
-		return ExitTimeout
 	}
-	return ExitNoVerdict
+	return exitCode(&VerdictError{Verdict: v})
 }
 
 // problem is what the pull request comment says instead of (or over) a

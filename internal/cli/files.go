@@ -76,15 +76,16 @@ func checkReportPaths(cfg *config.Config, env map[string]string, platform ci.Pla
 	// The reports first, then the platform's own files (GitLab's dotenv,
 	// written on that platform or wherever it is set), then the tool's
 	// other files: an error names the later of two paths.
+	settings, platformFiles, ownFiles := config.Settings(), ci.AllFileSettings(), platform.FileSettings()
 	var order []config.Setting
 	for _, pass := range []func(s config.Setting) bool{
 		func(s config.Setting) bool { return s.Report },
 		func(s config.Setting) bool {
-			return slices.Contains(ci.AllFileSettings(), s.Name) && (cfg.Set(s.Name) || slices.Contains(platform.FileSettings(), s.Name))
+			return slices.Contains(platformFiles, s.Name) && (cfg.Set(s.Name) || slices.Contains(ownFiles, s.Name))
 		},
 		func(s config.Setting) bool { return s.Writes && !s.Report },
 	} {
-		for _, s := range config.Settings() {
+		for _, s := range settings {
 			if pass(s) {
 				order = append(order, s)
 			}

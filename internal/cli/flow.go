@@ -51,12 +51,12 @@ type flow struct {
 	reuseChecked bool
 }
 
-// runRef names a run for a message: its link when there is one.
-func (f *flow) runRef(id int32) string {
-	if u := f.Settings.RunURL(id); u != "" {
-		return fmt.Sprintf("test run %d (%s)", id, u)
+// runRef names the run for a message: its link when there is one.
+func (f *flow) runRef() string {
+	if u := f.URL(); u != "" {
+		return fmt.Sprintf("test run %d (%s)", f.ID, u)
 	}
-	return fmt.Sprintf("test run %d", id)
+	return fmt.Sprintf("test run %d", f.ID)
 }
 
 func (f *flow) run(ctx context.Context) error {
@@ -78,7 +78,7 @@ func (f *flow) run(ctx context.Context) error {
 		}
 		f.outputs("triggered", "pending")
 		f.Log.Info("Not waiting for the run (set wait: true to gate the job on its findings).")
-		f.Started = &render.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.Settings.RunURL(f.ID), ProbeIDs: f.Settings.ProbeIDs, UI: f.Settings.UIURL, Reused: f.reusedNote()}
+		f.Started = &render.Started{TestRunID: f.ID, TargetID: int32(f.Settings.TargetID), URL: f.URL(), ProbeIDs: f.Settings.ProbeIDs, UI: f.Settings.UIURL, Reused: f.reusedNote()}
 		return nil
 	}
 	return f.wait(ctx)
@@ -186,8 +186,7 @@ func (f *flow) wait(ctx context.Context) error {
 // most 15 s), never past the grace. For a run given by test-run-id a 400 or
 // 404 is final.
 func (f *flow) lagRetry(err error, retries int) (time.Duration, bool) {
-	var er *probe.ErrorResponse
-	if f.triggeredAt.IsZero() || !errors.As(err, &er) || (er.StatusCode != http.StatusBadRequest && er.StatusCode != http.StatusNotFound) {
+	if f.triggeredAt.IsZero() || !unknownRun(err) {
 		return 0, false
 	}
 	left := f.triggeredAt.Add(freshRunGrace).Sub(f.Clock.Now())
@@ -195,6 +194,13 @@ func (f *flow) lagRetry(err error, retries int) (time.Duration, bool) {
 		return 0, false
 	}
 	return min(time.Second<<min(retries, 4), 15*time.Second, left), true
+}
+
+// unknownRun reports a status read answered 400 or 404: the API does not
+// know the run (not yet, or no longer).
+func unknownRun(err error) bool {
+	var er *probe.ErrorResponse
+	return errors.As(err, &er) && (er.BadRequest() || er.StatusCode == http.StatusNotFound)
 }
 
 func statusOf(st *probe.TestRunStatus) string {
@@ -221,7 +227,7 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	}
 	res := &gate.Result{TestRunID: f.ID, Thresholds: f.thresholds()}
 	if last != nil {
-		res = gate.Summarise(last, f.thresholds(), f.Settings.RunURL(f.ID))
+		res = gate.Summarise(last, f.thresholds(), f.URL())
 	}
 	res.TargetID = int32(f.Settings.TargetID)
 	res.Reused = f.reusedNote()
@@ -237,14 +243,14 @@ func (f *flow) timedOut(ctx context.Context, last *probe.TestRunStatus) error {
 	case cancelled:
 		advice = "raise timeout; the run was cancelled"
 	case bool(f.Settings.CancelOnTimeout):
-		advice = "raise timeout; cancelling the run failed, so it may still be spending credits: cancel " + f.runRef(f.ID) + " in the SPLX Probe web UI"
+		advice = "raise timeout; cancelling the run failed, so it may still be spending credits: cancel " + f.runRef() + " in the SPLX Probe web UI"
 	}
 	return errors.Join(werr, &VerdictError{Verdict: gate.TimedOut, Msg: fmt.Sprintf("test run %d: %s; %s", f.ID, res.Reason, advice)})
 }
 
 // finish judges a run that ended and reports it everywhere.
 func (f *flow) finish(ctx context.Context, st *probe.TestRunStatus) error {
-	res := gate.Evaluate(st, f.thresholds(), f.Settings.ProbeIDs, f.Settings.RunURL(f.ID))
+	res := gate.Evaluate(st, f.thresholds(), f.Settings.ProbeIDs, f.URL())
 	res.TestRunID = f.ID
 	res.TargetID = int32(f.Settings.TargetID)
 	for _, w := range res.Warnings {

@@ -125,25 +125,15 @@ func argName(s config.Setting) string {
 // writeWrapped prints a setting and its description, the description
 // wrapped on words at helpWidth and indented under itself.
 func writeWrapped(w io.Writer, name, help string) {
-	line := name
 	if len(name) >= helpIndent-1 {
 		fmt.Fprintln(w, name)
-		line = ""
+		name = ""
 	}
-	line += strings.Repeat(" ", helpIndent-len(line))
-	start := true
-	for _, word := range strings.Fields(help) {
-		if !start && len(line)+1+len(word) > helpWidth {
-			fmt.Fprintln(w, line)
-			line, start = strings.Repeat(" ", helpIndent), true
-		}
-		if !start {
-			line += " "
-		}
-		line += word
-		start = false
+	indent := strings.Repeat(" ", helpIndent)
+	for _, line := range strings.Split(wrap(help, helpWidth-helpIndent), "\n") {
+		fmt.Fprintln(w, name+indent[len(name):]+line)
+		name = ""
 	}
-	fmt.Fprintln(w, line)
 }
 
 // writeConfig prints every effective setting and its source, the token

@@ -151,6 +151,20 @@ func assertNoToken(t *testing.T, r result) {
 	})
 }
 
+// leftBehind is every text a run left: its stdout and stderr, and each
+// file in its folder, by file name.
+func leftBehind(r result) map[string]string {
+	texts := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
+	_ = filepath.WalkDir(r.dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(p)
+			texts[filepath.Base(p)] = string(data)
+		}
+		return nil
+	})
+	return texts
+}
+
 // assertRequestsClean checks that the token went only in X-Api-Key.
 func assertRequestsClean(t *testing.T, api *fakeapi.Server) {
 	t.Helper()

@@ -64,15 +64,7 @@ func TestRedactionForms(t *testing.T) {
 	}
 	check := func(t *testing.T, r result) {
 		t.Helper()
-		texts := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
-		_ = filepath.WalkDir(r.dir, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				data, _ := os.ReadFile(p)
-				texts[filepath.Base(p)] = string(data)
-			}
-			return nil
-		})
-		for name, text := range texts {
+		for name, text := range leftBehind(r) {
 			for _, l := range strings.Split(text, "\n") {
 				if strings.HasPrefix(l, "::add-mask::") {
 					continue
@@ -205,15 +197,9 @@ func TestEverySecretSettingIsMaskedAndRedacted(t *testing.T) {
 				if !strings.HasPrefix(r.stdout, "::add-mask::") || !strings.Contains(r.stdout, "::add-mask::"+v+"\n") {
 					t.Errorf("%s is not masked before anything else is printed:\n%s", name, r.stdout)
 				}
-				texts := map[string]string{"stdout": strings.ReplaceAll(r.stdout, "::add-mask::"+v+"\n", ""), "stderr": r.stderr}
-				_ = filepath.WalkDir(r.dir, func(p string, d os.DirEntry, err error) error {
-					if err == nil && !d.IsDir() {
-						data, _ := os.ReadFile(p)
-						texts[filepath.Base(p)] = string(data)
-					}
-					return nil
-				})
-				for where, text := range texts {
+				unmasked := r
+				unmasked.stdout = strings.ReplaceAll(r.stdout, "::add-mask::"+v+"\n", "")
+				for where, text := range leftBehind(unmasked) {
 					if strings.Contains(text, v) {
 						t.Errorf("%s holds the %s setting's value in clear", where, name)
 					}

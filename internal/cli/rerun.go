@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"time"
 
+	"github.com/splx-ai/splx-probe-action/internal/atomic"
 	"github.com/splx-ai/splx-probe-action/internal/escape"
 	"github.com/splx-ai/splx-probe-action/internal/probe"
 	"github.com/splx-ai/splx-probe-action/internal/rerun"
@@ -35,16 +35,12 @@ func (f *flow) reusable() *rerun.Record {
 	}
 	shown := escape.Line(path, 200)
 	rec, err := rerun.Read(path)
-	var pe *fs.PathError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		f.Log.Debug(fmt.Sprintf("No re-run record in %s: this is the step's first attempt.", shown))
 		return nil
-	case errors.As(err, &pe):
-		err = pe.Err
-	}
-	if err != nil {
-		f.Log.Warning("Re-run record ignored", fmt.Sprintf("ignoring the state file %s: %v; triggering a new test run", shown, err))
+	case err != nil:
+		f.Log.Warning("Re-run record ignored", fmt.Sprintf("ignoring the state file %s: %v; triggering a new test run", shown, atomic.Cause(err)))
 		return nil
 	}
 	if why := rec.Identity.Mismatch(f.identity()); why != "" {
@@ -73,7 +69,7 @@ func (f *flow) triggeredBy(rec *rerun.Record) string {
 func (f *flow) reuse(rec *rerun.Record) {
 	f.ID, f.reused = rec.TestRunID, rec
 	msg := fmt.Sprintf("Re-attaching to test run %d, triggered by %s: no credits spent", f.ID, f.triggeredBy(rec))
-	if u := f.Settings.RunURL(f.ID); u != "" {
+	if u := f.URL(); u != "" {
 		msg += ": " + u
 	}
 	f.Log.Notice("SPLX Probe test run reused", msg)
@@ -99,7 +95,6 @@ func (f *flow) stale(st *probe.TestRunStatus, err error) bool {
 		return false
 	}
 	var why string
-	var er *probe.ErrorResponse
 	switch {
 	case err == nil:
 		f.reuseChecked = true
@@ -107,7 +102,7 @@ func (f *flow) stale(st *probe.TestRunStatus, err error) bool {
 			return false
 		}
 		why = fmt.Sprintf("ended %s: it produced nothing to judge", escape.Line(st.Status, 40))
-	case errors.As(err, &er) && (er.BadRequest() || er.StatusCode == http.StatusNotFound):
+	case unknownRun(err):
 		why = fmt.Sprintf("is not known to the API (%v)", err)
 	default:
 		return false

@@ -53,7 +53,7 @@ func (f *flow) trigger(ctx context.Context) error {
 		return f.aborted(ctx, nil, "triggering")
 	}
 	msg := fmt.Sprintf("Test run %d on target %d with probes %s", f.ID, f.Settings.TargetID, gate.JoinIDs(f.Settings.ProbeIDs))
-	if u := f.Settings.RunURL(f.ID); u != "" {
+	if u := f.URL(); u != "" {
 		msg += ": " + u
 	}
 	f.Log.Notice("SPLX Probe test run started", msg)
