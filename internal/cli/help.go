@@ -47,7 +47,7 @@ in that order of precedence; blank counts as unset.
 			help := s.Help
 			var notes []string
 			if !s.Secret && !s.Bool {
-				name += " " + argName(s)
+				name += " " + s.Arg
 			}
 			if s.EnvOnly {
 				notes = append(notes, "no action input")
@@ -99,27 +99,6 @@ func wrap(text string, width int) string {
 		n += len(word)
 	}
 	return b.String()
-}
-
-// argName is a flag's value in --help: what kind of value it takes.
-func argName(s config.Setting) string {
-	switch {
-	case strings.HasSuffix(s.Name, "-path") || s.Name == "sarif-location":
-		return "FILE"
-	case strings.HasSuffix(s.Name, "-percent"):
-		return "PCT"
-	case strings.HasSuffix(s.Name, "-id"):
-		return "ID"
-	case s.Name == "probe-ids":
-		return "IDS"
-	case s.Name == "timeout" || s.Name == "poll-interval" || s.Name == "request-timeout":
-		return "DUR"
-	case s.Name == "max-failed":
-		return "N"
-	case s.Name == "api-url":
-		return "URL"
-	}
-	return "TEXT"
 }
 
 // writeWrapped prints a setting and its description, the description

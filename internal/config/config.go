@@ -57,15 +57,17 @@ const (
 //   - report: the path of a report file written after a wait: it implies
 //     wait and writes, and has a destination;
 //   - group: the --help section it is listed in (connection, run, gate,
-//     reports, pull requests).
+//     reports, pull requests);
+//   - arg: what --help calls its value (FILE, URL, …) when its type does
+//     not say (a path the tool writes is a FILE).
 type Config struct {
 	APIKey             Secret   `env:"API_KEY" group:"connection" secret:"" help:"SPLX Probe Personal Access Token, sent as X-Api-Key (environment or input only, never a flag)"`
 	TargetID           ID       `env:"TARGET_ID" group:"run" help:"id of the target (the AI app under test) to run probes against (required unless test-run-id is set)"`
 	ProbeIDs           IDList   `env:"PROBE_IDS" group:"run" help:"probe ids to run: separated by commas, spaces or newlines, or a JSON array (required unless test-run-id is set)"`
 	Name               Text     `env:"NAME" group:"run" help:"test run name (default: repository, short commit and run number from the CI context)"`
 	Region             Text     `env:"REGION" group:"connection" default:"eu" help:"eu or us: selects the API and web UI hosts"`
-	APIBase            Text     `env:"API_URL" group:"connection" help:"API base URL override (https, or http for loopback only)"`
-	WorkspaceID        Text     `env:"WORKSPACE_ID" group:"connection" help:"workspace id, the number in the web UI's URL (/w/163/…): the run's link, and the trigger's fallback path"`
+	APIBase            Text     `env:"API_URL" arg:"URL" group:"connection" help:"API base URL override (https, or http for loopback only)"`
+	WorkspaceID        Text     `env:"WORKSPACE_ID" arg:"ID" group:"connection" help:"workspace id, the number in the web UI's URL (/w/163/…): the run's link, and the trigger's fallback path"`
 	NotifyWhenFinished Bool     `env:"NOTIFY_WHEN_FINISHED" group:"run" default:"false" help:"ask the platform to e-mail the report when the run ends"`
 	RunAIAnalysis      Bool     `env:"RUN_AI_ANALYSIS" group:"run" default:"false" help:"ask the platform to run its AI analysis of the results"`
 	Wait               Bool     `env:"WAIT" group:"run" default:"false" help:"wait for the run to end, then gate the job on its findings and report them"`
@@ -83,16 +85,16 @@ type Config struct {
 	ResultsPath        Text     `env:"RESULTS_PATH" report:"" group:"reports" help:"write the full results as JSON here (with wait)"`
 	ReportPath         Text     `env:"REPORT_PATH" report:"" group:"reports" help:"download the platform's PDF report here (with wait)"`
 	SARIFPath          Text     `env:"SARIF_PATH" report:"" group:"reports" help:"write SARIF 2.1.0 for GitHub code scanning here (with wait and target-id)"`
-	SARIFLocation      Text     `env:"SARIF_LOCATION" group:"reports" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
+	SARIFLocation      Text     `env:"SARIF_LOCATION" arg:"FILE" group:"reports" help:"repository file the SARIF results point at (default: the workflow file that ran, on GitHub)"`
 	CodeQualityPath    Text     `env:"CODEQUALITY_PATH" report:"" group:"reports" envonly:"" help:"GitLab CI: write a Code Quality report here for artifacts:reports:codequality (with wait and target-id)"`
-	BaselinePath       Text     `env:"BASELINE_PATH" wait:"" group:"gate" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
+	BaselinePath       Text     `env:"BASELINE_PATH" arg:"FILE" wait:"" group:"gate" help:"compare with this results file of an earlier run (results-path on the default branch): without a threshold only regressions fail (with wait)"`
 	MaxRegression      Percent  `env:"MAX_REGRESSION_PERCENT" group:"gate" default:"0" help:"percentage points a probe's failed share may rise over the baseline's (0-100)"`
 	GitHubToken        Secret   `env:"GITHUB_TOKEN" group:"pull requests" secret:"" help:"GitHub token for the pull request comment (the action gives github.token; input or SPLX_GITHUB_TOKEN, never a flag)"`
 	PRComment          Bool     `env:"PR_COMMENT" group:"pull requests" default:"true" help:"on pull requests, keep one comment with the verdict up to date (needs permissions: pull-requests: write)"`
 	GitLabToken        Secret   `env:"GITLAB_TOKEN" group:"pull requests" secret:"" envonly:"" help:"GitLab CI: project access token (api scope, Reporter role) for the merge request note; never a flag"`
 	CommentKey         Text     `env:"COMMENT_KEY" group:"pull requests" help:"tells apart the comments of several steps on one pull request (default: workflow, job and target)"`
 	Doctor             Bool     `env:"DOCTOR" group:"run" default:"false" help:"check the setup instead of running: settings, network, TLS, token, output files; triggers nothing"`
-	DotenvPath         Text     `env:"DOTENV_PATH" group:"reports" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
+	DotenvPath         Text     `env:"DOTENV_PATH" arg:"FILE" group:"reports" default:"splx-probe.env" envonly:"" help:"GitLab CI: dotenv file for artifacts:reports:dotenv"`
 	RequestTimeout     Duration `env:"REQUEST_TIMEOUT" group:"connection" default:"60s" help:"limit for one HTTP request"`
 	Platform           Text     `env:"PLATFORM" group:"reports" default:"auto" envonly:"" help:"{platforms}: how to report"`
 	Debug              Bool     `env:"DEBUG" group:"connection" default:"false" envonly:"" help:"log every HTTP request (on GitHub, enable the runner's debug logging instead)"`
@@ -166,6 +168,9 @@ type Setting struct {
 	Report bool
 	// Group is the --help section that lists it.
 	Group string
+	// Arg is what --help calls its value: FILE, ID, IDS, DUR, N, PCT, URL
+	// or TEXT.
+	Arg string
 	// key is the go-envconfig key: the SPLX_* name without the prefix.
 	key string
 	// field is its field's index in Config.
@@ -211,11 +216,36 @@ func Settings() []Setting {
 			Writes:    writes || rep,
 			Report:    rep,
 			Group:     f.Tag.Get("group"),
+			Arg:       argOf(f, writes || rep),
 			key:       key,
 			field:     i,
 		})
 	}
 	return out
+}
+
+// argOf is what --help calls a setting's value: its arg tag, else FILE for
+// a file the tool writes, else what its type takes.
+func argOf(f reflect.StructField, writes bool) string {
+	if arg := f.Tag.Get("arg"); arg != "" {
+		return arg
+	}
+	if writes {
+		return "FILE"
+	}
+	switch f.Type {
+	case reflect.TypeFor[ID]():
+		return "ID"
+	case reflect.TypeFor[IDList]():
+		return "IDS"
+	case reflect.TypeFor[Duration]():
+		return "DUR"
+	case reflect.TypeFor[*Count]():
+		return "N"
+	case reflect.TypeFor[*Percent](), reflect.TypeFor[Percent]():
+		return "PCT"
+	}
+	return "TEXT"
 }
 
 // Groups are the --help sections, in order; every setting is in one.
